@@ -1,0 +1,409 @@
+//! CreateTable, DescribeTable, ListTables, UpdateTable, DeleteTable.
+
+use ferrodyn_engine::{
+    BillingMode, Engine, KeyAttribute, KeySchema, ScalarType, SseSettings, StreamSettings,
+    TableClass, TableSpec, TableStats, TableUpdate, Throughput,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::describe::{table_description, TableDescription};
+use crate::error::ApiError;
+use crate::shapes::*;
+use crate::validate::{required_table_name, Violations};
+use crate::{parse, to_body};
+
+const BILLING_MODES: &[&str] = &["PROVISIONED", "PAY_PER_REQUEST"];
+const TABLE_CLASSES: &[&str] = &["STANDARD_INFREQUENT_ACCESS", "STANDARD"];
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CreateTableInput {
+    attribute_definitions: Option<Vec<AttributeDefinition>>,
+    table_name: Option<String>,
+    key_schema: Option<Vec<KeySchemaElement>>,
+    billing_mode: Option<String>,
+    provisioned_throughput: Option<ProvisionedThroughput>,
+    table_class: Option<String>,
+    tags: Option<Vec<Tag>>,
+    #[serde(rename = "SSESpecification")]
+    sse_specification: Option<SseSpecification>,
+    stream_specification: Option<StreamSpecification>,
+    deletion_protection_enabled: Option<bool>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct TableDescriptionOutput {
+    table_description: TableDescription,
+}
+
+fn describe(
+    engine: &Engine,
+    meta: &ferrodyn_engine::TableMeta,
+    status: &'static str,
+    stats: TableStats,
+) -> TableDescription {
+    let c = engine.config();
+    table_description(meta, status, stats, &c.region, &c.account_id)
+}
+
+fn check_throughput(v: &mut Violations, t: &ProvisionedThroughput, path: &str) {
+    match t.read_capacity_units {
+        None => v.push(
+            "null",
+            &format!("{path}.readCapacityUnits"),
+            "Member must not be null",
+        ),
+        Some(r) => v.at_least(r, &format!("{path}.readCapacityUnits"), 1),
+    }
+    match t.write_capacity_units {
+        None => v.push(
+            "null",
+            &format!("{path}.writeCapacityUnits"),
+            "Member must not be null",
+        ),
+        Some(w) => v.at_least(w, &format!("{path}.writeCapacityUnits"), 1),
+    }
+}
+
+fn throughput(t: &ProvisionedThroughput) -> Throughput {
+    Throughput {
+        read: t.read_capacity_units.unwrap_or(0).max(0) as u64,
+        write: t.write_capacity_units.unwrap_or(0).max(0) as u64,
+    }
+}
+
+fn table_class(s: &str) -> TableClass {
+    match s {
+        "STANDARD_INFREQUENT_ACCESS" => TableClass::StandardInfrequentAccess,
+        _ => TableClass::Standard,
+    }
+}
+
+fn billing_mode(s: &str) -> BillingMode {
+    match s {
+        "PAY_PER_REQUEST" => BillingMode::PayPerRequest,
+        _ => BillingMode::Provisioned,
+    }
+}
+
+pub async fn create_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let input: CreateTableInput = parse(body)?;
+
+    // First pass: member constraints, all reported together.
+    let mut v = Violations::new();
+    if let Some(defs) = &input.attribute_definitions {
+        for (i, d) in defs.iter().enumerate() {
+            let p = format!("attributeDefinitions.{}.member", i + 1);
+            match &d.attribute_name {
+                None => v.push(
+                    "null",
+                    &format!("{p}.attributeName"),
+                    "Member must not be null",
+                ),
+                Some(n) => v.length(n, &format!("{p}.attributeName"), 1, 255),
+            }
+            match &d.attribute_type {
+                None => v.push(
+                    "null",
+                    &format!("{p}.attributeType"),
+                    "Member must not be null",
+                ),
+                Some(t) => v.one_of(t, &format!("{p}.attributeType"), &["B", "N", "S"]),
+            }
+        }
+    }
+    v.require(&input.attribute_definitions, "attributeDefinitions");
+    v.table_name_pattern(required_table_name(&input.table_name)?, "tableName");
+    match &input.key_schema {
+        None => v.require(&input.key_schema, "keySchema"),
+        Some(ks) => {
+            for (i, k) in ks.iter().enumerate() {
+                let p = format!("keySchema.{}.member", i + 1);
+                match &k.attribute_name {
+                    None => v.push(
+                        "null",
+                        &format!("{p}.attributeName"),
+                        "Member must not be null",
+                    ),
+                    Some(n) => v.length(n, &format!("{p}.attributeName"), 1, 255),
+                }
+                match &k.key_type {
+                    None => v.push("null", &format!("{p}.keyType"), "Member must not be null"),
+                    Some(t) => v.one_of(t, &format!("{p}.keyType"), &["HASH", "RANGE"]),
+                }
+            }
+            if ks.is_empty() || ks.len() > 2 {
+                let constraint = if ks.is_empty() {
+                    "Member must have length greater than or equal to 1"
+                } else {
+                    "Member must have length less than or equal to 2"
+                };
+                v.push(key_schema_text(ks), "keySchema", constraint);
+            }
+        }
+    }
+    if let Some(m) = &input.billing_mode {
+        v.one_of(m, "billingMode", BILLING_MODES);
+    }
+    if let Some(t) = &input.provisioned_throughput {
+        check_throughput(&mut v, t, "provisionedThroughput");
+    }
+    if let Some(c) = &input.table_class {
+        v.one_of(c, "tableClass", TABLE_CLASSES);
+    }
+    v.finish()?;
+
+    let name = input.table_name.expect("checked");
+    let defs = input.attribute_definitions.expect("checked");
+    let ks = input.key_schema.expect("checked");
+
+    // Second pass: the rules between members.
+    let mut def_types: Vec<(String, ScalarType)> = Vec::with_capacity(defs.len());
+    for d in &defs {
+        let n = d.attribute_name.clone().expect("checked");
+        if def_types.iter().any(|(m, _)| *m == n) {
+            return Err(ApiError::validation(
+                "Cannot have two attributes with the same name",
+            ));
+        }
+        let t = ScalarType::parse(d.attribute_type.as_deref().expect("checked")).expect("checked");
+        def_types.push((n, t));
+    }
+    let key_name = |k: &KeySchemaElement| k.attribute_name.clone().expect("checked");
+    if ks[0].key_type.as_deref() != Some("HASH") {
+        return Err(ApiError::validation(
+            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
+        ));
+    }
+    if ks.len() == 2 {
+        if key_name(&ks[0]) == key_name(&ks[1]) {
+            return Err(ApiError::validation(
+                "Both the Hash Key and the Range Key element in the KeySchema have the same name",
+            ));
+        }
+        if ks[1].key_type.as_deref() != Some("RANGE") {
+            return Err(ApiError::validation(
+                "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type",
+            ));
+        }
+    }
+    let typed = |k: &KeySchemaElement| -> Option<KeyAttribute> {
+        let name = key_name(k);
+        def_types
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| KeyAttribute { name, ty: *t })
+    };
+    let no_definition =
+        || ApiError::validation("Invalid KeySchema: Some index key attribute have no definition");
+    if def_types.is_empty() {
+        return Err(no_definition());
+    }
+    let Some(hash) = typed(&ks[0]) else {
+        return Err(ApiError::validation(format!(
+            "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [{}], AttributeDefinitions: [{}]",
+            ks.iter().map(key_name).collect::<Vec<_>>().join(", "),
+            def_types.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+        )));
+    };
+    let range = match ks.get(1) {
+        None => None,
+        Some(k) => Some(typed(k).ok_or_else(no_definition)?),
+    };
+    if def_types.len() != ks.len() {
+        return Err(ApiError::validation(
+            "One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions",
+        ));
+    }
+
+    let mode = billing_mode(input.billing_mode.as_deref().unwrap_or("PROVISIONED"));
+    let throughput = match (mode, &input.provisioned_throughput) {
+        (BillingMode::Provisioned, None) => {
+            return Err(ApiError::validation(
+                "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED",
+            ))
+        }
+        (BillingMode::Provisioned, Some(t)) => throughput(t),
+        (BillingMode::PayPerRequest, Some(_)) => {
+            return Err(ApiError::validation(
+                "One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
+            ))
+        }
+        (BillingMode::PayPerRequest, None) => Throughput::default(),
+    };
+
+    let spec = TableSpec {
+        name,
+        key_schema: KeySchema { hash, range },
+        attribute_definitions: def_types,
+        billing_mode: mode,
+        throughput,
+        table_class: table_class(input.table_class.as_deref().unwrap_or("STANDARD")),
+        tags: input
+            .tags
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| (t.key.unwrap_or_default(), t.value.unwrap_or_default()))
+            .collect(),
+        sse: input.sse_specification.map(|s| SseSettings {
+            enabled: s.enabled.unwrap_or(false),
+            sse_type: s.sse_type,
+            kms_key_id: s.kms_master_key_id,
+        }),
+        stream: input.stream_specification.map(|s| StreamSettings {
+            enabled: s.stream_enabled.unwrap_or(false),
+            view_type: s.stream_view_type,
+        }),
+        deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
+    };
+    let meta = engine.create_table(spec).await?;
+    to_body(&TableDescriptionOutput {
+        table_description: describe(engine, &meta, "CREATING", TableStats::default()),
+    })
+}
+
+fn key_schema_text(ks: &[KeySchemaElement]) -> String {
+    let parts: Vec<String> = ks
+        .iter()
+        .map(|k| {
+            format!(
+                "KeySchemaElement(attributeName={}, keyType={})",
+                k.attribute_name.as_deref().unwrap_or("null"),
+                k.key_type.as_deref().unwrap_or("null")
+            )
+        })
+        .collect();
+    format!("'[{}]'", parts.join(", "))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TableNameInput {
+    table_name: Option<String>,
+}
+
+fn table_name(input: TableNameInput) -> Result<String, ApiError> {
+    let mut v = Violations::new();
+    v.table_name_pattern(required_table_name(&input.table_name)?, "tableName");
+    v.finish()?;
+    Ok(input.table_name.expect("checked"))
+}
+
+fn table_not_found(name: &str) -> ApiError {
+    ApiError::resource_not_found(format!(
+        "Requested resource not found: Table: {name} not found"
+    ))
+}
+
+pub fn describe_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let name = table_name(parse(body)?)?;
+    let meta = engine.table(&name).map_err(|_| table_not_found(&name))?;
+    let stats = engine.table_stats(&meta)?;
+    #[derive(Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Out {
+        table: TableDescription,
+    }
+    to_body(&Out {
+        table: describe(engine, &meta, "ACTIVE", stats),
+    })
+}
+
+pub async fn delete_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let name = table_name(parse(body)?)?;
+    engine.table(&name).map_err(|_| table_not_found(&name))?;
+    let (meta, stats) = engine.delete_table(&name).await?;
+    to_body(&TableDescriptionOutput {
+        table_description: describe(engine, &meta, "DELETING", stats),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListTablesInput {
+    exclusive_start_table_name: Option<String>,
+    limit: Option<i64>,
+}
+
+pub fn list_tables(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let input: ListTablesInput = parse(body)?;
+    let mut v = Violations::new();
+    if let Some(s) = &input.exclusive_start_table_name {
+        v.table_name(s, "exclusiveStartTableName");
+    }
+    if let Some(l) = input.limit {
+        v.at_least(l, "limit", 1);
+        v.at_most(l, "limit", 100);
+    }
+    v.finish()?;
+    let limit = input.limit.unwrap_or(100) as usize;
+    let (names, last) = engine.list_tables(input.exclusive_start_table_name.as_deref(), limit);
+    #[derive(Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Out {
+        table_names: Vec<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        last_evaluated_table_name: Option<String>,
+    }
+    to_body(&Out {
+        table_names: names,
+        last_evaluated_table_name: last,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UpdateTableInput {
+    table_name: Option<String>,
+    billing_mode: Option<String>,
+    provisioned_throughput: Option<ProvisionedThroughput>,
+    table_class: Option<String>,
+    deletion_protection_enabled: Option<bool>,
+    stream_specification: Option<StreamSpecification>,
+    attribute_definitions: Option<Vec<AttributeDefinition>>,
+}
+
+pub async fn update_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let input: UpdateTableInput = parse(body)?;
+    let mut v = Violations::new();
+    v.table_name_pattern(required_table_name(&input.table_name)?, "tableName");
+    if let Some(m) = &input.billing_mode {
+        v.one_of(m, "billingMode", BILLING_MODES);
+    }
+    if let Some(t) = &input.provisioned_throughput {
+        check_throughput(&mut v, t, "provisionedThroughput");
+    }
+    if let Some(c) = &input.table_class {
+        v.one_of(c, "tableClass", TABLE_CLASSES);
+    }
+    v.finish()?;
+    let name = input.table_name.expect("checked");
+    let _ = input.attribute_definitions;
+    let update = TableUpdate {
+        billing_mode: input.billing_mode.as_deref().map(billing_mode),
+        throughput: input.provisioned_throughput.as_ref().map(throughput),
+        table_class: input.table_class.as_deref().map(table_class),
+        deletion_protection: input.deletion_protection_enabled,
+        stream: input.stream_specification.map(|s| StreamSettings {
+            enabled: s.stream_enabled.unwrap_or(false),
+            view_type: s.stream_view_type,
+        }),
+    };
+    if update.billing_mode.is_none()
+        && update.throughput.is_none()
+        && update.table_class.is_none()
+        && update.deletion_protection.is_none()
+        && update.stream.is_none()
+    {
+        return Err(ApiError::validation(
+            "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
+        ));
+    }
+    engine.table(&name).map_err(|_| table_not_found(&name))?;
+    let meta = engine.update_table(&name, update).await?;
+    let stats = engine.table_stats(&meta)?;
+    to_body(&TableDescriptionOutput {
+        table_description: describe(engine, &meta, "ACTIVE", stats),
+    })
+}

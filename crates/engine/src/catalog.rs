@@ -1,0 +1,259 @@
+//! The table catalog: CreateTable, DescribeTable's data, ListTables, UpdateTable, DeleteTable.
+//!
+//! Each table's [`TableMeta`] is one catalog entry in storage; the engine keeps a copy of all of
+//! them in memory. Changes are serialized by `Engine::ddl` and committed with a precondition so
+//! two servers over one distributed store cannot both create the same table.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use ferrodyn_storage::{Storage, StorageError, WriteBatch};
+use ferrodyn_types::codec;
+
+use crate::error::{EngineError, Result};
+use crate::schema::*;
+use crate::{keys, now_epoch_seconds, Engine};
+
+/// What CreateTable asks for, already validated for shape by the `api` crate.
+#[derive(Debug, Clone)]
+pub struct TableSpec {
+    /// TableName.
+    pub name: String,
+    /// Key schema with types.
+    pub key_schema: KeySchema,
+    /// AttributeDefinitions in request order.
+    pub attribute_definitions: Vec<(String, ScalarType)>,
+    /// BillingMode.
+    pub billing_mode: BillingMode,
+    /// ProvisionedThroughput (zero when PAY_PER_REQUEST).
+    pub throughput: Throughput,
+    /// TableClass.
+    pub table_class: TableClass,
+    /// Tags.
+    pub tags: Vec<(String, String)>,
+    /// SSESpecification.
+    pub sse: Option<SseSettings>,
+    /// StreamSpecification.
+    pub stream: Option<StreamSettings>,
+    /// DeletionProtectionEnabled.
+    pub deletion_protection: bool,
+}
+
+/// What UpdateTable asks to change; `None` leaves a setting alone.
+#[derive(Debug, Clone, Default)]
+pub struct TableUpdate {
+    /// New BillingMode.
+    pub billing_mode: Option<BillingMode>,
+    /// New ProvisionedThroughput.
+    pub throughput: Option<Throughput>,
+    /// New TableClass.
+    pub table_class: Option<TableClass>,
+    /// New DeletionProtectionEnabled.
+    pub deletion_protection: Option<bool>,
+    /// New StreamSpecification.
+    pub stream: Option<StreamSettings>,
+}
+
+/// Live figures of a table for DescribeTable.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TableStats {
+    /// ItemCount.
+    pub item_count: u64,
+    /// TableSizeBytes (DynamoDB's item size formula summed over items).
+    pub size_bytes: u64,
+}
+
+pub(crate) fn load(storage: &dyn Storage) -> Result<BTreeMap<String, Arc<TableMeta>>> {
+    let (start, end) = keys::catalog_range();
+    let mut tables = BTreeMap::new();
+    for entry in storage.scan(&start, &end, false) {
+        let (_, v) = entry?;
+        let meta: TableMeta = serde_json::from_slice(&v.value)
+            .map_err(|e| EngineError::Internal(format!("corrupt catalog entry: {e}")))?;
+        tables.insert(meta.name.clone(), Arc::new(meta));
+    }
+    Ok(tables)
+}
+
+fn encode_meta(meta: &TableMeta) -> Vec<u8> {
+    serde_json::to_vec(meta).expect("TableMeta serializes")
+}
+
+impl Engine {
+    /// CreateTable. The table is usable as soon as this returns.
+    pub async fn create_table(&self, spec: TableSpec) -> Result<Arc<TableMeta>> {
+        let _ddl = self.ddl.lock().await;
+        if self.tables.read().contains_key(&spec.name) {
+            return Err(EngineError::ResourceInUse(format!(
+                "Table already exists: {}",
+                spec.name
+            )));
+        }
+        let uuid = uuid::Uuid::new_v4();
+        let id = u64::from_be_bytes(uuid.as_bytes()[..8].try_into().expect("8 bytes"));
+        let meta = TableMeta {
+            arn: format!(
+                "arn:aws:dynamodb:{}:{}:table/{}",
+                self.config.region, self.config.account_id, spec.name
+            ),
+            name: spec.name,
+            id,
+            table_id: uuid.to_string(),
+            key_schema: spec.key_schema,
+            attribute_definitions: spec.attribute_definitions,
+            last_update_to_pay_per_request: None,
+            last_increase: None,
+            last_decrease: None,
+            decreases_today: 0,
+            billing_mode: spec.billing_mode,
+            throughput: spec.throughput,
+            table_class: spec.table_class,
+            tags: spec.tags,
+            sse: spec.sse,
+            stream: spec.stream,
+            deletion_protection: spec.deletion_protection,
+            created_at: now_epoch_seconds(),
+        };
+        let key = keys::catalog_key(&meta.name);
+        let mut batch = WriteBatch::new();
+        batch.expect(key.clone(), None);
+        batch.put(key, encode_meta(&meta));
+        self.commit_ddl(batch, &meta.name).await?;
+        let meta = Arc::new(meta);
+        self.tables
+            .write()
+            .insert(meta.name.clone(), Arc::clone(&meta));
+        tracing::info!(table = %meta.name, "table created");
+        Ok(meta)
+    }
+
+    /// ListTables: names after `exclusive_start` in order, at most `limit`, and the last name
+    /// returned when more remain.
+    pub fn list_tables(
+        &self,
+        exclusive_start: Option<&str>,
+        limit: usize,
+    ) -> (Vec<String>, Option<String>) {
+        let tables = self.tables.read();
+        let mut names: Vec<String> = match exclusive_start {
+            Some(start) => tables
+                .range::<str, _>((std::ops::Bound::Excluded(start), std::ops::Bound::Unbounded))
+                .map(|(k, _)| k.clone())
+                .take(limit + 1)
+                .collect(),
+            None => tables.keys().take(limit + 1).cloned().collect(),
+        };
+        let last = if names.len() > limit {
+            names.truncate(limit);
+            names.last().cloned()
+        } else {
+            None
+        };
+        (names, last)
+    }
+
+    /// ItemCount and TableSizeBytes, counted from the data.
+    pub fn table_stats(&self, meta: &TableMeta) -> Result<TableStats> {
+        let (start, end) = keys::data_range(meta.id);
+        let mut stats = TableStats::default();
+        for entry in self.storage.scan(&start, &end, false) {
+            let (_, v) = entry?;
+            let item = codec::decode_item(&v.value)?;
+            stats.item_count += 1;
+            stats.size_bytes += ferrodyn_types::item_size(&item) as u64;
+        }
+        Ok(stats)
+    }
+
+    /// UpdateTable: billing mode, throughput, table class, deletion protection, streams.
+    pub async fn update_table(&self, name: &str, update: TableUpdate) -> Result<Arc<TableMeta>> {
+        let _ddl = self.ddl.lock().await;
+        let old = self.table(name)?;
+        let mut meta = (*old).clone();
+        let now = now_epoch_seconds();
+        if let Some(mode) = update.billing_mode {
+            if mode != meta.billing_mode && mode == BillingMode::PayPerRequest {
+                meta.last_update_to_pay_per_request = Some(now);
+                meta.throughput = Throughput::default();
+            }
+            meta.billing_mode = mode;
+        }
+        if let Some(t) = update.throughput {
+            if meta.billing_mode == BillingMode::PayPerRequest {
+                return Err(EngineError::validation(
+                    "One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
+                ));
+            }
+            if t == meta.throughput && update.billing_mode.is_none() {
+                return Err(EngineError::validation(format!(
+                    "The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the table: {}. Requested ReadCapacityUnits: {}. Current WriteCapacityUnits provisioned for the table: {}. Requested WriteCapacityUnits: {}. Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.",
+                    meta.throughput.read, t.read, meta.throughput.write, t.write
+                )));
+            }
+            if t.read > meta.throughput.read || t.write > meta.throughput.write {
+                meta.last_increase = Some(now);
+            }
+            if t.read < meta.throughput.read || t.write < meta.throughput.write {
+                meta.last_decrease = Some(now);
+                meta.decreases_today += 1;
+            }
+            meta.throughput = t;
+        } else if update.billing_mode == Some(BillingMode::Provisioned)
+            && old.billing_mode != BillingMode::Provisioned
+        {
+            return Err(EngineError::validation(
+                "One or more parameter values were invalid: ProvisionedThroughput must be specified when BillingMode is PROVISIONED",
+            ));
+        }
+        if let Some(class) = update.table_class {
+            meta.table_class = class;
+        }
+        if let Some(dp) = update.deletion_protection {
+            meta.deletion_protection = dp;
+        }
+        if let Some(stream) = update.stream {
+            meta.stream = Some(stream);
+        }
+        let key = keys::catalog_key(name);
+        let mut batch = WriteBatch::new();
+        batch.put(key, encode_meta(&meta));
+        self.commit_ddl(batch, name).await?;
+        let meta = Arc::new(meta);
+        self.tables
+            .write()
+            .insert(name.to_string(), Arc::clone(&meta));
+        Ok(meta)
+    }
+
+    /// DeleteTable: removes the definition and every item in one atomic commit. Returns the
+    /// definition and figures as they were, for the DELETING description.
+    pub async fn delete_table(&self, name: &str) -> Result<(Arc<TableMeta>, TableStats)> {
+        let _ddl = self.ddl.lock().await;
+        let meta = self.table(name)?;
+        if meta.deletion_protection {
+            return Err(EngineError::validation(format!(
+                "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first. Resource: {}",
+                meta.arn
+            )));
+        }
+        let stats = self.table_stats(&meta)?;
+        let (start, end) = keys::data_range(meta.id);
+        let mut batch = WriteBatch::new();
+        batch.delete(keys::catalog_key(name));
+        batch.delete_range(start, end);
+        self.commit_ddl(batch, name).await?;
+        self.tables.write().remove(name);
+        tracing::info!(table = %name, "table deleted");
+        Ok((meta, stats))
+    }
+
+    async fn commit_ddl(&self, batch: WriteBatch, name: &str) -> Result<()> {
+        match self.storage.commit(batch).await {
+            Ok(()) => Ok(()),
+            Err(StorageError::Conflict { .. }) => Err(EngineError::ResourceInUse(format!(
+                "Attempt to change a resource which is still in use: Table: {name}"
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

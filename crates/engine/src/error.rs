@@ -1,0 +1,48 @@
+//! The engine's error type. Each variant maps onto one DynamoDB error `__type` in the `api` crate;
+//! the message text is DynamoDB's, so `api` passes it through unchanged.
+
+use ferrodyn_types::Item;
+
+/// What can go wrong while running an operation.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The request is well formed but breaks one of DynamoDB's rules (ValidationException).
+    #[error("{0}")]
+    Validation(String),
+    /// The table (or index) does not exist (ResourceNotFoundException).
+    #[error("{0}")]
+    ResourceNotFound(String),
+    /// The table exists already or is being changed (ResourceInUseException).
+    #[error("{0}")]
+    ResourceInUse(String),
+    /// A ConditionExpression / Expected evaluated to false (ConditionalCheckFailedException).
+    /// Carries the current item when the request asked for it with
+    /// `ReturnValuesOnConditionCheckFailure = ALL_OLD`.
+    #[error("The conditional request failed")]
+    ConditionalCheckFailed(Option<Box<Item>>),
+    /// A bug or an I/O failure below us (HTTP 500, InternalServerError).
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl EngineError {
+    /// Shorthand for a ValidationException with DynamoDB's message.
+    pub fn validation(msg: impl Into<String>) -> Self {
+        EngineError::Validation(msg.into())
+    }
+}
+
+impl From<ferrodyn_storage::StorageError> for EngineError {
+    fn from(e: ferrodyn_storage::StorageError) -> Self {
+        EngineError::Internal(format!("storage: {e}"))
+    }
+}
+
+impl From<ferrodyn_types::CodecError> for EngineError {
+    fn from(e: ferrodyn_types::CodecError) -> Self {
+        EngineError::Internal(format!("corrupt item: {e}"))
+    }
+}
+
+/// Result alias used throughout the engine.
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;

@@ -1,0 +1,291 @@
+//! Table definitions as the engine keeps them: key schema, billing, class and the settings that
+//! DescribeTable reports. Stored in the catalog (see `catalog.rs`) as JSON so that new fields can
+//! be added with `#[serde(default)]` without migrating old data directories.
+
+use ferrodyn_types::{AttributeType, AttributeValue, Item};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{EngineError, Result};
+
+/// DynamoDB allows 2048 bytes for a partition key value and 1024 for a sort key value.
+pub const MAX_HASH_KEY_BYTES: usize = 2048;
+/// See [`MAX_HASH_KEY_BYTES`].
+pub const MAX_RANGE_KEY_BYTES: usize = 1024;
+
+/// The three types a key attribute may have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ScalarType {
+    /// String.
+    S,
+    /// Number.
+    N,
+    /// Binary.
+    B,
+}
+
+impl ScalarType {
+    /// DynamoDB's name for the type.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScalarType::S => "S",
+            ScalarType::N => "N",
+            ScalarType::B => "B",
+        }
+    }
+
+    /// Parses "S", "N" or "B".
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "S" => Some(ScalarType::S),
+            "N" => Some(ScalarType::N),
+            "B" => Some(ScalarType::B),
+            _ => None,
+        }
+    }
+
+    /// The matching attribute type.
+    pub fn attribute_type(self) -> AttributeType {
+        match self {
+            ScalarType::S => AttributeType::S,
+            ScalarType::N => AttributeType::N,
+            ScalarType::B => AttributeType::B,
+        }
+    }
+}
+
+/// One key attribute: its name and type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyAttribute {
+    /// Attribute name.
+    pub name: String,
+    /// Declared type (from AttributeDefinitions).
+    pub ty: ScalarType,
+}
+
+/// Partition key and optional sort key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeySchema {
+    /// The HASH key.
+    pub hash: KeyAttribute,
+    /// The RANGE key, if any.
+    pub range: Option<KeyAttribute>,
+}
+
+impl KeySchema {
+    /// Is `name` one of the key attributes?
+    pub fn is_key_attribute(&self, name: &str) -> bool {
+        self.hash.name == name || self.range.as_ref().is_some_and(|r| r.name == name)
+    }
+
+    /// Iterates over the key attributes, hash first.
+    pub fn attributes(&self) -> impl Iterator<Item = &KeyAttribute> {
+        std::iter::once(&self.hash).chain(self.range.as_ref())
+    }
+
+    /// Checks the key attributes of an item about to be written, as PutItem does, and appends
+    /// the storage encoding of its key (bucket, partition key, sort key) to `out`.
+    pub fn encode_item_key(&self, item: &Item, out: &mut Vec<u8>) -> Result<()> {
+        self.encode_with(out, |attr| {
+            item.get(&attr.name).ok_or_else(|| {
+                EngineError::validation(format!(
+                    "One or more parameter values were invalid: Missing the key {} in the item",
+                    attr.name
+                ))
+            })
+        })
+    }
+
+    /// Checks a `Key` parameter (GetItem, DeleteItem, UpdateItem): exactly the key attributes,
+    /// each of its declared type; appends the storage encoding to `out`.
+    pub fn encode_key(&self, key: &Item, out: &mut Vec<u8>) -> Result<()> {
+        let mismatch =
+            || EngineError::validation("The provided key element does not match the schema");
+        let wanted = 1 + usize::from(self.range.is_some());
+        if key.len() != wanted {
+            return Err(mismatch());
+        }
+        self.encode_with(out, |attr| {
+            let value = key.get(&attr.name).ok_or_else(mismatch)?;
+            if value.attribute_type() != attr.ty.attribute_type() {
+                return Err(mismatch());
+            }
+            Ok(value)
+        })
+    }
+
+    fn encode_with<'a>(
+        &self,
+        out: &mut Vec<u8>,
+        mut value_of: impl FnMut(&KeyAttribute) -> Result<&'a AttributeValue>,
+    ) -> Result<()> {
+        let hash = value_of(&self.hash)?;
+        check_key_value(&self.hash, hash, MAX_HASH_KEY_BYTES)?;
+        let bucket_at = out.len();
+        out.extend_from_slice(&[0; 4]);
+        ferrodyn_types::key::encode(hash, out);
+        let bucket = crate::keys::partition_bucket(&out[bucket_at + 4..]);
+        out[bucket_at..bucket_at + 4].copy_from_slice(&bucket.to_be_bytes());
+        if let Some(range_attr) = &self.range {
+            let range = value_of(range_attr)?;
+            check_key_value(range_attr, range, MAX_RANGE_KEY_BYTES)?;
+            ferrodyn_types::key::encode(range, out);
+        }
+        Ok(())
+    }
+
+    /// The key attributes of `item`, as a Key map.
+    pub fn key_of(&self, item: &Item) -> Item {
+        self.attributes()
+            .filter_map(|a| item.get(&a.name).map(|v| (a.name.clone(), v.clone())))
+            .collect()
+    }
+}
+
+fn check_key_value(attr: &KeyAttribute, value: &AttributeValue, max: usize) -> Result<()> {
+    let ty = value.attribute_type();
+    if ty != attr.ty.attribute_type() {
+        return Err(EngineError::validation(format!(
+            "One or more parameter values were invalid: Type mismatch for key {} expected: {} actual: {}",
+            attr.name,
+            attr.ty.as_str(),
+            ty.as_str()
+        )));
+    }
+    let len = match value {
+        AttributeValue::S(s) => s.len(),
+        AttributeValue::B(b) => b.len(),
+        _ => return Ok(()),
+    };
+    if len == 0 {
+        return Err(EngineError::validation(format!(
+            "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty {} value. Key: {}",
+            if matches!(value, AttributeValue::S(_)) { "string" } else { "binary" },
+            attr.name
+        )));
+    }
+    if len > max {
+        return Err(EngineError::validation(if max == MAX_HASH_KEY_BYTES {
+            format!("One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of{max} bytes")
+        } else {
+            format!("One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of {max} bytes")
+        }));
+    }
+    Ok(())
+}
+
+/// PAY_PER_REQUEST or PROVISIONED.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BillingMode {
+    /// On-demand.
+    PayPerRequest,
+    /// Provisioned capacity.
+    Provisioned,
+}
+
+impl BillingMode {
+    /// DynamoDB's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BillingMode::PayPerRequest => "PAY_PER_REQUEST",
+            BillingMode::Provisioned => "PROVISIONED",
+        }
+    }
+}
+
+/// STANDARD or STANDARD_INFREQUENT_ACCESS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TableClass {
+    /// The default class.
+    Standard,
+    /// Cheaper storage, dearer requests.
+    StandardInfrequentAccess,
+}
+
+impl TableClass {
+    /// DynamoDB's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TableClass::Standard => "STANDARD",
+            TableClass::StandardInfrequentAccess => "STANDARD_INFREQUENT_ACCESS",
+        }
+    }
+}
+
+/// Read and write capacity units of a provisioned table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Throughput {
+    /// ReadCapacityUnits.
+    pub read: u64,
+    /// WriteCapacityUnits.
+    pub write: u64,
+}
+
+/// SSESpecification as given at creation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct SseSettings {
+    /// Enabled.
+    pub enabled: bool,
+    /// SSEType (KMS when enabled).
+    pub sse_type: Option<String>,
+    /// KMSMasterKeyId.
+    pub kms_key_id: Option<String>,
+}
+
+/// StreamSpecification as given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct StreamSettings {
+    /// StreamEnabled.
+    pub enabled: bool,
+    /// StreamViewType.
+    pub view_type: Option<String>,
+}
+
+/// Everything the engine knows about a table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TableMeta {
+    /// TableName.
+    pub name: String,
+    /// Internal numeric id; prefixes every storage key of the table. Never reused, so a
+    /// recreated table with the same name never sees the old table's data.
+    pub id: u64,
+    /// TableId (a UUID) as DescribeTable shows it.
+    pub table_id: String,
+    /// TableArn.
+    pub arn: String,
+    /// KeySchema with types.
+    pub key_schema: KeySchema,
+    /// AttributeDefinitions, in the order given.
+    pub attribute_definitions: Vec<(String, ScalarType)>,
+    /// BillingMode.
+    pub billing_mode: BillingMode,
+    /// Provisioned capacity (zero for PAY_PER_REQUEST tables, as DynamoDB reports it).
+    pub throughput: Throughput,
+    /// Seconds since the epoch of the last switch to PAY_PER_REQUEST.
+    #[serde(default)]
+    pub last_update_to_pay_per_request: Option<f64>,
+    /// Seconds since the epoch of the last throughput increase.
+    #[serde(default)]
+    pub last_increase: Option<f64>,
+    /// Seconds since the epoch of the last throughput decrease.
+    #[serde(default)]
+    pub last_decrease: Option<f64>,
+    /// Decreases made today (UTC).
+    #[serde(default)]
+    pub decreases_today: u64,
+    /// TableClass.
+    pub table_class: TableClass,
+    /// Tags, in the order given.
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
+    /// SSESpecification.
+    #[serde(default)]
+    pub sse: Option<SseSettings>,
+    /// StreamSpecification.
+    #[serde(default)]
+    pub stream: Option<StreamSettings>,
+    /// DeletionProtectionEnabled.
+    #[serde(default)]
+    pub deletion_protection: bool,
+    /// CreationDateTime, seconds since the epoch.
+    pub created_at: f64,
+}

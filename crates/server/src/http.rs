@@ -1,0 +1,196 @@
+//! The HTTP front: DynamoDB's JSON-over-HTTP protocol on `POST /`.
+//!
+//! Reads `X-Amz-Target` and the body, hands them to `ferrodyn_api::dispatch`, and answers with
+//! the headers AWS SDKs expect: `Content-Type: application/x-amz-json-1.0`, `x-amzn-RequestId`
+//! and `x-amz-crc32` (botocore verifies it).
+
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use ferrodyn_api::ApiError;
+use ferrodyn_engine::Engine;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::{Method, Request, Response, StatusCode};
+
+use crate::auth;
+
+/// DynamoDB's own limit on a request body is 16 MB (BatchWriteItem); a little headroom for JSON.
+pub const MAX_BODY_BYTES: usize = 17 * 1024 * 1024;
+
+const JSON_1_0: &str = "application/x-amz-json-1.0";
+
+/// Shared state of all connections.
+pub struct AppState {
+    /// The engine every request runs on.
+    pub engine: Engine,
+    request_ids: RequestIds,
+}
+
+impl AppState {
+    /// Wraps an engine.
+    pub fn new(engine: Engine) -> Self {
+        AppState {
+            engine,
+            request_ids: RequestIds::new(),
+        }
+    }
+}
+
+/// Handles one HTTP request.
+pub async fn handle(
+    state: Arc<AppState>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let request_id = state.request_ids.next();
+    if req.method() == Method::GET {
+        // DynamoDB answers a GET with a plain-text health line; load balancers use it.
+        let body = format!(
+            "healthy: dynamodb.{}.amazonaws.com ",
+            state.engine.config().region
+        );
+        return Ok(response(
+            StatusCode::OK,
+            "text/plain",
+            body.into_bytes(),
+            &request_id,
+        ));
+    }
+    if !is_json_content_type(req.headers()) {
+        // What DynamoDB's front end says to a POST it cannot route.
+        let body = b"<UnknownOperationException/>\n".to_vec();
+        return Ok(response(
+            StatusCode::NOT_FOUND,
+            "application/xml",
+            body,
+            &request_id,
+        ));
+    }
+    let (status, body) = match answer(&state, req).await {
+        Ok(body) => (StatusCode::OK, body),
+        Err(e) => {
+            tracing::debug!(request_id = %request_id, kind = ?e.kind, message = %e.message, "error answer");
+            (
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST),
+                e.to_json(),
+            )
+        }
+    };
+    Ok(response(status, JSON_1_0, body, &request_id))
+}
+
+/// DynamoDB takes `application/x-amz-json-1.0` and plain `application/json`.
+fn is_json_content_type(headers: &hyper::HeaderMap) -> bool {
+    let Some(value) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let mime = value.split(';').next().unwrap_or("").trim();
+    mime.eq_ignore_ascii_case(JSON_1_0) || mime.eq_ignore_ascii_case("application/json")
+}
+
+async fn answer(state: &AppState, req: Request<Incoming>) -> Result<Vec<u8>, ApiError> {
+    let headers = req.headers();
+    let authorized = headers
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(auth::parse_authorization)
+        .is_some();
+    if !authorized {
+        return Err(ApiError::missing_authentication_token());
+    }
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned);
+    let Some(target) = target else {
+        return Err(ApiError::unknown_operation());
+    };
+    let body = match Limited::new(req.into_body(), MAX_BODY_BYTES)
+        .collect()
+        .await
+    {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            return Err(ApiError::validation(format!(
+                "Request size exceeded {MAX_BODY_BYTES} bytes"
+            )))
+        }
+    };
+    ferrodyn_api::dispatch(&state.engine, &target, &body).await
+}
+
+fn response(
+    status: StatusCode,
+    content_type: &'static str,
+    body: Vec<u8>,
+    request_id: &str,
+) -> Response<Full<Bytes>> {
+    let crc = crc32fast::hash(&body);
+    let len = body.len();
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(CONTENT_LENGTH, HeaderValue::from(len));
+    h.insert("x-amz-crc32", HeaderValue::from(crc));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert("x-amzn-requestid", v);
+    }
+    resp
+}
+
+/// Request ids in DynamoDB's shape (52 characters of A-Z0-9), unique per process: a random
+/// per-process prefix and a counter, so making one costs no system call.
+struct RequestIds {
+    prefix: String,
+    counter: AtomicU64,
+}
+
+impl RequestIds {
+    fn new() -> Self {
+        let uuid = uuid::Uuid::new_v4().simple().to_string().to_uppercase();
+        RequestIds {
+            prefix: uuid[..26].to_string(),
+            counter: AtomicU64::new(0),
+        }
+    }
+
+    fn next(&self) -> String {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let mut id = String::with_capacity(52);
+        id.push_str(&self.prefix);
+        // 26 base-36 digits of the counter, zero padded.
+        let mut digits = [b'0'; 26];
+        let mut v = n;
+        for d in digits.iter_mut().rev() {
+            let r = (v % 36) as u8;
+            *d = if r < 10 { b'0' + r } else { b'A' + r - 10 };
+            v /= 36;
+            if v == 0 {
+                break;
+            }
+        }
+        id.push_str(std::str::from_utf8(&digits).expect("ascii"));
+        id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_52_chars_and_distinct() {
+        let ids = RequestIds::new();
+        let a = ids.next();
+        let b = ids.next();
+        assert_eq!(a.len(), 52);
+        assert_ne!(a, b);
+        assert!(a
+            .bytes()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
+    }
+}

@@ -1,0 +1,374 @@
+//! Control plane through the AWS SDK: CreateTable, DescribeTable, ListTables, UpdateTable,
+//! DeleteTable and their validations.
+
+mod common;
+
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ProvisionedThroughput,
+    ScalarAttributeType, TableClass, TableStatus, Tag,
+};
+use aws_sdk_dynamodb::Client;
+use common::{table_name, Server};
+
+fn attr(name: &str, t: ScalarAttributeType) -> AttributeDefinition {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(t)
+        .build()
+        .unwrap()
+}
+
+fn key(name: &str, t: KeyType) -> KeySchemaElement {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(t)
+        .build()
+        .unwrap()
+}
+
+fn throughput(r: i64, w: i64) -> ProvisionedThroughput {
+    ProvisionedThroughput::builder()
+        .read_capacity_units(r)
+        .write_capacity_units(w)
+        .build()
+        .unwrap()
+}
+
+async fn create_on_demand(client: &Client, name: &str) {
+    client
+        .create_table()
+        .table_name(name)
+        .key_schema(key("pk", KeyType::Hash))
+        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn create_describe_and_delete_a_table_with_every_setting() {
+    let server = Server::start_in_memory();
+    let client = server.client();
+    let name = table_name("Music");
+    let created = client
+        .create_table()
+        .table_name(&name)
+        .key_schema(key("Artist", KeyType::Hash))
+        .key_schema(key("SongTitle", KeyType::Range))
+        .attribute_definitions(attr("Artist", ScalarAttributeType::S))
+        .attribute_definitions(attr("SongTitle", ScalarAttributeType::S))
+        .billing_mode(BillingMode::Provisioned)
+        .provisioned_throughput(throughput(5, 3))
+        .table_class(TableClass::StandardInfrequentAccess)
+        .tags(Tag::builder().key("team").value("music").build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let desc = created.table_description().unwrap();
+    assert_eq!(desc.table_name(), Some(name.as_str()));
+    assert_eq!(desc.table_status(), Some(&TableStatus::Creating));
+    assert_eq!(
+        desc.table_arn(),
+        Some(format!("arn:aws:dynamodb:us-east-1:000000000000:table/{name}").as_str())
+    );
+
+    let table = client
+        .describe_table()
+        .table_name(&name)
+        .send()
+        .await
+        .unwrap()
+        .table
+        .unwrap();
+    assert_eq!(table.table_status(), Some(&TableStatus::Active));
+    assert_eq!(table.item_count(), Some(0));
+    assert_eq!(table.table_size_bytes(), Some(0));
+    assert_eq!(table.key_schema().len(), 2);
+    assert_eq!(table.key_schema()[0].attribute_name(), "Artist");
+    assert_eq!(table.key_schema()[1].key_type(), &KeyType::Range);
+    assert_eq!(table.attribute_definitions().len(), 2);
+    let pt = table.provisioned_throughput().unwrap();
+    assert_eq!(pt.read_capacity_units(), Some(5));
+    assert_eq!(pt.write_capacity_units(), Some(3));
+    assert_eq!(
+        table.table_class_summary().unwrap().table_class(),
+        Some(&TableClass::StandardInfrequentAccess)
+    );
+    assert!(table.table_id().unwrap().len() == 36);
+    assert!(table.creation_date_time().is_some());
+
+    let deleted = client
+        .delete_table()
+        .table_name(&name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        deleted.table_description().unwrap().table_status(),
+        Some(&TableStatus::Deleting)
+    );
+    let err = client
+        .describe_table()
+        .table_name(&name)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_resource_not_found_exception());
+    assert_eq!(
+        err.message(),
+        Some(format!("Requested resource not found: Table: {name} not found").as_str())
+    );
+}
+
+#[tokio::test]
+async fn creating_an_existing_table_is_resource_in_use() {
+    let server = Server::start_in_memory();
+    let client = server.client();
+    let name = table_name("dup");
+    create_on_demand(&client, &name).await;
+    let err = client
+        .create_table()
+        .table_name(&name)
+        .key_schema(key("pk", KeyType::Hash))
+        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_resource_in_use_exception(), "{err:?}");
+    assert_eq!(
+        err.message(),
+        Some(format!("Table already exists: {name}").as_str())
+    );
+}
+
+#[tokio::test]
+async fn list_tables_pages_in_name_order() {
+    let server = Server::start_in_memory();
+    let client = server.client();
+    let mut names: Vec<String> = (0..7).map(|i| format!("list-{i:02}")).collect();
+    for n in names.iter().rev() {
+        create_on_demand(&client, n).await;
+    }
+    names.sort();
+    let mut seen = Vec::new();
+    let mut start: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let out = client
+            .list_tables()
+            .limit(3)
+            .set_exclusive_start_table_name(start.clone())
+            .send()
+            .await
+            .unwrap();
+        pages += 1;
+        seen.extend(out.table_names().iter().cloned());
+        match out.last_evaluated_table_name() {
+            Some(last) => start = Some(last.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, names);
+    assert_eq!(pages, 3);
+
+    // The SDK's paginator follows LastEvaluatedTableName too.
+    let all: Vec<String> = client
+        .list_tables()
+        .limit(2)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .unwrap();
+    assert_eq!(all, names);
+}
+
+#[tokio::test]
+async fn update_table_switches_billing_throughput_and_class() {
+    let server = Server::start_in_memory();
+    let client = server.client();
+    let name = table_name("upd");
+    create_on_demand(&client, &name).await;
+
+    let out = client
+        .update_table()
+        .table_name(&name)
+        .billing_mode(BillingMode::Provisioned)
+        .provisioned_throughput(throughput(10, 20))
+        .send()
+        .await
+        .unwrap();
+    let d = out.table_description().unwrap();
+    assert_eq!(
+        d.billing_mode_summary().unwrap().billing_mode(),
+        Some(&BillingMode::Provisioned)
+    );
+    assert_eq!(
+        d.provisioned_throughput().unwrap().write_capacity_units(),
+        Some(20)
+    );
+
+    let err = client
+        .update_table()
+        .table_name(&name)
+        .provisioned_throughput(throughput(10, 20))
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(err.code(), Some("ValidationException"));
+    assert!(err
+        .message()
+        .unwrap()
+        .starts_with("The provisioned throughput for the table will not change."));
+
+    client
+        .update_table()
+        .table_name(&name)
+        .table_class(TableClass::StandardInfrequentAccess)
+        .send()
+        .await
+        .unwrap();
+    let out = client
+        .update_table()
+        .table_name(&name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+    let d = out.table_description().unwrap();
+    assert_eq!(
+        d.provisioned_throughput().unwrap().read_capacity_units(),
+        Some(0)
+    );
+    assert_eq!(
+        d.table_class_summary().unwrap().table_class(),
+        Some(&TableClass::StandardInfrequentAccess)
+    );
+
+    let err = client
+        .update_table()
+        .table_name(&name)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(err.code(), Some("ValidationException"));
+
+    let err = client
+        .update_table()
+        .table_name("no-such-table")
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_resource_not_found_exception());
+}
+
+/// (request change, expected message) for CreateTable validations, from DynamoDB's answers.
+#[tokio::test]
+async fn create_table_validations_match_dynamodb() {
+    let server = Server::start_in_memory();
+    let client = server.client();
+    let base = || {
+        client
+            .create_table()
+            .key_schema(key("pk", KeyType::Hash))
+            .attribute_definitions(attr("pk", ScalarAttributeType::S))
+            .billing_mode(BillingMode::PayPerRequest)
+    };
+    let cases = vec![
+        (
+            base().table_name("ab"),
+            "TableName must be at least 3 characters long and at most 255 characters long",
+        ),
+        (
+            base().table_name("a".repeat(256)),
+            "TableName must be at least 3 characters long and at most 255 characters long",
+        ),
+        (
+            base().table_name("a b!"),
+            "1 validation error detected: Value 'a b!' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+        ),
+        (
+            base()
+                .table_name("twohash")
+                .key_schema(key("sk", KeyType::Hash))
+                .attribute_definitions(attr("sk", ScalarAttributeType::S)),
+            "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type",
+        ),
+        (
+            client
+                .create_table()
+                .table_name("rangefirst")
+                .key_schema(key("sk", KeyType::Range))
+                .key_schema(key("pk", KeyType::Hash))
+                .attribute_definitions(attr("pk", ScalarAttributeType::S))
+                .attribute_definitions(attr("sk", ScalarAttributeType::S))
+                .billing_mode(BillingMode::PayPerRequest),
+            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
+        ),
+        (
+            base()
+                .table_name("samename")
+                .key_schema(key("pk", KeyType::Range)),
+            "Both the Hash Key and the Range Key element in the KeySchema have the same name",
+        ),
+        (
+            client
+                .create_table()
+                .table_name("nodef")
+                .key_schema(key("pk", KeyType::Hash))
+                .attribute_definitions(attr("other", ScalarAttributeType::S))
+                .billing_mode(BillingMode::PayPerRequest),
+            "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [pk], AttributeDefinitions: [other]",
+        ),
+        (
+            base()
+                .table_name("extradef")
+                .attribute_definitions(attr("extra", ScalarAttributeType::N)),
+            "One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions",
+        ),
+        (
+            client
+                .create_table()
+                .table_name("nothroughput")
+                .key_schema(key("pk", KeyType::Hash))
+                .attribute_definitions(attr("pk", ScalarAttributeType::S))
+                .billing_mode(BillingMode::Provisioned),
+            "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED",
+        ),
+        (
+            base()
+                .table_name("ondemandpt")
+                .provisioned_throughput(throughput(1, 1)),
+            "One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
+        ),
+        (
+            client
+                .create_table()
+                .table_name("zeropt")
+                .key_schema(key("pk", KeyType::Hash))
+                .attribute_definitions(attr("pk", ScalarAttributeType::S))
+                .provisioned_throughput(throughput(0, 0)),
+            "2 validation errors detected: Value '0' at 'provisionedThroughput.readCapacityUnits' failed to satisfy constraint: Member must have value greater than or equal to 1; Value '0' at 'provisionedThroughput.writeCapacityUnits' failed to satisfy constraint: Member must have value greater than or equal to 1",
+        ),
+    ];
+    for (request, expected) in cases {
+        let err = request.send().await.unwrap_err().into_service_error();
+        assert_eq!(err.code(), Some("ValidationException"), "{expected}");
+        assert_eq!(err.message(), Some(expected));
+    }
+    let tables = client.list_tables().send().await.unwrap();
+    assert!(
+        tables.table_names().is_empty(),
+        "no invalid table was created"
+    );
+}
