@@ -2,8 +2,14 @@
 
 use std::collections::HashMap;
 
-use ferrodyn_engine::Engine;
-use ferrodyn_types::Item;
+use std::collections::BTreeMap;
+
+use ferrodyn_engine::{Engine, EngineError, WriteAction};
+use ferrodyn_expr::{
+    AttributeValueUpdate, ExpectedAttributeValue, ParametersPresent, ATTRIBUTE_ACTION_VALUES,
+    COMPARISON_OPERATOR_VALUES, CONDITIONAL_OPERATOR_VALUES,
+};
+use ferrodyn_types::{item_size, AttributeValue, Item};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
@@ -22,6 +28,12 @@ struct PutItemInput {
     return_values: Option<String>,
     return_consumed_capacity: Option<String>,
     return_item_collection_metrics: Option<String>,
+    return_values_on_condition_check_failure: Option<String>,
+    condition_expression: Option<String>,
+    expression_attribute_names: Option<HashMap<String, String>>,
+    expression_attribute_values: Option<HashMap<String, AttributeValue>>,
+    expected: Option<BTreeMap<String, ExpectedAttributeValue>>,
+    conditional_operator: Option<String>,
 }
 
 #[derive(Serialize, Default)]
@@ -66,6 +78,100 @@ fn returns_old(return_values: Option<&str>) -> Result<bool, ApiError> {
     }
 }
 
+/// `ReturnValuesOnConditionCheckFailure`: ALL_OLD puts the current item into the
+/// ConditionalCheckFailedException.
+fn check_on_failure(v: &mut Violations, value: &Option<String>) -> bool {
+    if let Some(x) = value {
+        v.one_of(
+            x,
+            "returnValuesOnConditionCheckFailure",
+            &["ALL_OLD", "NONE"],
+        );
+    }
+    value.as_deref() == Some("ALL_OLD")
+}
+
+/// Member constraints of the legacy condition parameters.
+fn check_legacy_members(
+    v: &mut Violations,
+    expected: &Option<BTreeMap<String, ExpectedAttributeValue>>,
+    conditional_operator: &Option<String>,
+) {
+    if let Some(expected) = expected {
+        for (name, e) in expected {
+            if let Some(op) = &e.comparison_operator {
+                v.one_of(
+                    op,
+                    &format!("expected.{name}.member.comparisonOperator"),
+                    COMPARISON_OPERATOR_VALUES,
+                );
+            }
+        }
+    }
+    if let Some(op) = conditional_operator {
+        v.one_of(op, "conditionalOperator", CONDITIONAL_OPERATOR_VALUES);
+    }
+}
+
+/// The condition of a write and what to say when it fails.
+struct WriteCondition {
+    condition: Option<ferrodyn_expr::Condition>,
+    return_item_on_failure: bool,
+}
+
+impl WriteCondition {
+    /// From `ConditionExpression` (already parsed) or the legacy `Expected`.
+    fn new(
+        expression: Option<ferrodyn_expr::Condition>,
+        expected: Option<&BTreeMap<String, ExpectedAttributeValue>>,
+        conditional_operator: Option<&str>,
+        return_item_on_failure: bool,
+    ) -> Result<Self, ApiError> {
+        let condition = match expression {
+            Some(c) => Some(c),
+            None => ferrodyn_expr::expected_condition(expected, conditional_operator)?,
+        };
+        Ok(WriteCondition {
+            condition,
+            return_item_on_failure,
+        })
+    }
+
+    /// `Ok` when the write may go ahead on `current`.
+    fn check(&self, current: Option<&Item>) -> Result<(), EngineError> {
+        match &self.condition {
+            Some(c) if !c.evaluate(current) => Err(EngineError::ConditionalCheckFailed(
+                current
+                    .filter(|_| self.return_item_on_failure)
+                    .map(|i| Box::new(i.clone())),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// DynamoDB refuses placeholder maps in a request without expressions.
+fn check_placeholders_used(
+    has_expression: bool,
+    names: &Option<HashMap<String, String>>,
+    values: &Option<HashMap<String, AttributeValue>>,
+) -> Result<(), ApiError> {
+    if has_expression {
+        return Ok(());
+    }
+    if names.is_some() {
+        return Err(ApiError::validation(
+            "ExpressionAttributeNames can only be specified when using expressions",
+        ));
+    }
+    if values.is_some() {
+        return Err(ApiError::validation(
+            "ExpressionAttributeValues can only be specified when using expressions",
+        ));
+    }
+    Ok(())
+}
+
 pub async fn put_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     let input: PutItemInput = parse(body)?;
     let mut v = Violations::new();
@@ -77,11 +183,42 @@ pub async fn put_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError>
         &input.return_consumed_capacity,
         &input.return_item_collection_metrics,
     );
+    let return_item_on_failure =
+        check_on_failure(&mut v, &input.return_values_on_condition_check_failure);
+    check_legacy_members(&mut v, &input.expected, &input.conditional_operator);
     v.finish()?;
     let return_old = returns_old(input.return_values.as_deref())?;
+    ParametersPresent {
+        expected: input.expected.is_some(),
+        conditional_operator: input.conditional_operator.is_some(),
+        condition_expression: input.condition_expression.is_some(),
+        ..Default::default()
+    }
+    .check_mixing()?;
+    check_placeholders_used(
+        input.condition_expression.is_some(),
+        &input.expression_attribute_names,
+        &input.expression_attribute_values,
+    )?;
+    let parsed = ferrodyn_expr::parse_request(
+        ferrodyn_expr::RequestExpressions {
+            condition: input.condition_expression.as_deref(),
+            ..Default::default()
+        },
+        input.expression_attribute_names.as_ref(),
+        input.expression_attribute_values.as_ref(),
+    )?;
+    let condition = WriteCondition::new(
+        parsed.condition,
+        input.expected.as_ref(),
+        input.conditional_operator.as_deref(),
+        return_item_on_failure,
+    )?;
     let table = input.table_name.expect("checked");
     let old = engine
-        .put_item(&table, input.item.expect("checked"), |_| Ok(()))
+        .put_item(&table, input.item.expect("checked"), |current| {
+            condition.check(current)
+        })
         .await?;
     to_body(&AttributesOutput {
         attributes: old.filter(|_| return_old),
@@ -96,6 +233,12 @@ struct DeleteItemInput {
     return_values: Option<String>,
     return_consumed_capacity: Option<String>,
     return_item_collection_metrics: Option<String>,
+    return_values_on_condition_check_failure: Option<String>,
+    condition_expression: Option<String>,
+    expression_attribute_names: Option<HashMap<String, String>>,
+    expression_attribute_values: Option<HashMap<String, AttributeValue>>,
+    expected: Option<BTreeMap<String, ExpectedAttributeValue>>,
+    conditional_operator: Option<String>,
 }
 
 pub async fn delete_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
@@ -109,14 +252,177 @@ pub async fn delete_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiErr
         &input.return_consumed_capacity,
         &input.return_item_collection_metrics,
     );
+    let return_item_on_failure =
+        check_on_failure(&mut v, &input.return_values_on_condition_check_failure);
+    check_legacy_members(&mut v, &input.expected, &input.conditional_operator);
     v.finish()?;
     let return_old = returns_old(input.return_values.as_deref())?;
+    ParametersPresent {
+        expected: input.expected.is_some(),
+        conditional_operator: input.conditional_operator.is_some(),
+        condition_expression: input.condition_expression.is_some(),
+        ..Default::default()
+    }
+    .check_mixing()?;
+    check_placeholders_used(
+        input.condition_expression.is_some(),
+        &input.expression_attribute_names,
+        &input.expression_attribute_values,
+    )?;
+    let parsed = ferrodyn_expr::parse_request(
+        ferrodyn_expr::RequestExpressions {
+            condition: input.condition_expression.as_deref(),
+            ..Default::default()
+        },
+        input.expression_attribute_names.as_ref(),
+        input.expression_attribute_values.as_ref(),
+    )?;
+    let condition = WriteCondition::new(
+        parsed.condition,
+        input.expected.as_ref(),
+        input.conditional_operator.as_deref(),
+        return_item_on_failure,
+    )?;
     let table = input.table_name.expect("checked");
     let old = engine
-        .delete_item(&table, &input.key.expect("checked"), |_| Ok(()))
+        .delete_item(&table, &input.key.expect("checked"), |current| {
+            condition.check(current)
+        })
         .await?;
     to_body(&AttributesOutput {
         attributes: old.filter(|_| return_old),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UpdateItemInput {
+    table_name: Option<String>,
+    key: Option<Item>,
+    update_expression: Option<String>,
+    condition_expression: Option<String>,
+    expression_attribute_names: Option<HashMap<String, String>>,
+    expression_attribute_values: Option<HashMap<String, AttributeValue>>,
+    return_values: Option<String>,
+    return_consumed_capacity: Option<String>,
+    return_item_collection_metrics: Option<String>,
+    return_values_on_condition_check_failure: Option<String>,
+    expected: Option<BTreeMap<String, ExpectedAttributeValue>>,
+    conditional_operator: Option<String>,
+    attribute_updates: Option<BTreeMap<String, AttributeValueUpdate>>,
+}
+
+/// DynamoDB's limit on the item an update produces.
+const MAX_ITEM_BYTES: usize = 400 * 1024;
+
+pub async fn update_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let input: UpdateItemInput = parse(body)?;
+    let mut v = Violations::new();
+    check_table_name(&mut v, &input.table_name)?;
+    v.require(&input.key, "key");
+    check_common(
+        &mut v,
+        &input.return_values,
+        &input.return_consumed_capacity,
+        &input.return_item_collection_metrics,
+    );
+    let return_item_on_failure =
+        check_on_failure(&mut v, &input.return_values_on_condition_check_failure);
+    check_legacy_members(&mut v, &input.expected, &input.conditional_operator);
+    if let Some(updates) = &input.attribute_updates {
+        for (name, u) in updates {
+            if let Some(action) = &u.action {
+                v.one_of(
+                    action,
+                    &format!("attributeUpdates.{name}.member.action"),
+                    ATTRIBUTE_ACTION_VALUES,
+                );
+            }
+        }
+    }
+    v.finish()?;
+    ParametersPresent {
+        expected: input.expected.is_some(),
+        conditional_operator: input.conditional_operator.is_some(),
+        condition_expression: input.condition_expression.is_some(),
+        attribute_updates: input.attribute_updates.is_some(),
+        update_expression: input.update_expression.is_some(),
+        ..Default::default()
+    }
+    .check_mixing()?;
+    check_placeholders_used(
+        input.condition_expression.is_some() || input.update_expression.is_some(),
+        &input.expression_attribute_names,
+        &input.expression_attribute_values,
+    )?;
+    let parsed = ferrodyn_expr::parse_request(
+        ferrodyn_expr::RequestExpressions {
+            update: input.update_expression.as_deref(),
+            condition: input.condition_expression.as_deref(),
+            ..Default::default()
+        },
+        input.expression_attribute_names.as_ref(),
+        input.expression_attribute_values.as_ref(),
+    )?;
+    let condition = WriteCondition::new(
+        parsed.condition,
+        input.expected.as_ref(),
+        input.conditional_operator.as_deref(),
+        return_item_on_failure,
+    )?;
+    let update = match (parsed.update, &input.attribute_updates) {
+        (Some(u), _) => Some(u),
+        (None, Some(updates)) => Some(ferrodyn_expr::attribute_updates(updates)?),
+        (None, None) => None,
+    };
+    let table = input.table_name.expect("checked");
+    let key = input.key.expect("checked");
+    if let Some(update) = &update {
+        let meta = engine.table(&table)?;
+        let names: Vec<&str> = meta
+            .key_schema
+            .attributes()
+            .map(|a| a.name.as_str())
+            .collect();
+        update.check_key_attributes(&names)?;
+    }
+    let (old, new) = engine
+        .update_item(&table, &key, |current| {
+            condition.check(current)?;
+            // A new item starts as its key; the update then applies to it.
+            let base = match current {
+                Some(item) => item.clone(),
+                None => key.clone(),
+            };
+            let new = match &update {
+                Some(u) => u
+                    .apply(Some(&base))
+                    .map_err(|e| EngineError::Validation(e.to_string()))?,
+                None => base,
+            };
+            if item_size(&new) > MAX_ITEM_BYTES {
+                return Err(EngineError::validation(
+                    "Item size to update has exceeded the maximum allowed size",
+                ));
+            }
+            Ok(WriteAction::Put(new))
+        })
+        .await?;
+    let attributes = match input.return_values.as_deref().unwrap_or("NONE") {
+        "ALL_OLD" => old,
+        "ALL_NEW" => new,
+        "UPDATED_OLD" => match (&update, old) {
+            (Some(u), Some(old)) => Some(u.updated_old(&old)),
+            _ => None,
+        },
+        "UPDATED_NEW" => match (&update, new) {
+            (Some(u), Some(new)) => Some(u.updated_new(&new)),
+            _ => None,
+        },
+        _ => None,
+    };
+    to_body(&AttributesOutput {
+        attributes: attributes.filter(|a| !a.is_empty()),
     })
 }
 

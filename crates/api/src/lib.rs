@@ -5,6 +5,7 @@
 //! it gets back the response body or an error to send. No HTTP here, no storage here.
 #![deny(missing_docs)]
 
+mod batch;
 mod describe;
 mod error;
 mod items;
@@ -33,6 +34,9 @@ pub async fn dispatch(engine: &Engine, target: &str, body: &[u8]) -> Result<Vec<
         "PutItem" => items::put_item(engine, body).await,
         "GetItem" => items::get_item(engine, body),
         "DeleteItem" => items::delete_item(engine, body).await,
+        "UpdateItem" => items::update_item(engine, body).await,
+        "BatchGetItem" => batch::batch_get_item(engine, body),
+        "BatchWriteItem" => batch::batch_write_item(engine, body).await,
         _ => Err(ApiError::unknown_operation()),
     }
 }

@@ -56,6 +56,32 @@ pub fn partition_bucket(encoded_hash: &[u8]) -> u32 {
     (h >> 32) as u32
 }
 
+/// The prefix of every item key in one partition: the table's data prefix, the partition
+/// bucket and the encoded partition key value. A Query reads only keys starting with it.
+/// Must agree with `KeySchema::encode_item_key`, which writes the same bytes in front of
+/// the sort key.
+pub fn partition_prefix(id: u64, hash: &ferrodyn_types::AttributeValue) -> Vec<u8> {
+    let mut k = data_prefix(id);
+    let bucket_at = k.len();
+    k.extend_from_slice(&[0; 4]);
+    ferrodyn_types::key::encode(hash, &mut k);
+    let bucket = partition_bucket(&k[bucket_at + 4..]);
+    k[bucket_at..bucket_at + 4].copy_from_slice(&bucket.to_be_bytes());
+    k
+}
+
+/// The smallest key above every key that starts with `prefix`, as the exclusive end of a
+/// range scan over the prefix. `prefix` must contain a byte below `0xFF` (every data key
+/// starts with `0x01`).
+pub fn prefix_end(prefix: &[u8]) -> Vec<u8> {
+    let mut end = prefix.to_vec();
+    while end.last() == Some(&0xFF) {
+        end.pop();
+    }
+    *end.last_mut().expect("a prefix with a byte below 0xFF") += 1;
+    end
+}
+
 /// The range `[start, end)` holding every item of a table.
 pub fn data_range(id: u64) -> (Vec<u8>, Vec<u8>) {
     let start = data_prefix(id);
@@ -90,6 +116,22 @@ mod tests {
             .map(|i| partition_bucket(&i.to_be_bytes()) >> 28)
             .collect();
         assert_eq!(spread.len(), 16, "similar keys spread over the whole range");
+    }
+
+    #[test]
+    fn prefix_end_bounds_exactly_the_prefixed_keys() {
+        assert_eq!(prefix_end(&[1, 2, 3]), vec![1, 2, 4]);
+        assert_eq!(prefix_end(&[1, 0xFF, 0xFF]), vec![2]);
+        let p = [1, 7, 0xFF];
+        let end = prefix_end(&p);
+        for inside in [
+            &[1, 7, 0xFF][..],
+            &[1, 7, 0xFF, 0],
+            &[1, 7, 0xFF, 0xFF, 0xFF],
+        ] {
+            assert!(inside >= &p[..] && inside < &end[..], "{inside:?}");
+        }
+        assert!(&[1u8, 8][..] >= &end[..]);
     }
 
     #[test]

@@ -15,15 +15,25 @@
 //! write is durable when the storage is (RocksDB syncs its WAL before acknowledging).
 #![deny(missing_docs)]
 
+mod batch;
 mod catalog;
 mod error;
 mod items;
 pub mod keys;
+mod query;
 mod schema;
 
+pub use batch::{
+    check_item_size, BatchGetResult, BatchGetTable, BatchWrite, BatchWriteTable,
+    MAX_BATCH_GET_BYTES,
+};
 pub use catalog::{TableSpec, TableStats, TableUpdate};
 pub use error::{EngineError, Result};
 pub use items::WriteAction;
+pub use query::{
+    check_query, check_scan, Page, QueryRequest, ScanRequest, ScanSegment, MAX_PAGE_BYTES,
+    MAX_TOTAL_SEGMENTS,
+};
 pub use schema::{
     BillingMode, KeyAttribute, KeySchema, ScalarType, SseSettings, StreamSettings, TableClass,
     TableMeta, Throughput, MAX_HASH_KEY_BYTES, MAX_RANGE_KEY_BYTES,

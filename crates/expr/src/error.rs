@@ -124,6 +124,31 @@ pub enum ExprError {
     /// Arithmetic in an UpdateExpression left DynamoDB's number range.
     #[error(transparent)]
     Number(#[from] NumberError),
+
+    /// A request with both legacy (non-expression) and expression parameters. Each list
+    /// holds the request's parameters of that kind in DynamoDB's order; build it with
+    /// [`ParametersPresent::check_mixing`](crate::ParametersPresent::check_mixing).
+    #[error("Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {{{}}} Expression parameters: {{{}}}", .non_expression.join(", "), .expression.join(", "))]
+    MixedParameters {
+        /// `AttributeUpdates`, `AttributesToGet`, `Expected`, ... as present.
+        non_expression: Vec<&'static str>,
+        /// `UpdateExpression`, `ProjectionExpression`, ... as present.
+        expression: Vec<&'static str>,
+    },
+    /// A Query filter that names a key attribute of the table or index queried. `parameter`
+    /// is `QueryFilter` (legacy) or `Filter Expression` (DynamoDB's spelling for
+    /// FilterExpression here).
+    #[error("{parameter} can only contain non-primary key attributes: Primary key attribute: {attribute}")]
+    FilterOnKeyAttribute {
+        /// How DynamoDB names the filter parameter in this message.
+        parameter: &'static str,
+        /// The key attribute.
+        attribute: String,
+    },
+    /// An invalid legacy parameter (`Expected`, `KeyConditions`, `QueryFilter`,
+    /// `ScanFilter`, `ConditionalOperator`, `AttributeUpdates`).
+    #[error(transparent)]
+    Legacy(#[from] LegacyError),
 }
 
 impl ExprError {
@@ -250,4 +275,97 @@ pub enum InvalidReason {
     /// An UpdateExpression clause (`SET`, `REMOVE`, `ADD`, `DELETE`) given twice.
     #[error("The \"{0}\" section can only be used once in an update expression;")]
     DuplicateSection(&'static str),
+}
+
+/// What is wrong with a legacy (non-expression) parameter. `Display` is DynamoDB's message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LegacyError {
+    /// An `Expected` entry with both `Exists` and `ComparisonOperator`; holds the attribute.
+    #[error("One or more parameter values were invalid: Exists and ComparisonOperator cannot be used together for Attribute: {0}")]
+    ExistsWithComparisonOperator(String),
+    /// An `Expected` entry with both `Value` and `AttributeValueList`; holds the attribute.
+    #[error("One or more parameter values were invalid: Value and AttributeValueList cannot be used together for Attribute: {0}")]
+    ValueWithAttributeValueList(String),
+    /// An `Expected` entry with `AttributeValueList` but no `ComparisonOperator`.
+    #[error("One or more parameter values were invalid: AttributeValueList can only be used with a ComparisonOperator for Attribute: {0}")]
+    AttributeValueListWithoutOperator(String),
+    /// An `Expected` entry with `Exists: false` and a `Value`.
+    #[error("One or more parameter values were invalid: Value cannot be used when Exists is false for Attribute: {0}")]
+    ValueWithExistsFalse(String),
+    /// An `Expected` entry whose operator needs values but has neither `Value` nor
+    /// `AttributeValueList`.
+    #[error("One or more parameter values were invalid: Value or AttributeValueList must be used with ComparisonOperator: {operator} for Attribute: {attribute}")]
+    OperatorWithoutValue {
+        /// The ComparisonOperator.
+        operator: &'static str,
+        /// The attribute.
+        attribute: String,
+    },
+    /// An `Expected` entry with no `Value` and `Exists` absent (`exists` = `"null"`) or
+    /// true (`"true"`).
+    #[error("One or more parameter values were invalid: Value must be provided when Exists is {exists} for Attribute: {attribute}")]
+    ValueRequired {
+        /// `"null"` or `"true"`, as DynamoDB prints `Exists`.
+        exists: &'static str,
+        /// The attribute.
+        attribute: String,
+    },
+    /// A ComparisonOperator given the wrong number of values; holds the operator.
+    #[error("One or more parameter values were invalid: Invalid number of argument(s) for the {0} ComparisonOperator")]
+    ArgumentCount(&'static str),
+    /// A ComparisonOperator given a value of a type it cannot use.
+    #[error("One or more parameter values were invalid: ComparisonOperator {operator} is not valid for {value_type} AttributeValue type")]
+    OperatorValueType {
+        /// The ComparisonOperator.
+        operator: &'static str,
+        /// DynamoDB's short type name (`BOOL`, `SS`, ...).
+        value_type: &'static str,
+    },
+    /// An `AttributeValueList` whose values are not all of one type.
+    #[error("One or more parameter values were invalid: AttributeValues inside AttributeValueList must be of same type")]
+    MixedValueTypes,
+    /// `BETWEEN` with the lower bound above the upper one.
+    #[error("The BETWEEN condition was provided a range where the lower bound is greater than the upper bound")]
+    BetweenBounds,
+    /// `ConditionalOperator` with no (or an empty) `Expected` / `QueryFilter` / `ScanFilter`.
+    #[error("ConditionalOperator cannot be used without Filter or Expected")]
+    ConditionalOperatorWithoutConditions,
+    /// `ConditionalOperator` with a single condition.
+    #[error(
+        "ConditionalOperator can only be used when Filter or Expected has two or more elements"
+    )]
+    ConditionalOperatorSingleCondition,
+    /// `KeyConditions` with no condition or more than two.
+    #[error("Conditions can be of length 1 or 2 only")]
+    KeyConditionCount,
+    /// A key condition whose operator cannot select a key range (`NE`, `IN`, `NULL`,
+    /// `NOT_NULL`, `CONTAINS`, `NOT_CONTAINS`).
+    #[error("Attempted conditional constraint is not an indexable operation")]
+    NotIndexable,
+    /// An `AttributeUpdates` entry without `Value` whose action is not `DELETE`.
+    #[error("One or more parameter values were invalid: Only DELETE action is allowed when no attribute value is specified")]
+    UpdateWithoutValue,
+    /// `DELETE` with a value that is not a set; holds the value's type.
+    #[error("One or more parameter values were invalid: DELETE action with value is not supported for the type {0}")]
+    DeleteValueType(&'static str),
+    /// `ADD` with a value that is not a number, set or list; holds the value's type.
+    #[error(
+        "One or more parameter values were invalid: ADD action is not supported for the type {0}"
+    )]
+    AddValueType(&'static str),
+    /// Applying `AttributeUpdates`: `ADD`/`DELETE` met an attribute of another type.
+    #[error("Type mismatch for attribute to update")]
+    TypeMismatch,
+    /// A member that breaks its declared constraint (an unknown enum value, a missing
+    /// `ComparisonOperator`). The API layer's member pass normally reports these first,
+    /// together with the request's other violations; this is the single-violation form.
+    #[error("1 validation error detected: Value {value} at '{path}' failed to satisfy constraint: {constraint}")]
+    MemberConstraint {
+        /// The value as DynamoDB shows it: `'FOO'` or `null`.
+        value: String,
+        /// The member path, e.g. `expected.a.member.comparisonOperator`.
+        path: String,
+        /// The constraint, e.g. `Member must not be null`.
+        constraint: String,
+    },
 }

@@ -40,7 +40,10 @@
 //! Files: `lexer` and `parser` (syntax only, to a raw tree), `resolve` (DynamoDB's
 //! validation order and placeholder substitution, [`Context`]), `condition` (evaluation),
 //! `update` (applying updates), `projection`, `key_condition`, `compare` (value
-//! equality and ordering), `reserved` (the reserved-word list), `error`.
+//! equality and ordering), `reserved` (the reserved-word list), `error`, and `legacy`
+//! (the pre-expression parameters `Expected`, `KeyConditions`, `QueryFilter`,
+//! `ScanFilter`, `ConditionalOperator` and `AttributeUpdates`, translated onto the same
+//! [`Condition`], [`KeyRange`] and [`Update`] trees).
 
 #![deny(missing_docs)]
 
@@ -48,6 +51,7 @@ mod compare;
 mod condition;
 mod error;
 mod key_condition;
+mod legacy;
 mod lexer;
 mod parser;
 mod path;
@@ -58,8 +62,14 @@ mod update;
 
 pub use compare::{compare_ordered, values_equal};
 pub use condition::{Condition, Operand};
-pub use error::{ExprError, ExpressionKind, InvalidReason};
+pub use error::{ExprError, ExpressionKind, InvalidReason, LegacyError};
 pub use key_condition::{KeyAttribute, KeyCondition, KeyOperator, KeyRange};
+pub use legacy::{
+    attribute_updates, check_query_filter_keys, expected_condition, filter_condition,
+    key_conditions, AttributeValueUpdate, ExpectedAttributeValue, FilterParameter, LegacyCondition,
+    LegacyKeyConditions, ParametersPresent, ATTRIBUTE_ACTION_VALUES, COMPARISON_OPERATOR_VALUES,
+    CONDITIONAL_OPERATOR_VALUES,
+};
 pub use parser::Comparator;
 pub use path::{Path, PathElement, MAX_PATH_DEPTH};
 pub use projection::{project_paths, Projection};

@@ -13,7 +13,7 @@
 
 use ferrodyn_types::{AttributeValue, Item};
 
-use crate::error::ExprError;
+use crate::error::{ExprError, LegacyError};
 use crate::path::{Path, PathElement};
 use crate::projection::project_paths;
 
@@ -66,17 +66,33 @@ impl UpdateAction {
     }
 }
 
-/// A parsed UpdateExpression.
+/// A parsed UpdateExpression (or a translated `AttributeUpdates`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Update {
     actions: Vec<UpdateAction>,
+    /// Built from the legacy `AttributeUpdates`, whose type clashes DynamoDB reports as
+    /// "Type mismatch for attribute to update".
+    legacy: bool,
 }
 
 impl Update {
     /// An update made of these actions. Parsing guarantees the paths do not overlap;
     /// callers building actions themselves (legacy `AttributeUpdates`) must too.
     pub fn new(actions: Vec<UpdateAction>) -> Update {
-        Update { actions }
+        Update {
+            actions,
+            legacy: false,
+        }
+    }
+
+    /// An update translated from the legacy `AttributeUpdates` parameter: the same
+    /// actions, but applying it reports an `ADD`/`DELETE` type clash with the legacy
+    /// message ([`LegacyError::TypeMismatch`]).
+    pub(crate) fn from_attribute_updates(actions: Vec<UpdateAction>) -> Update {
+        Update {
+            actions,
+            legacy: true,
+        }
     }
 
     /// The actions in the order written.
@@ -114,6 +130,13 @@ impl Update {
     /// Applies the update to `old` (`None`: the item does not exist yet and is created),
     /// returning the new item. `old` is not modified, so this can be retried.
     pub fn apply(&self, old: Option<&Item>) -> Result<Item, ExprError> {
+        self.apply_actions(old).map_err(|e| match e {
+            ExprError::IncorrectDataType if self.legacy => LegacyError::TypeMismatch.into(),
+            e => e,
+        })
+    }
+
+    fn apply_actions(&self, old: Option<&Item>) -> Result<Item, ExprError> {
         let empty = Item::new();
         let original = old.unwrap_or(&empty);
 

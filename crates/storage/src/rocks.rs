@@ -170,7 +170,6 @@ struct Stats {
     write_nanos: AtomicU64,
 }
 
-
 /// A caller's batch waiting for the writer.
 struct Request {
     batch: WriteBatch,

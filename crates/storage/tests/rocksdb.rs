@@ -177,6 +177,32 @@ fn preconditions_within_one_group() {
 }
 
 #[test]
+fn custom_options_bound_group_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = RocksDbOptions {
+        block_cache_bytes: 1 << 20,
+        max_group_batches: 2,
+        ..RocksDbOptions::default()
+    };
+    let s = RocksDbStorage::open_with(dir.path(), options).unwrap();
+    let rt = rt();
+    let futures: Vec<_> = (0..100u32)
+        .map(|i| {
+            let mut b = WriteBatch::new();
+            b.put(i.to_be_bytes().to_vec(), b"v".to_vec());
+            s.commit(b)
+        })
+        .collect();
+    for f in futures {
+        rt.block_on(f).unwrap();
+    }
+    let stats = s.group_commit_stats();
+    assert_eq!(stats.batches, 100);
+    assert!(stats.groups >= 50, "{stats:?}");
+    assert_eq!(s.scan(b"", &[0xff; 4], false).count(), 100);
+}
+
+#[test]
 fn drop_completes_pending_commits() {
     let dir = tempfile::tempdir().unwrap();
     let rt = rt();

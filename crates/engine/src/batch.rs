@@ -1,0 +1,479 @@
+//! BatchGetItem and BatchWriteItem: many single-item reads or writes over several tables in one
+//! request.
+//!
+//! **BatchGetItem** checks every table and key first, then reads all keys from one storage
+//! snapshot, so one request sees one point in time. DynamoDB answers at most 16 MB: once the
+//! items read reach that, the keys not yet read are handed back as unprocessed, for the client
+//! to ask again.
+//!
+//! **BatchWriteItem** checks every write first (tables, keys, sizes, no two writes on one item),
+//! so a rejected request writes nothing. Then all writes run as one read-modify-write over all
+//! their items: read each item's version, let each item's [`ItemWrite`] stage its precondition
+//! and mutation into one [`WriteBatch`], commit, and run again on a conflict. One commit is one
+//! synced write for the whole request (the storage group-commits it). It is also all-or-nothing,
+//! which is more than DynamoDB promises (it may apply some writes of a batch and not others), so
+//! a client never sees a difference. Each item's part goes through [`ItemWrite`], the one place
+//! that turns a single item's change into storage work: per-item work added later (index
+//! entries, stream records) belongs there and so applies to batches as well.
+
+use std::collections::HashSet;
+
+use ferrodyn_storage::{StorageError, Versioned, WriteBatch};
+use ferrodyn_types::{codec, item_size, AttributeValue, Item};
+
+use crate::error::{EngineError, Result};
+use crate::items::MAX_ITEM_BYTES;
+use crate::schema::{KeySchema, TableMeta};
+use crate::{keys, Engine};
+
+/// The most item data one BatchGetItem answers: 16 MB by DynamoDB's item size formula. The
+/// first item always fits (an item is at most 400 KB), so every request makes progress.
+pub const MAX_BATCH_GET_BYTES: usize = 16 * 1024 * 1024;
+
+/// How often a batch write is retried after losing a race on one of its items before giving up.
+const MAX_CONFLICT_RETRIES: usize = 10_000;
+
+/// The keys BatchGetItem reads from one table.
+#[derive(Debug, Clone)]
+pub struct BatchGetTable {
+    /// TableName.
+    pub table: String,
+    /// Keys, each exactly the table's key attributes.
+    pub keys: Vec<Item>,
+}
+
+/// What BatchGetItem found in one table.
+#[derive(Debug, Clone, Default)]
+pub struct BatchGetResult {
+    /// The items that exist, whole (projection is the caller's business), in request order.
+    pub items: Vec<Item>,
+    /// Keys left unread because the answer reached [`MAX_BATCH_GET_BYTES`]: UnprocessedKeys.
+    pub unprocessed: Vec<Item>,
+}
+
+/// One WriteRequest of a BatchWriteItem.
+#[derive(Debug, Clone)]
+pub enum BatchWrite {
+    /// PutRequest: store this item, as PutItem without a condition does.
+    Put(Item),
+    /// DeleteRequest: remove the item with this key, as DeleteItem without a condition does.
+    Delete(Item),
+}
+
+/// The writes BatchWriteItem makes in one table.
+#[derive(Debug, Clone)]
+pub struct BatchWriteTable {
+    /// TableName.
+    pub table: String,
+    /// The table's WriteRequests, in request order.
+    pub writes: Vec<BatchWrite>,
+}
+
+/// DynamoDB's 400 KB limit on an item, checked as PutItem checks it. BatchWriteItem checks
+/// every PutRequest's size before it looks at any table.
+pub fn check_item_size(item: &Item) -> Result<()> {
+    if item_size(item) > MAX_ITEM_BYTES {
+        return Err(EngineError::validation(
+            "Item size has exceeded the maximum allowed size",
+        ));
+    }
+    Ok(())
+}
+
+impl Engine {
+    /// BatchGetItem: every key of every table, read from one snapshot. Items over the 16 MB
+    /// answer limit are left for the client to ask again ([`BatchGetResult::unprocessed`]).
+    /// Reads are strongly consistent, which satisfies both settings of `ConsistentRead`.
+    pub fn batch_get_item(&self, tables: Vec<BatchGetTable>) -> Result<Vec<BatchGetResult>> {
+        self.batch_get_item_limited(tables, MAX_BATCH_GET_BYTES)
+    }
+
+    fn batch_get_item_limited(
+        &self,
+        tables: Vec<BatchGetTable>,
+        max_bytes: usize,
+    ) -> Result<Vec<BatchGetResult>> {
+        // Every table must exist and every key match its schema before anything is read.
+        let mut planned = Vec::with_capacity(tables.len());
+        for t in tables {
+            let meta = self.table(&t.table)?;
+            let storage_keys = t
+                .keys
+                .iter()
+                .map(|key| {
+                    let mut k = keys::data_prefix(meta.id);
+                    meta.key_schema.encode_key(key, &mut k)?;
+                    Ok(k)
+                })
+                .collect::<Result<Vec<_>>>()?;
+            planned.push((t.keys, storage_keys));
+        }
+        let snapshot = self.storage.snapshot();
+        let mut budget = max_bytes;
+        let mut full = false;
+        let mut results = Vec::with_capacity(planned.len());
+        for (keys, storage_keys) in planned {
+            let mut result = BatchGetResult::default();
+            for (key, storage_key) in keys.into_iter().zip(storage_keys) {
+                if full {
+                    result.unprocessed.push(key);
+                    continue;
+                }
+                let Some(found) = snapshot.get(&storage_key)? else {
+                    continue;
+                };
+                let item = codec::decode_item(&found.value)?;
+                let size = item_size(&item);
+                if size > budget {
+                    // Stop here rather than look for smaller items further on: the keys left
+                    // over are then simply the rest of the request.
+                    full = true;
+                    result.unprocessed.push(key);
+                    continue;
+                }
+                budget -= size;
+                result.items.push(item);
+            }
+            results.push(result);
+        }
+        Ok(results)
+    }
+
+    /// BatchWriteItem: checks every write (tables, keys, sizes, no two writes on one item),
+    /// then applies them all in one commit. Nothing is written when a check fails.
+    pub async fn batch_write_item(&self, tables: Vec<BatchWriteTable>) -> Result<()> {
+        for t in &tables {
+            for w in &t.writes {
+                if let BatchWrite::Put(item) = w {
+                    check_item_size(item)?;
+                }
+            }
+        }
+        let mut writes = Vec::new();
+        let mut seen = HashSet::new();
+        for t in tables {
+            let meta = self.table(&t.table)?;
+            for w in t.writes {
+                let write = match w {
+                    BatchWrite::Put(item) => {
+                        // BatchWriteItem words a wrong key in an item as a wrong Key is worded,
+                        // unlike PutItem; sizes and empty values are worded as in PutItem.
+                        check_key_shape(&meta.key_schema, &item)?;
+                        ItemWrite::put(&meta, &item)?
+                    }
+                    BatchWrite::Delete(key) => ItemWrite::delete(&meta, &key)?,
+                };
+                if !seen.insert(write.key.clone()) {
+                    return Err(EngineError::validation(
+                        "Provided list of item keys contains duplicates",
+                    ));
+                }
+                writes.push(write);
+            }
+        }
+        self.commit_item_writes(&writes).await
+    }
+
+    /// Runs several item writes as one read-modify-write: one commit guarded by the version of
+    /// every item read, run again when another write got in between.
+    async fn commit_item_writes(&self, writes: &[ItemWrite]) -> Result<()> {
+        for _ in 0..MAX_CONFLICT_RETRIES {
+            let mut batch = WriteBatch::new();
+            for w in writes {
+                let current = self.storage.get(&w.key)?;
+                w.stage(current.as_ref(), &mut batch);
+            }
+            if batch.mutations.is_empty() {
+                // Only deletes of items that do not exist.
+                return Ok(());
+            }
+            match self.storage.commit(batch).await {
+                Ok(()) => return Ok(()),
+                Err(StorageError::Conflict { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(EngineError::Internal(
+            "gave up after too many write conflicts in one batch".into(),
+        ))
+    }
+}
+
+/// The key attributes of an item about to be written must all be there with their declared
+/// types; BatchWriteItem says so in the words it uses for a `Key` parameter.
+fn check_key_shape(schema: &KeySchema, item: &Item) -> Result<()> {
+    let fits = schema.attributes().all(|attr| {
+        item.get(&attr.name)
+            .map(AttributeValue::attribute_type)
+            .is_some_and(|t| t == attr.ty.attribute_type())
+    });
+    if fits {
+        Ok(())
+    } else {
+        Err(EngineError::validation(
+            "The provided key element does not match the schema",
+        ))
+    }
+}
+
+/// One item's part of a write, checked and encoded: where it goes and what to do there.
+#[derive(Debug)]
+struct ItemWrite {
+    key: Vec<u8>,
+    change: Change,
+}
+
+#[derive(Debug)]
+enum Change {
+    /// Store the encoded item.
+    Put(Vec<u8>),
+    /// Remove the item if it exists.
+    Delete,
+}
+
+impl ItemWrite {
+    /// A PutRequest, checked as PutItem checks its item.
+    fn put(meta: &TableMeta, item: &Item) -> Result<Self> {
+        let mut key = keys::data_prefix(meta.id);
+        meta.key_schema.encode_item_key(item, &mut key)?;
+        check_item_size(item)?;
+        let mut value = Vec::with_capacity(256);
+        codec::encode_item(item, &mut value);
+        Ok(ItemWrite {
+            key,
+            change: Change::Put(value),
+        })
+    }
+
+    /// A DeleteRequest, checked as DeleteItem checks its key.
+    fn delete(meta: &TableMeta, key: &Item) -> Result<Self> {
+        let mut storage_key = keys::data_prefix(meta.id);
+        meta.key_schema.encode_key(key, &mut storage_key)?;
+        Ok(ItemWrite {
+            key: storage_key,
+            change: Change::Delete,
+        })
+    }
+
+    /// Adds this write to `batch`, given the item's current state: the mutation, guarded by the
+    /// version read. A delete of a missing item adds nothing.
+    fn stage(&self, current: Option<&Versioned>, batch: &mut WriteBatch) {
+        let version = current.map(|v| v.version);
+        match &self.change {
+            Change::Put(value) => batch.put(self.key.clone(), value.clone()),
+            Change::Delete if current.is_some() => batch.delete(self.key.clone()),
+            Change::Delete => return,
+        }
+        batch.expect(self.key.clone(), version);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use ferrodyn_storage::MemoryStorage;
+    use ferrodyn_types::Number;
+
+    use super::*;
+    use crate::{
+        BillingMode, EngineConfig, KeyAttribute, ScalarType, TableClass, TableSpec, Throughput,
+    };
+
+    fn s(v: &str) -> AttributeValue {
+        AttributeValue::S(v.into())
+    }
+
+    fn item(pairs: &[(&str, AttributeValue)]) -> Item {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
+    }
+
+    async fn engine_with(tables: &[&str]) -> Engine {
+        let engine = Engine::open(Arc::new(MemoryStorage::new()), EngineConfig::default()).unwrap();
+        for name in tables {
+            engine
+                .create_table(TableSpec {
+                    name: name.to_string(),
+                    key_schema: KeySchema {
+                        hash: KeyAttribute {
+                            name: "pk".into(),
+                            ty: ScalarType::S,
+                        },
+                        range: None,
+                    },
+                    attribute_definitions: vec![("pk".into(), ScalarType::S)],
+                    billing_mode: BillingMode::PayPerRequest,
+                    throughput: Throughput::default(),
+                    table_class: TableClass::Standard,
+                    tags: vec![],
+                    sse: None,
+                    stream: None,
+                    deletion_protection: false,
+                })
+                .await
+                .unwrap();
+        }
+        engine
+    }
+
+    fn put(table: &str, items: Vec<Item>) -> BatchWriteTable {
+        BatchWriteTable {
+            table: table.into(),
+            writes: items.into_iter().map(BatchWrite::Put).collect(),
+        }
+    }
+
+    fn key(pk: &str) -> Item {
+        item(&[("pk", s(pk))])
+    }
+
+    #[tokio::test]
+    async fn writes_then_reads_over_two_tables() {
+        let engine = engine_with(&["t1", "t2"]).await;
+        engine
+            .batch_write_item(vec![
+                put("t1", vec![key("a"), item(&[("pk", s("b")), ("v", s("x"))])]),
+                put("t2", vec![key("a")]),
+            ])
+            .await
+            .unwrap();
+        let got = engine
+            .batch_get_item(vec![
+                BatchGetTable {
+                    table: "t1".into(),
+                    keys: vec![key("b"), key("missing"), key("a")],
+                },
+                BatchGetTable {
+                    table: "t2".into(),
+                    keys: vec![key("a")],
+                },
+            ])
+            .unwrap();
+        assert_eq!(got[0].items.len(), 2);
+        assert_eq!(got[0].items[0]["v"], s("x"));
+        assert_eq!(got[1].items, vec![key("a")]);
+        assert!(got.iter().all(|r| r.unprocessed.is_empty()));
+
+        engine
+            .batch_write_item(vec![BatchWriteTable {
+                table: "t1".into(),
+                writes: vec![
+                    BatchWrite::Delete(key("a")),
+                    BatchWrite::Delete(key("never-there")),
+                ],
+            }])
+            .await
+            .unwrap();
+        assert_eq!(engine.get_item("t1", &key("a")).unwrap(), None);
+        assert!(engine.get_item("t1", &key("b")).unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_rejected_batch_writes_nothing() {
+        let engine = engine_with(&["t1", "t2"]).await;
+        let bad_key = item(&[("pk", AttributeValue::N(Number::parse("1").unwrap()))]);
+        let cases = [
+            (
+                vec![put("t1", vec![key("a")]), put("t2", vec![bad_key])],
+                "The provided key element does not match the schema",
+            ),
+            (
+                vec![put("t1", vec![key("a")]), put("missing", vec![key("a")])],
+                "Requested resource not found",
+            ),
+            (
+                vec![BatchWriteTable {
+                    table: "t1".into(),
+                    writes: vec![BatchWrite::Put(key("a")), BatchWrite::Delete(key("a"))],
+                }],
+                "Provided list of item keys contains duplicates",
+            ),
+            (
+                vec![
+                    put("t1", vec![key("a")]),
+                    put(
+                        "missing",
+                        vec![item(&[
+                            ("pk", s("b")),
+                            ("d", s(&"x".repeat(MAX_ITEM_BYTES))),
+                        ])],
+                    ),
+                ],
+                "Item size has exceeded the maximum allowed size",
+            ),
+        ];
+        for (request, message) in cases {
+            let err = engine.batch_write_item(request).await.unwrap_err();
+            assert_eq!(err.to_string(), message);
+            assert_eq!(engine.get_item("t1", &key("a")).unwrap(), None);
+        }
+    }
+
+    #[tokio::test]
+    async fn the_same_key_in_two_tables_is_no_duplicate() {
+        let engine = engine_with(&["t1", "t2"]).await;
+        engine
+            .batch_write_item(vec![put("t1", vec![key("a")]), put("t2", vec![key("a")])])
+            .await
+            .unwrap();
+        assert!(engine.get_item("t2", &key("a")).unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn reads_stop_at_the_size_limit_and_leave_the_rest_unprocessed() {
+        let engine = engine_with(&["t1", "t2"]).await;
+        let big = |pk: &str| item(&[("pk", s(pk)), ("d", s(&"x".repeat(98)))]); // 100 bytes
+        engine
+            .batch_write_item(vec![
+                put("t1", vec![big("a"), big("b"), big("c")]),
+                put("t2", vec![big("a")]),
+            ])
+            .await
+            .unwrap();
+        let request = || {
+            vec![
+                BatchGetTable {
+                    table: "t1".into(),
+                    keys: vec![key("a"), key("missing"), key("b"), key("c")],
+                },
+                BatchGetTable {
+                    table: "t2".into(),
+                    keys: vec![key("a")],
+                },
+            ]
+        };
+        let got = engine.batch_get_item_limited(request(), 250).unwrap();
+        assert_eq!(got[0].items, vec![big("a"), big("b")]);
+        assert_eq!(got[0].unprocessed, vec![key("c")]);
+        assert!(got[1].items.is_empty());
+        assert_eq!(got[1].unprocessed, vec![key("a")]);
+        let exact = engine.batch_get_item_limited(request(), 400).unwrap();
+        assert_eq!(exact[0].items.len() + exact[1].items.len(), 4);
+        assert!(exact.iter().all(|r| r.unprocessed.is_empty()));
+    }
+
+    #[tokio::test]
+    async fn keys_are_checked_against_the_schema_before_reading() {
+        let engine = engine_with(&["t1"]).await;
+        let err = engine
+            .batch_get_item(vec![BatchGetTable {
+                table: "t1".into(),
+                keys: vec![key("a"), item(&[("pk", s("a")), ("x", s("b"))])],
+            }])
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "The provided key element does not match the schema"
+        );
+        let err = engine
+            .batch_get_item(vec![BatchGetTable {
+                table: "nope".into(),
+                keys: vec![key("a")],
+            }])
+            .unwrap_err();
+        assert!(matches!(err, EngineError::ResourceNotFound(_)));
+    }
+}

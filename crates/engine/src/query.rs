@@ -1,0 +1,982 @@
+//! Query and Scan: reading key ranges of a table in pages, each page from one storage
+//! snapshot.
+//!
+//! A Query reads one partition (every key starting with [`keys::partition_prefix`]),
+//! narrowed by the sort key condition to a byte range of the order-preserving key encoding,
+//! forwards or backwards: its cost grows with the items it reads, not with the table. A
+//! Scan reads the table's whole data range, or, for a parallel scan, one of
+//! `TotalSegments` contiguous ranges of the partition bucket space (see `keys.rs`), so the
+//! segments are disjoint and together hold every item exactly once.
+//!
+//! Both stop after `Limit` items read or before the items read would pass 1 MB (DynamoDB's
+//! item size), apply the filter to what they read, and say where to resume with the key of
+//! the last item read (`LastEvaluatedKey`). As in DynamoDB, `Limit` and the size cap count
+//! items before filtering, and a page stopped by `Limit` has a `LastEvaluatedKey` even when
+//! nothing follows.
+//!
+//! The checks of `ExclusiveStartKey` against the key schema and the key conditions
+//! ([`check_query`], [`check_scan`]) are separate from the reads so that the API layer can
+//! run them at the point of its validation order where DynamoDB does.
+
+use ferrodyn_expr::{Condition, ExprError, KeyOperator, KeyRange};
+use ferrodyn_types::{codec, item_size, key, AttributeValue, Item};
+
+use crate::error::{EngineError, Result};
+use crate::schema::{KeyAttribute, KeySchema, TableMeta, MAX_HASH_KEY_BYTES, MAX_RANGE_KEY_BYTES};
+use crate::{keys, Engine};
+
+/// A Query or Scan page holds at most this many bytes of items read (DynamoDB's 1 MB).
+pub const MAX_PAGE_BYTES: usize = 1024 * 1024;
+
+/// The largest `TotalSegments` of a parallel scan.
+pub const MAX_TOTAL_SEGMENTS: u32 = 1_000_000;
+
+/// What a Query reads, already checked with [`check_query`].
+#[derive(Debug, Clone)]
+pub struct QueryRequest {
+    /// The partition and the sort key condition.
+    pub key_range: KeyRange,
+    /// `ExclusiveStartKey`: resume after (or, backwards, before) this item's key.
+    pub exclusive_start_key: Option<Item>,
+    /// `ScanIndexForward`: ascending sort key order when true.
+    pub scan_index_forward: bool,
+    /// `Limit`: the most items to read (before filtering).
+    pub limit: Option<usize>,
+}
+
+/// One segment of a parallel scan: `Segment` of `TotalSegments`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScanSegment {
+    /// `Segment`, below `total_segments`.
+    pub segment: u32,
+    /// `TotalSegments`, 1 to [`MAX_TOTAL_SEGMENTS`].
+    pub total_segments: u32,
+}
+
+impl ScanSegment {
+    /// The partition buckets of this segment, `[first, end)`; `end` is `2^32` for the last
+    /// segment. Segment `s` starts at `ceil(s * 2^32 / total)`, so consecutive segments
+    /// meet exactly and all of them cover the bucket space.
+    fn buckets(self) -> (u64, u64) {
+        let total = u64::from(self.total_segments.max(1));
+        let boundary = |s: u64| ((s << 32) + total - 1) / total;
+        let s = u64::from(self.segment);
+        (boundary(s), boundary(s + 1))
+    }
+
+    fn contains(self, bucket: u32) -> bool {
+        let (first, end) = self.buckets();
+        (first..end).contains(&u64::from(bucket))
+    }
+}
+
+/// What a Scan reads, already checked with [`check_scan`].
+#[derive(Debug, Clone, Default)]
+pub struct ScanRequest {
+    /// `Segment` and `TotalSegments` of a parallel scan.
+    pub segment: Option<ScanSegment>,
+    /// `ExclusiveStartKey`: resume after this item's key.
+    pub exclusive_start_key: Option<Item>,
+    /// `Limit`: the most items to read (before filtering).
+    pub limit: Option<usize>,
+}
+
+/// One page of a Query or Scan.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Page {
+    /// The items read that passed the filter, in the order read.
+    pub items: Vec<Item>,
+    /// `ScannedCount`: the items read, before filtering.
+    pub scanned_count: usize,
+    /// `LastEvaluatedKey`: the key of the last item read, when the read stopped at `Limit`
+    /// or at the size cap.
+    pub last_evaluated_key: Option<Item>,
+}
+
+/// DynamoDB's checks of a Query's `ExclusiveStartKey` together with its key conditions, in
+/// DynamoDB's order: the start key's size, its partition key, then the key conditions
+/// (`match_key_conditions` matches them to the schema, e.g.
+/// [`ferrodyn_expr::KeyCondition::for_schema`]), its sort key, and finally whether it lies
+/// in the partition and sort key range queried. Returns the key range to read.
+pub fn check_query(
+    schema: &KeySchema,
+    exclusive_start_key: Option<&Item>,
+    match_key_conditions: impl FnOnce(
+        ferrodyn_expr::KeyAttribute<'_>,
+        Option<ferrodyn_expr::KeyAttribute<'_>>,
+    ) -> std::result::Result<KeyRange, ExprError>,
+) -> Result<KeyRange> {
+    let invalid = || EngineError::validation("The provided starting key is invalid");
+    let piece = |start: &Item, attr: &KeyAttribute, is_hash: bool| -> Result<()> {
+        let value = start.get(&attr.name).ok_or_else(invalid)?;
+        check_key_piece(value, attr, is_hash).map_err(EngineError::Validation)
+    };
+    if let Some(start) = exclusive_start_key {
+        if start.len() != schema.attributes().count() {
+            return Err(invalid());
+        }
+        piece(start, &schema.hash, true)?;
+    }
+    let range = match_key_conditions(
+        expr_attribute(&schema.hash),
+        schema.range.as_ref().map(expr_attribute),
+    )
+    .map_err(|e| EngineError::Validation(e.to_string()))?;
+    let Some(start) = exclusive_start_key else {
+        return Ok(range);
+    };
+    if let Some(attr) = &schema.range {
+        piece(start, attr, false)?;
+    }
+    let same_partition = encoded(&start[&schema.hash.name]) == encoded(&range.partition);
+    match (&schema.range, &range.sort) {
+        (Some(attr), Some(sort)) => {
+            if !sort_key_matches(sort, &start[&attr.name]) {
+                return Err(EngineError::validation(
+                    "The provided starting key does not match the range key predicate",
+                ));
+            }
+            if !same_partition {
+                return Err(EngineError::validation(
+                    "The query can return at most one row and cannot be restarted",
+                ));
+            }
+        }
+        _ if !same_partition => return Err(EngineError::validation(
+            "The provided starting key is outside query boundaries based on provided conditions",
+        )),
+        _ => {}
+    }
+    Ok(range)
+}
+
+/// DynamoDB's checks of a Scan's `ExclusiveStartKey`: exactly the key attributes, each of
+/// its declared type, and (parallel scan) in the segment scanned.
+pub fn check_scan(
+    schema: &KeySchema,
+    exclusive_start_key: Option<&Item>,
+    segment: Option<ScanSegment>,
+) -> Result<()> {
+    let Some(start) = exclusive_start_key else {
+        return Ok(());
+    };
+    let invalid =
+        |why: &str| EngineError::Validation(format!("The provided starting key is invalid: {why}"));
+    let mismatch = "The provided key element does not match the schema";
+    if start.len() != schema.attributes().count() {
+        return Err(invalid(mismatch));
+    }
+    for (attr, is_hash) in
+        std::iter::once((&schema.hash, true)).chain(schema.range.iter().map(|r| (r, false)))
+    {
+        let value = start.get(&attr.name).ok_or_else(|| invalid(mismatch))?;
+        check_key_piece(value, attr, is_hash).map_err(|why| invalid(&why))?;
+    }
+    if let Some(segment) = segment.filter(|s| s.total_segments > 1) {
+        let bucket = keys::partition_bucket(&encoded(&start[&schema.hash.name]));
+        if !segment.contains(bucket) {
+            return Err(invalid(&format!(
+                "Invalid ExclusiveStartKey. Please use ExclusiveStartKey with correct Segment. TotalSegments: {} Segment: {}",
+                segment.total_segments, segment.segment
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn expr_attribute(a: &KeyAttribute) -> ferrodyn_expr::KeyAttribute<'_> {
+    ferrodyn_expr::KeyAttribute {
+        name: &a.name,
+        attribute_type: a.ty.attribute_type(),
+    }
+}
+
+/// One attribute of a start key: its type, not empty, not too long. The messages are
+/// DynamoDB's for a key given as a parameter.
+fn check_key_piece(
+    value: &AttributeValue,
+    attr: &KeyAttribute,
+    is_hash: bool,
+) -> std::result::Result<(), String> {
+    if value.attribute_type() != attr.ty.attribute_type() {
+        return Err("The provided key element does not match the schema".into());
+    }
+    let (len, kind) = match value {
+        AttributeValue::S(s) => (s.len(), "string"),
+        AttributeValue::B(b) => (b.len(), "binary"),
+        _ => return Ok(()),
+    };
+    if len == 0 {
+        return Err(format!(
+            "One or more parameter values were invalid: The AttributeValue for a key attribute cannot contain an empty {kind} value. Key: {}",
+            attr.name
+        ));
+    }
+    if is_hash && len > MAX_HASH_KEY_BYTES {
+        return Err(format!("One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of{MAX_HASH_KEY_BYTES} bytes"));
+    }
+    if !is_hash && len > MAX_RANGE_KEY_BYTES {
+        return Err(format!("One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of {MAX_RANGE_KEY_BYTES} bytes"));
+    }
+    Ok(())
+}
+
+fn encoded(value: &AttributeValue) -> Vec<u8> {
+    let mut out = Vec::new();
+    key::encode(value, &mut out);
+    out
+}
+
+/// Whether a sort key value satisfies the sort key condition. Values of one key type
+/// compare like their encodings.
+fn sort_key_matches(condition: &KeyOperator, value: &AttributeValue) -> bool {
+    let v = encoded(value);
+    match condition {
+        KeyOperator::Eq(x) => v == encoded(x),
+        KeyOperator::Lt(x) => v < encoded(x),
+        KeyOperator::Le(x) => v <= encoded(x),
+        KeyOperator::Gt(x) => v > encoded(x),
+        KeyOperator::Ge(x) => v >= encoded(x),
+        KeyOperator::Between(low, high) => encoded(low) <= v && v <= encoded(high),
+        KeyOperator::BeginsWith(prefix) => match (value, prefix) {
+            (AttributeValue::S(s), AttributeValue::S(p)) => s.starts_with(p.as_str()),
+            (AttributeValue::B(b), AttributeValue::B(p)) => b.starts_with(p),
+            _ => false,
+        },
+    }
+}
+
+/// The storage keys `[start, end)` of the items a Query's key range selects: the partition
+/// narrowed by the sort key condition. `k ++ [0]` is the smallest key above `k`, and no
+/// item key extends another, so it bounds "up to and including `k`".
+fn query_bounds(table_id: u64, range: &KeyRange) -> (Vec<u8>, Vec<u8>) {
+    let partition = keys::partition_prefix(table_id, &range.partition);
+    let partition_end = keys::prefix_end(&partition);
+    let at = |v: &AttributeValue| {
+        let mut k = partition.clone();
+        key::encode(v, &mut k);
+        k
+    };
+    let after = |v: &AttributeValue| {
+        let mut k = at(v);
+        k.push(0);
+        k
+    };
+    match &range.sort {
+        None => (partition.clone(), partition_end),
+        Some(KeyOperator::Eq(v)) => (at(v), after(v)),
+        Some(KeyOperator::Lt(v)) => (partition.clone(), at(v)),
+        Some(KeyOperator::Le(v)) => (partition.clone(), after(v)),
+        Some(KeyOperator::Gt(v)) => (after(v), partition_end),
+        Some(KeyOperator::Ge(v)) => (at(v), partition_end),
+        Some(KeyOperator::Between(low, high)) => (at(low), after(high)),
+        Some(KeyOperator::BeginsWith(prefix)) => {
+            let (first, end) = key::prefix_range(prefix);
+            (
+                [&partition[..], &first].concat(),
+                [&partition[..], &end].concat(),
+            )
+        }
+    }
+}
+
+/// The storage keys `[start, end)` of a whole table or of one parallel scan segment.
+fn scan_bounds(table_id: u64, segment: Option<ScanSegment>) -> (Vec<u8>, Vec<u8>) {
+    let (start, end) = keys::data_range(table_id);
+    let Some(segment) = segment else {
+        return (start, end);
+    };
+    let at_bucket = |b: u64| match u32::try_from(b) {
+        Ok(b) => [&start[..], &b.to_be_bytes()].concat(),
+        Err(_) => end.clone(),
+    };
+    let (first, last) = segment.buckets();
+    (at_bucket(first), at_bucket(last))
+}
+
+impl Engine {
+    /// Query: one page of the items of `request.key_range`, in sort key order (descending
+    /// when `scan_index_forward` is false), with `filter` applied after reading.
+    pub fn query(
+        &self,
+        meta: &TableMeta,
+        request: &QueryRequest,
+        filter: Option<&Condition>,
+    ) -> Result<Page> {
+        let (mut start, mut end) = query_bounds(meta.id, &request.key_range);
+        if let Some(exclusive) = &request.exclusive_start_key {
+            let k = self.storage_key(meta, exclusive)?;
+            if request.scan_index_forward {
+                start = start.max(successor(k));
+            } else {
+                end = end.min(k);
+            }
+        }
+        self.read_page(
+            &meta.key_schema,
+            &start,
+            &end,
+            !request.scan_index_forward,
+            request.limit,
+            filter,
+        )
+    }
+
+    /// Scan: one page of the table (or of one segment of it) in storage order, with
+    /// `filter` applied after reading.
+    pub fn scan(
+        &self,
+        meta: &TableMeta,
+        request: &ScanRequest,
+        filter: Option<&Condition>,
+    ) -> Result<Page> {
+        let (mut start, end) = scan_bounds(meta.id, request.segment);
+        if let Some(exclusive) = &request.exclusive_start_key {
+            start = start.max(successor(self.storage_key(meta, exclusive)?));
+        }
+        self.read_page(&meta.key_schema, &start, &end, false, request.limit, filter)
+    }
+
+    fn storage_key(&self, meta: &TableMeta, key: &Item) -> Result<Vec<u8>> {
+        let mut k = keys::data_prefix(meta.id);
+        meta.key_schema.encode_key(key, &mut k)?;
+        Ok(k)
+    }
+
+    /// Reads `[start, end)` from one snapshot until the end, `limit` items, or the size
+    /// cap, whichever comes first.
+    fn read_page(
+        &self,
+        schema: &KeySchema,
+        start: &[u8],
+        end: &[u8],
+        reverse: bool,
+        limit: Option<usize>,
+        filter: Option<&Condition>,
+    ) -> Result<Page> {
+        let limit = limit.map(|l| l.max(1));
+        let snapshot = self.storage.snapshot();
+        let mut page = Page::default();
+        let mut bytes = 0usize;
+        let mut last_key = None;
+        for entry in snapshot.scan(start, end, reverse) {
+            let (_, value) = entry?;
+            let item = codec::decode_item(&value.value)?;
+            let size = item_size(&item);
+            // Stop before the page would pass the cap; the item is read again next page.
+            if page.scanned_count > 0 && bytes + size > MAX_PAGE_BYTES {
+                page.last_evaluated_key = last_key;
+                return Ok(page);
+            }
+            bytes += size;
+            page.scanned_count += 1;
+            last_key = Some(schema.key_of(&item));
+            if filter.is_none_or(|f| f.evaluate(Some(&item))) {
+                page.items.push(item);
+            }
+            if limit == Some(page.scanned_count) {
+                page.last_evaluated_key = last_key;
+                return Ok(page);
+            }
+        }
+        Ok(page)
+    }
+}
+
+/// The smallest key above `k`.
+fn successor(mut k: Vec<u8>) -> Vec<u8> {
+    k.push(0);
+    k
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::sync::Arc;
+
+    use ferrodyn_storage::MemoryStorage;
+    use ferrodyn_types::{AttributeType, Number};
+
+    use super::*;
+    use crate::{BillingMode, EngineConfig, ScalarType, TableClass, TableSpec, Throughput};
+
+    const TABLE: u64 = 42;
+
+    fn n(s: &str) -> AttributeValue {
+        AttributeValue::N(Number::parse(s).unwrap())
+    }
+
+    fn s(v: &str) -> AttributeValue {
+        AttributeValue::S(v.into())
+    }
+
+    fn b(v: &[u8]) -> AttributeValue {
+        AttributeValue::B(v.to_vec())
+    }
+
+    fn schema(hash: ScalarType, range: Option<ScalarType>) -> KeySchema {
+        KeySchema {
+            hash: KeyAttribute {
+                name: "pk".into(),
+                ty: hash,
+            },
+            range: range.map(|ty| KeyAttribute {
+                name: "sk".into(),
+                ty,
+            }),
+        }
+    }
+
+    fn key(pk: AttributeValue, sk: Option<AttributeValue>) -> Item {
+        let mut k = Item::new();
+        k.insert("pk".into(), pk);
+        if let Some(sk) = sk {
+            k.insert("sk".into(), sk);
+        }
+        k
+    }
+
+    fn storage_key(schema: &KeySchema, pk: AttributeValue, sk: Option<AttributeValue>) -> Vec<u8> {
+        let mut k = keys::data_prefix(TABLE);
+        schema.encode_item_key(&key(pk, sk), &mut k).unwrap();
+        k
+    }
+
+    /// The sort key values of `all` whose storage keys fall in the bounds of `condition`.
+    fn selected(
+        schema: &KeySchema,
+        partition: &AttributeValue,
+        condition: Option<KeyOperator>,
+        all: &[AttributeValue],
+    ) -> Vec<AttributeValue> {
+        let (start, end) = query_bounds(
+            TABLE,
+            &KeyRange {
+                partition: partition.clone(),
+                sort: condition,
+            },
+        );
+        all.iter()
+            .filter(|v| {
+                let k = storage_key(schema, partition.clone(), Some((*v).clone()));
+                start <= k && k < end
+            })
+            .cloned()
+            .collect()
+    }
+
+    #[test]
+    fn partition_prefix_starts_every_item_key_of_the_partition() {
+        let schema = schema(ScalarType::S, Some(ScalarType::N));
+        let p = keys::partition_prefix(TABLE, &s("user#1"));
+        assert!(storage_key(&schema, s("user#1"), Some(n("-5"))).starts_with(&p));
+        assert!(!storage_key(&schema, s("user#10"), Some(n("-5"))).starts_with(&p));
+        assert!(!storage_key(&schema, s("user#"), Some(n("1"))).starts_with(&p));
+    }
+
+    #[test]
+    fn number_sort_key_conditions_select_by_value() {
+        let schema = schema(ScalarType::S, Some(ScalarType::N));
+        let all: Vec<AttributeValue> = [
+            "-1e10", "-12.5", "-1", "-0.5", "-1e-5", "0", "1e-5", "0.25", "1", "1.5", "2", "10",
+            "1e2", "123.456", "9.99e125",
+        ]
+        .iter()
+        .map(|v| n(v))
+        .collect();
+        let p = s("p");
+        let pick = |c| selected(&schema, &p, Some(c), &all);
+        let values = |vs: &[&str]| vs.iter().map(|v| n(v)).collect::<Vec<_>>();
+        assert_eq!(pick(KeyOperator::Eq(n("1.50"))), values(&["1.5"]));
+        assert_eq!(pick(KeyOperator::Eq(n("3"))), values(&[]));
+        assert_eq!(pick(KeyOperator::Lt(n("-1"))), values(&["-1e10", "-12.5"]));
+        assert_eq!(
+            pick(KeyOperator::Le(n("-1"))),
+            values(&["-1e10", "-12.5", "-1"])
+        );
+        assert_eq!(
+            pick(KeyOperator::Gt(n("10"))),
+            values(&["1e2", "123.456", "9.99e125"])
+        );
+        assert_eq!(
+            pick(KeyOperator::Ge(n("100"))),
+            values(&["1e2", "123.456", "9.99e125"])
+        );
+        assert_eq!(
+            pick(KeyOperator::Between(n("-0.5"), n("1e-5"))),
+            values(&["-0.5", "-1e-5", "0", "1e-5"])
+        );
+        assert_eq!(pick(KeyOperator::BeginsWith(n("1"))), values(&[]));
+        assert_eq!(selected(&schema, &p, None, &all), all);
+        // Another partition's items are never selected.
+        let (start, end) = query_bounds(
+            TABLE,
+            &KeyRange {
+                partition: s("p"),
+                sort: None,
+            },
+        );
+        for other in ["q", "p\u{0}", "pp", "o\u{10FFFF}"] {
+            let k = storage_key(&schema, s(other), Some(n("0")));
+            assert!(!(start <= k && k < end), "{other:?}");
+        }
+    }
+
+    #[test]
+    fn begins_with_selects_string_and_binary_prefixes() {
+        let schema_s = schema(ScalarType::S, Some(ScalarType::S));
+        let all: Vec<AttributeValue> = ["a", "ab", "ab\u{0}", "abc", "ab\u{10FFFF}", "ac", "b"]
+            .iter()
+            .map(|v| s(v))
+            .collect();
+        assert_eq!(
+            selected(
+                &schema_s,
+                &s("p"),
+                Some(KeyOperator::BeginsWith(s("ab"))),
+                &all
+            ),
+            vec![s("ab"), s("ab\u{0}"), s("abc"), s("ab\u{10FFFF}")]
+        );
+        let schema_b = schema(ScalarType::S, Some(ScalarType::B));
+        let all = [
+            b(&[0x00]),
+            b(&[0xFF]),
+            b(&[0xFF, 0x00]),
+            b(&[0xFF, 0xFF]),
+            b(&[0xFF, 0xFF, 0x01]),
+            b(&[0xFE, 0xFF]),
+        ];
+        assert_eq!(
+            selected(
+                &schema_b,
+                &s("p"),
+                Some(KeyOperator::BeginsWith(b(&[0xFF]))),
+                &all
+            ),
+            vec![
+                b(&[0xFF]),
+                b(&[0xFF, 0x00]),
+                b(&[0xFF, 0xFF]),
+                b(&[0xFF, 0xFF, 0x01])
+            ]
+        );
+        assert_eq!(
+            selected(
+                &schema_b,
+                &s("p"),
+                Some(KeyOperator::BeginsWith(b(&[0xFF, 0xFF]))),
+                &all
+            ),
+            vec![b(&[0xFF, 0xFF]), b(&[0xFF, 0xFF, 0x01])]
+        );
+    }
+
+    #[test]
+    fn scan_segments_tile_the_table() {
+        let (table_start, table_end) = keys::data_range(TABLE);
+        for total in [1u32, 2, 3, 4, 7, 1000, MAX_TOTAL_SEGMENTS] {
+            let bounds: Vec<_> = (0..total)
+                .filter(|s| total < 10_000 || *s < 3 || *s >= total - 3)
+                .map(|segment| {
+                    let seg = ScanSegment {
+                        segment,
+                        total_segments: total,
+                    };
+                    (segment, scan_bounds(TABLE, Some(seg)))
+                })
+                .collect();
+            // The first segment starts at bucket 0, below every key of the table.
+            let first_key = [&table_start[..], &[0; 4]].concat();
+            assert_eq!(bounds.first().unwrap().1 .0, first_key, "{total}");
+            assert_eq!(bounds.last().unwrap().1 .1, table_end, "{total}");
+            for w in bounds.windows(2) {
+                let ((s0, (a0, e0)), (s1, (a1, _))) = (&w[0], &w[1]);
+                assert!(a0 < e0);
+                if s0 + 1 == *s1 {
+                    assert_eq!(e0, a1, "segments {s0} and {s1} of {total} meet");
+                }
+            }
+        }
+        // Every bucket belongs to exactly one of four segments.
+        for bucket in [
+            0u32,
+            1,
+            0x3FFF_FFFF,
+            0x4000_0000,
+            0x7FFF_FFFF,
+            0xBFFF_FFFF,
+            0xC000_0000,
+            u32::MAX,
+        ] {
+            let owners: Vec<u32> = (0..4)
+                .filter(|&segment| {
+                    ScanSegment {
+                        segment,
+                        total_segments: 4,
+                    }
+                    .contains(bucket)
+                })
+                .collect();
+            assert_eq!(owners, vec![bucket >> 30], "{bucket:#x}");
+        }
+    }
+
+    /// `check_query` with key conditions that always match as `partition` / `sort`.
+    fn check(
+        schema: &KeySchema,
+        start: Option<Item>,
+        partition: AttributeValue,
+        sort: Option<KeyOperator>,
+    ) -> std::result::Result<KeyRange, String> {
+        check_query(schema, start.as_ref(), |_, _| {
+            Ok(KeyRange { partition, sort })
+        })
+        .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn query_start_key_is_checked_against_schema_and_range() {
+        let range_schema = schema(ScalarType::S, Some(ScalarType::S));
+        let hash_schema = schema(ScalarType::S, None);
+        let invalid = "The provided starting key is invalid";
+        let mismatch = "The provided key element does not match the schema";
+        let cases: Vec<(&KeySchema, Item, Option<KeyOperator>, &str)> = vec![
+            (&hash_schema, Item::new(), None, invalid),
+            (&hash_schema, key(s("a"), Some(s("b"))), None, invalid),
+            (&hash_schema, key(n("1"), None), None, mismatch),
+            (&range_schema, key(s("a"), None), None, invalid),
+            (
+                &range_schema,
+                [("pk".to_string(), s("a")), ("x".to_string(), s("b"))].into(),
+                None,
+                invalid,
+            ),
+            (&range_schema, key(s("a"), Some(n("1"))), None, mismatch),
+            (
+                &range_schema,
+                key(s(""), Some(s("a"))),
+                None,
+                "One or more parameter values were invalid: The AttributeValue for a key attribute cannot contain an empty string value. Key: pk",
+            ),
+            (
+                &hash_schema,
+                key(s("other"), None),
+                None,
+                "The provided starting key is outside query boundaries based on provided conditions",
+            ),
+            (
+                &range_schema,
+                key(s("other"), Some(s("x"))),
+                None,
+                "The provided starting key is outside query boundaries based on provided conditions",
+            ),
+            (
+                &range_schema,
+                key(s("p"), Some(s("a"))),
+                Some(KeyOperator::Gt(s("b"))),
+                "The provided starting key does not match the range key predicate",
+            ),
+            (
+                &range_schema,
+                key(s("other"), Some(s("a"))),
+                Some(KeyOperator::Lt(s("b"))),
+                "The query can return at most one row and cannot be restarted",
+            ),
+        ];
+        for (schema, start, sort, message) in cases {
+            assert_eq!(
+                check(schema, Some(start.clone()), s("p"), sort).unwrap_err(),
+                message,
+                "{start:?}"
+            );
+        }
+        assert!(check(
+            &range_schema,
+            Some(key(s("p"), Some(s("c")))),
+            s("p"),
+            Some(KeyOperator::Gt(s("b")))
+        )
+        .is_ok());
+        assert!(check(
+            &range_schema,
+            Some(key(s("p"), Some(s("abc")))),
+            s("p"),
+            Some(KeyOperator::BeginsWith(s("ab")))
+        )
+        .is_ok());
+        assert!(check(&hash_schema, Some(key(s("p"), None)), s("p"), None).is_ok());
+    }
+
+    #[test]
+    fn query_start_key_partition_is_checked_before_the_key_conditions() {
+        let range_schema = schema(ScalarType::S, Some(ScalarType::S));
+        let failing = |_: ferrodyn_expr::KeyAttribute<'_>,
+                       _: Option<ferrodyn_expr::KeyAttribute<'_>>| {
+            Err::<KeyRange, _>(ExprError::KeyConditionMissing("pk".into()))
+        };
+        // A bad partition key in the start key is reported first ...
+        let err =
+            check_query(&range_schema, Some(&key(n("1"), Some(s("a")))), failing).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "The provided key element does not match the schema"
+        );
+        // ... a bad sort key only after the key conditions.
+        let err =
+            check_query(&range_schema, Some(&key(s("a"), Some(n("1")))), failing).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Query condition missed key schema element: pk"
+        );
+        let types = |h: ferrodyn_expr::KeyAttribute<'_>,
+                     r: Option<ferrodyn_expr::KeyAttribute<'_>>| {
+            assert_eq!((h.name, h.attribute_type), ("pk", AttributeType::S));
+            assert_eq!(r.map(|r| r.name), Some("sk"));
+            Ok(KeyRange {
+                partition: s("a"),
+                sort: None,
+            })
+        };
+        check_query(&range_schema, None, types).unwrap();
+    }
+
+    #[test]
+    fn scan_start_key_is_checked_against_schema_and_segment() {
+        let range_schema = schema(ScalarType::S, Some(ScalarType::S));
+        let prefix = "The provided starting key is invalid: ";
+        for bad in [
+            Item::new(),
+            key(s("a"), None),
+            key(n("1"), Some(s("a"))),
+            key(s("a"), Some(b(b"x"))),
+            [("pk".to_string(), s("a")), ("x".to_string(), s("b"))].into(),
+        ] {
+            assert_eq!(
+                check_scan(&range_schema, Some(&bad), None)
+                    .unwrap_err()
+                    .to_string(),
+                format!("{prefix}The provided key element does not match the schema"),
+                "{bad:?}"
+            );
+        }
+        let start = key(s("a"), Some(s("b")));
+        let bucket = keys::partition_bucket(&encoded(&s("a")));
+        let own = bucket >> 30;
+        let other = (own + 1) % 4;
+        check_scan(&range_schema, Some(&start), None).unwrap();
+        check_scan(
+            &range_schema,
+            Some(&start),
+            Some(ScanSegment {
+                segment: own,
+                total_segments: 4,
+            }),
+        )
+        .unwrap();
+        assert_eq!(
+            check_scan(&range_schema, Some(&start), Some(ScanSegment { segment: other, total_segments: 4 }))
+                .unwrap_err()
+                .to_string(),
+            format!("{prefix}Invalid ExclusiveStartKey. Please use ExclusiveStartKey with correct Segment. TotalSegments: 4 Segment: {other}")
+        );
+    }
+
+    async fn engine_with_table(range: ScalarType) -> (Engine, Arc<TableMeta>) {
+        let engine = Engine::open(Arc::new(MemoryStorage::new()), EngineConfig::default()).unwrap();
+        let meta = engine
+            .create_table(TableSpec {
+                name: "t".into(),
+                key_schema: schema(ScalarType::S, Some(range)),
+                attribute_definitions: vec![("pk".into(), ScalarType::S), ("sk".into(), range)],
+                billing_mode: BillingMode::PayPerRequest,
+                throughput: Throughput::default(),
+                table_class: TableClass::Standard,
+                tags: vec![],
+                sse: None,
+                stream: None,
+                deletion_protection: false,
+            })
+            .await
+            .unwrap();
+        (engine, meta)
+    }
+
+    fn sort_keys(page: &Page) -> Vec<AttributeValue> {
+        page.items.iter().map(|i| i["sk"].clone()).collect()
+    }
+
+    #[tokio::test]
+    async fn query_pages_forwards_and_backwards() {
+        let (engine, meta) = engine_with_table(ScalarType::N).await;
+        for p in ["p", "q"] {
+            for i in 0..10 {
+                let item = key(s(p), Some(n(&format!("{}", i - 5))));
+                engine.put_item("t", item, |_| Ok(())).await.unwrap();
+            }
+        }
+        for forward in [true, false] {
+            let mut got = Vec::new();
+            let mut start = None;
+            loop {
+                let page = engine
+                    .query(
+                        &meta,
+                        &QueryRequest {
+                            key_range: KeyRange {
+                                partition: s("p"),
+                                sort: Some(KeyOperator::Ge(n("-3"))),
+                            },
+                            exclusive_start_key: start.take(),
+                            scan_index_forward: forward,
+                            limit: Some(3),
+                        },
+                        None,
+                    )
+                    .unwrap();
+                assert!(page.scanned_count <= 3);
+                got.extend(sort_keys(&page));
+                match page.last_evaluated_key {
+                    Some(k) => start = Some(k),
+                    None => break,
+                }
+            }
+            let mut want: Vec<AttributeValue> = (-3..5).map(|i| n(&i.to_string())).collect();
+            if !forward {
+                want.reverse();
+            }
+            assert_eq!(got, want, "forward: {forward}");
+        }
+    }
+
+    #[tokio::test]
+    async fn limit_counts_items_read_before_the_filter() {
+        let (engine, meta) = engine_with_table(ScalarType::N).await;
+        for i in 0..6 {
+            let mut item = key(s("p"), Some(n(&i.to_string())));
+            item.insert("even".into(), AttributeValue::Bool(i % 2 == 0));
+            engine.put_item("t", item, |_| Ok(())).await.unwrap();
+        }
+        let filter = Condition::Compare(
+            ferrodyn_expr::Comparator::Eq,
+            ferrodyn_expr::Operand::Path(ferrodyn_expr::Path::attribute("even")),
+            ferrodyn_expr::Operand::Value(AttributeValue::Bool(true)),
+        );
+        let request = QueryRequest {
+            key_range: KeyRange {
+                partition: s("p"),
+                sort: None,
+            },
+            exclusive_start_key: None,
+            scan_index_forward: true,
+            limit: Some(3),
+        };
+        let page = engine.query(&meta, &request, Some(&filter)).unwrap();
+        assert_eq!(page.scanned_count, 3);
+        assert_eq!(sort_keys(&page), vec![n("0"), n("2")]);
+        assert_eq!(page.last_evaluated_key, Some(key(s("p"), Some(n("2")))));
+        // Limit reached exactly at the end still gives a LastEvaluatedKey, as DynamoDB does.
+        let page = engine
+            .query(
+                &meta,
+                &QueryRequest {
+                    limit: Some(6),
+                    ..request.clone()
+                },
+                None,
+            )
+            .unwrap();
+        assert_eq!(page.last_evaluated_key, Some(key(s("p"), Some(n("5")))));
+        let page = engine
+            .query(
+                &meta,
+                &QueryRequest {
+                    limit: Some(7),
+                    ..request
+                },
+                None,
+            )
+            .unwrap();
+        assert_eq!((page.scanned_count, page.last_evaluated_key), (6, None));
+    }
+
+    #[tokio::test]
+    async fn pages_stop_before_one_megabyte() {
+        let (engine, meta) = engine_with_table(ScalarType::N).await;
+        let blob = "x".repeat(100_000);
+        for i in 0..25 {
+            let mut item = key(s("p"), Some(n(&i.to_string())));
+            item.insert("blob".into(), s(&blob));
+            engine.put_item("t", item, |_| Ok(())).await.unwrap();
+        }
+        let mut start = None;
+        let mut seen = BTreeSet::new();
+        let mut pages = 0;
+        loop {
+            let page = engine
+                .scan(
+                    &meta,
+                    &ScanRequest {
+                        segment: None,
+                        exclusive_start_key: start.take(),
+                        limit: None,
+                    },
+                    None,
+                )
+                .unwrap();
+            pages += 1;
+            let bytes: usize = page.items.iter().map(item_size).sum();
+            assert!(bytes <= MAX_PAGE_BYTES, "{bytes}");
+            assert_eq!(page.items.len(), page.scanned_count);
+            for item in &page.items {
+                assert!(seen.insert(encoded(&item["sk"])), "item read twice");
+            }
+            match page.last_evaluated_key {
+                Some(k) => start = Some(k),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 25);
+        assert_eq!(pages, 3, "10 items of ~100 KB per page");
+    }
+
+    #[tokio::test]
+    async fn parallel_scan_segments_return_every_item_once() {
+        let (engine, meta) = engine_with_table(ScalarType::S).await;
+        for i in 0..200 {
+            let item = key(s(&format!("user#{i}")), Some(s("x")));
+            engine.put_item("t", item, |_| Ok(())).await.unwrap();
+        }
+        let mut seen = BTreeSet::new();
+        for segment in 0..4 {
+            let mut start = None;
+            loop {
+                let page = engine
+                    .scan(
+                        &meta,
+                        &ScanRequest {
+                            segment: Some(ScanSegment {
+                                segment,
+                                total_segments: 4,
+                            }),
+                            exclusive_start_key: start.take(),
+                            limit: Some(7),
+                        },
+                        None,
+                    )
+                    .unwrap();
+                for item in page.items {
+                    let AttributeValue::S(pk) = &item["pk"] else {
+                        panic!()
+                    };
+                    assert!(seen.insert(pk.clone()), "{pk} twice");
+                }
+                match page.last_evaluated_key {
+                    Some(k) => start = Some(k),
+                    None => break,
+                }
+            }
+        }
+        assert_eq!(seen.len(), 200);
+    }
+}
