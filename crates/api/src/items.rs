@@ -312,6 +312,17 @@ struct UpdateItemInput {
     attribute_updates: Option<BTreeMap<String, AttributeValueUpdate>>,
 }
 
+/// True when every action of the update takes something away (REMOVE, DELETE).
+fn only_removes(update: &ferrodyn_expr::Update) -> bool {
+    !update.actions().is_empty()
+        && update.actions().iter().all(|a| {
+            matches!(
+                a,
+                ferrodyn_expr::UpdateAction::Remove(_) | ferrodyn_expr::UpdateAction::Delete(..)
+            )
+        })
+}
+
 /// DynamoDB's limit on the item an update produces.
 const MAX_ITEM_BYTES: usize = 400 * 1024;
 
@@ -389,6 +400,11 @@ pub async fn update_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiErr
     let (old, new) = engine
         .update_item(&table, &key, |current| {
             condition.check(current)?;
+            // An update that only removes things does not create a missing item (DynamoDB's
+            // exception to upserting, see scylladb/scylladb#5862).
+            if current.is_none() && update.as_ref().is_some_and(only_removes) {
+                return Ok(WriteAction::Nothing);
+            }
             // A new item starts as its key; the update then applies to it.
             let base = match current {
                 Some(item) => item.clone(),

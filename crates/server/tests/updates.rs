@@ -346,6 +346,39 @@ async fn legacy_expected_and_attribute_updates() {
         .await
         .unwrap();
     assert!(!get(&client, &t, "a").await.unwrap().contains_key("w"));
+
+    // Deleting from a missing item does not create it; an empty update does.
+    client
+        .update_item()
+        .table_name(&t)
+        .key("pk", s("ghost"))
+        .attribute_updates(
+            "w",
+            AttributeValueUpdate::builder()
+                .action(AttributeAction::Delete)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(get(&client, &t, "ghost").await.is_none());
+    client
+        .update_item()
+        .table_name(&t)
+        .key("pk", s("ghost2"))
+        .update_expression("REMOVE w")
+        .send()
+        .await
+        .unwrap();
+    assert!(get(&client, &t, "ghost2").await.is_none());
+    client
+        .update_item()
+        .table_name(&t)
+        .key("pk", s("empty"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get(&client, &t, "empty").await.unwrap().len(), 1);
 }
 
 /// 32 clients, each doing `ADD #c :one` (counter is a reserved word) and condition-guarded increments of `v`
