@@ -167,7 +167,7 @@ pub fn batch_get_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError>
                         "Member must have length greater than or equal to 1",
                     ),
                     Some(keys) if keys.len() > MAX_GET_KEYS => v.push(
-                        quoted(&echo::list(keys, |k| echo::item(k))),
+                        quoted(&echo::list(keys, echo::item)),
                         &format!("{path}.keys"),
                         format!("Member must have length less than or equal to {MAX_GET_KEYS}"),
                     ),
@@ -184,7 +184,7 @@ pub fn batch_get_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError>
         }
     }
     v.finish()?;
-    let request_items = input.request_items.expect("checked");
+    let mut request_items = input.request_items.expect("checked");
 
     // Second pass: the rules between members, table by table, before any table is looked at.
     let mut projections = Vec::with_capacity(request_items.0.len());
@@ -224,10 +224,10 @@ pub fn batch_get_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError>
 
     let tables = request_items
         .0
-        .iter()
+        .iter_mut()
         .map(|(table, ka)| BatchGetTable {
             table: table.clone(),
-            keys: ka.keys.clone().unwrap_or_default(),
+            keys: ka.keys.take().unwrap_or_default(),
         })
         .collect();
     let results = engine.batch_get_item(tables)?;
@@ -450,7 +450,7 @@ mod echo {
         table_map(map, |ka| {
             format!(
                 "KeysAndAttributes(keys={}, attributesToGet={}, consistentRead={}, projectionExpression={}, expressionAttributeNames={})",
-                or_null(&ka.keys, |keys| list(keys, |k| item(k))),
+                or_null(&ka.keys, |keys| list(keys, item)),
                 or_null(&ka.attributes_to_get, |a| list(a, String::clone)),
                 or_null(&ka.consistent_read, bool::to_string),
                 or_null(&ka.projection_expression, String::clone),

@@ -9,6 +9,7 @@ mod batch;
 mod describe;
 mod error;
 mod items;
+mod query;
 mod shapes;
 mod tables;
 pub mod validate;
@@ -34,6 +35,8 @@ pub async fn dispatch(engine: &Engine, target: &str, body: &[u8]) -> Result<Vec<
         "PutItem" => items::put_item(engine, body).await,
         "GetItem" => items::get_item(engine, body),
         "DeleteItem" => items::delete_item(engine, body).await,
+        "Query" => query::query(engine, body),
+        "Scan" => query::scan(engine, body),
         "UpdateItem" => items::update_item(engine, body).await,
         "BatchGetItem" => batch::batch_get_item(engine, body),
         "BatchWriteItem" => batch::batch_write_item(engine, body).await,

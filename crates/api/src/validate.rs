@@ -31,6 +31,14 @@ impl Violations {
         ));
     }
 
+    /// A rule between members that DynamoDB reports in this pass as a sentence of its own
+    /// rather than as a constraint on one value (e.g. Query's `Select` rules).
+    pub fn rule(&mut self, message: impl Into<String>) {
+        if self.items.len() < 10 {
+            self.items.push(message.into());
+        }
+    }
+
     /// `Member must not be null` for a missing required member.
     pub fn require<T>(&mut self, value: &Option<T>, path: &str) {
         if value.is_none() {

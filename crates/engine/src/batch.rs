@@ -425,7 +425,7 @@ mod tests {
     #[tokio::test]
     async fn reads_stop_at_the_size_limit_and_leave_the_rest_unprocessed() {
         let engine = engine_with(&["t1", "t2"]).await;
-        let big = |pk: &str| item(&[("pk", s(pk)), ("d", s(&"x".repeat(98)))]); // 100 bytes
+        let big = |pk: &str| item(&[("pk", s(pk)), ("d", s(&"x".repeat(96)))]); // 100 bytes
         engine
             .batch_write_item(vec![
                 put("t1", vec![big("a"), big("b"), big("c")]),
@@ -453,6 +453,71 @@ mod tests {
         let exact = engine.batch_get_item_limited(request(), 400).unwrap();
         assert_eq!(exact[0].items.len() + exact[1].items.len(), 4);
         assert!(exact.iter().all(|r| r.unprocessed.is_empty()));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_batches_on_the_same_items_all_apply_and_reads_never_see_half_of_one() {
+        let engine = Arc::new(engine_with(&["t1"]).await);
+        let keys: Vec<Item> = (0..25).map(|i| key(&format!("k{i:02}"))).collect();
+        let writers: Vec<_> = (0..4)
+            .map(|w| {
+                let engine = Arc::clone(&engine);
+                let keys = keys.clone();
+                tokio::spawn(async move {
+                    for round in 0..25 {
+                        // Every item of one batch gets the same value.
+                        let value = s(&format!("{w}-{round}"));
+                        let items = keys
+                            .iter()
+                            .map(|k| {
+                                let mut i = k.clone();
+                                i.insert("v".into(), value.clone());
+                                i
+                            })
+                            .collect();
+                        engine
+                            .batch_write_item(vec![put("t1", items)])
+                            .await
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        let reader = {
+            let engine = Arc::clone(&engine);
+            let keys = keys.clone();
+            tokio::spawn(async move {
+                for _ in 0..200 {
+                    let got = engine
+                        .batch_get_item(vec![BatchGetTable {
+                            table: "t1".into(),
+                            keys: keys.clone(),
+                        }])
+                        .unwrap();
+                    let values: HashSet<_> = got[0]
+                        .items
+                        .iter()
+                        .map(|i| format!("{:?}", i["v"]))
+                        .collect();
+                    assert!(
+                        values.len() <= 1,
+                        "saw parts of several batches: {values:?}"
+                    );
+                    tokio::task::yield_now().await;
+                }
+            })
+        };
+        for w in writers {
+            w.await.unwrap();
+        }
+        reader.await.unwrap();
+        let got = engine
+            .batch_get_item(vec![BatchGetTable {
+                table: "t1".into(),
+                keys,
+            }])
+            .unwrap();
+        assert_eq!(got[0].items.len(), 25);
     }
 
     #[tokio::test]

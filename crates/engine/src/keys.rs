@@ -131,7 +131,7 @@ mod tests {
         ] {
             assert!(inside >= &p[..] && inside < &end[..], "{inside:?}");
         }
-        assert!(&[1u8, 8][..] >= &end[..]);
+        assert!([1u8, 8][..] >= end[..]);
     }
 
     #[test]

@@ -59,7 +59,7 @@ impl ScanSegment {
     /// meet exactly and all of them cover the bucket space.
     fn buckets(self) -> (u64, u64) {
         let total = u64::from(self.total_segments.max(1));
-        let boundary = |s: u64| ((s << 32) + total - 1) / total;
+        let boundary = |s: u64| (s << 32).div_ceil(total);
         let s = u64::from(self.segment);
         (boundary(s), boundary(s + 1))
     }
@@ -122,6 +122,14 @@ pub fn check_query(
         schema.range.as_ref().map(expr_attribute),
     )
     .map_err(|e| EngineError::Validation(e.to_string()))?;
+    // The values compared with a key attribute obey the key value rules (moto's
+    // test_query_empty_key_exception for the empty string).
+    check_key_piece(&range.partition, &schema.hash, true).map_err(EngineError::Validation)?;
+    if let (Some(attr), Some(sort)) = (&schema.range, &range.sort) {
+        for value in sort_values(sort) {
+            check_key_piece(value, attr, false).map_err(EngineError::Validation)?;
+        }
+    }
     let Some(start) = exclusive_start_key else {
         return Ok(range);
     };
@@ -191,8 +199,8 @@ fn expr_attribute(a: &KeyAttribute) -> ferrodyn_expr::KeyAttribute<'_> {
     }
 }
 
-/// One attribute of a start key: its type, not empty, not too long. The messages are
-/// DynamoDB's for a key given as a parameter.
+/// One key attribute value (of a start key or a key condition): its type, not empty, not
+/// too long. The messages are DynamoDB's for a key given as a parameter (GetItem's).
 fn check_key_piece(
     value: &AttributeValue,
     attr: &KeyAttribute,
@@ -208,7 +216,7 @@ fn check_key_piece(
     };
     if len == 0 {
         return Err(format!(
-            "One or more parameter values were invalid: The AttributeValue for a key attribute cannot contain an empty {kind} value. Key: {}",
+            "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty {kind} value. Key: {}",
             attr.name
         ));
     }
@@ -219,6 +227,18 @@ fn check_key_piece(
         return Err(format!("One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of {MAX_RANGE_KEY_BYTES} bytes"));
     }
     Ok(())
+}
+
+fn sort_values(condition: &KeyOperator) -> Vec<&AttributeValue> {
+    match condition {
+        KeyOperator::Eq(v)
+        | KeyOperator::Lt(v)
+        | KeyOperator::Le(v)
+        | KeyOperator::Gt(v)
+        | KeyOperator::Ge(v)
+        | KeyOperator::BeginsWith(v) => vec![v],
+        KeyOperator::Between(low, high) => vec![low, high],
+    }
 }
 
 fn encoded(value: &AttributeValue) -> Vec<u8> {
@@ -657,7 +677,7 @@ mod tests {
                 &range_schema,
                 key(s(""), Some(s("a"))),
                 None,
-                "One or more parameter values were invalid: The AttributeValue for a key attribute cannot contain an empty string value. Key: pk",
+                "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: pk",
             ),
             (
                 &hash_schema,
@@ -706,6 +726,28 @@ mod tests {
         )
         .is_ok());
         assert!(check(&hash_schema, Some(key(s("p"), None)), s("p"), None).is_ok());
+        // The key condition values follow the key value rules.
+        let empty = |name: &str| {
+            format!("One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: {name}")
+        };
+        assert_eq!(
+            check(&range_schema, None, s(""), None).unwrap_err(),
+            empty("pk")
+        );
+        assert_eq!(
+            check(
+                &range_schema,
+                None,
+                s("p"),
+                Some(KeyOperator::Between(s(""), s("b")))
+            )
+            .unwrap_err(),
+            empty("sk")
+        );
+        assert_eq!(
+            check(&range_schema, None, s(&"x".repeat(2049)), None).unwrap_err(),
+            "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes"
+        );
     }
 
     #[test]

@@ -11,12 +11,15 @@
 //! dedicated writer thread** and returns a future on the reply. The writer:
 //!
 //! 1. blocks for the first pending request, then drains whatever else is
-//!    queued, without waiting (bounded by [`RocksDbOptions::max_group_batches`]
-//!    and [`RocksDbOptions::max_group_bytes`]). While one group is syncing the
-//!    next one queues up, so group size follows load and a lone caller pays one
-//!    sync. (Lingering for stragglers was measured and dropped: N closed-loop
-//!    clients settle into cohorts that alternate, which keeps the disk busy
-//!    all the time, and waiting only added idle time.);
+//!    queued (bounded by [`RocksDbOptions::max_group_batches`] and
+//!    [`RocksDbOptions::max_group_bytes`]). While one group is syncing the next
+//!    one queues up, so group size follows load. Then, if fewer requests were
+//!    submitted *since the previous group was answered* than that group had
+//!    callers, it lingers for them — at most a quarter of the average synced
+//!    write time, capped by [`RocksDbOptions::max_linger`]. Without this, N
+//!    closed-loop callers settle into two cohorts that alternate, each waiting
+//!    for the other's sync and then its own; with it they share one sync. A
+//!    lone sequential caller never waits;
 //! 2. checks each batch's preconditions in arrival order against the database
 //!    plus the effects of the batches accepted earlier in the same group (an
 //!    in-memory overlay). A batch that fails resolves `Conflict` and contributes
@@ -49,7 +52,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rocksdb::{
     BlockBasedOptions, Cache, DBCompressionType, DBRawIteratorWithThreadMode, Options, ReadOptions,
@@ -79,6 +82,10 @@ pub struct RocksDbOptions {
     /// Stop adding batches to a group once it holds this many payload bytes.
     /// Default 4 MiB.
     pub max_group_bytes: usize,
+    /// Upper bound on how long the writer lingers for the callers it just
+    /// answered to submit again (it lingers at most a quarter of the average
+    /// synced-write time). Zero disables lingering. Default 1 ms.
+    pub max_linger: Duration,
 }
 
 impl Default for RocksDbOptions {
@@ -90,6 +97,7 @@ impl Default for RocksDbOptions {
             write_buffer_size: 64 << 20,
             max_group_batches: 1024,
             max_group_bytes: 4 << 20,
+            max_linger: Duration::from_millis(1),
         }
     }
 }
@@ -168,12 +176,16 @@ struct Stats {
     batches: AtomicU64,
     conflicts: AtomicU64,
     write_nanos: AtomicU64,
+    /// Groups answered so far; requests carry the value seen at submission.
+    epoch: AtomicU64,
 }
 
 /// A caller's batch waiting for the writer.
 struct Request {
     batch: WriteBatch,
     reply: oneshot::Sender<Result<(), StorageError>>,
+    /// Number of groups answered when this was submitted (see `Writer::run`).
+    epoch: u64,
 }
 
 /// Durable [`Storage`] on RocksDB. See the module docs of the crate for the
@@ -217,6 +229,7 @@ impl RocksDbStorage {
             last_version,
             max_group_batches: options.max_group_batches.max(1),
             max_group_bytes: options.max_group_bytes.max(1),
+            max_linger: options.max_linger,
         };
         let writer = std::thread::Builder::new()
             .name("ferrodyn-storage-writer".into())
@@ -359,7 +372,15 @@ impl Storage for RocksDbStorage {
             return Box::pin(std::future::ready(Err(StorageError::Closed)));
         };
         let (reply, outcome) = oneshot::channel();
-        if tx.send(Request { batch, reply }).is_err() {
+        let epoch = self.stats.epoch.load(Ordering::Acquire);
+        if tx
+            .send(Request {
+                batch,
+                reply,
+                epoch,
+            })
+            .is_err()
+        {
             return Box::pin(std::future::ready(Err(StorageError::Closed)));
         }
         Box::pin(async move { outcome.await.unwrap_or(Err(StorageError::Closed)) })
@@ -442,7 +463,11 @@ struct Writer {
     last_version: Version,
     max_group_batches: usize,
     max_group_bytes: usize,
+    max_linger: Duration,
 }
+
+/// The writer lingers at most `average synced-write time / LINGER_DIVISOR`.
+const LINGER_DIVISOR: u32 = 4;
 
 impl Writer {
     fn run(mut self) {
@@ -450,24 +475,50 @@ impl Writer {
         write_opts.set_sync(true); // never turned off: commits are durable when acknowledged
         let mut group: Vec<Request> = Vec::new();
         let mut overlay = Overlay::default();
+        // Callers answered by the last group, and the epoch they were answered in.
+        let mut answered = 0usize;
+        let mut epoch = 0u64;
+        // Moving average of the synced write time.
+        let mut write_time = Duration::from_micros(200);
         // `recv` keeps returning queued requests after every sender is gone, so
         // shutdown commits everything that was submitted.
         while let Ok(first) = self.rx.recv() {
-            let mut bytes = first.batch.approximate_size();
-            group.push(first);
-            let full = |group: &Vec<Request>, bytes: usize| {
+            let mut bytes = 0;
+            let mut fresh = 0; // requests submitted since the last answers
+            let mut add = |group: &mut Vec<Request>, req: Request, fresh: &mut usize| {
+                bytes += req.batch.approximate_size();
+                *fresh += usize::from(req.epoch == epoch);
+                group.push(req);
                 group.len() >= self.max_group_batches || bytes >= self.max_group_bytes
             };
-            while !full(&group, bytes) {
+            let mut full = add(&mut group, first, &mut fresh);
+            while !full {
                 match self.rx.try_recv() {
-                    Ok(req) => {
-                        bytes += req.batch.approximate_size();
-                        group.push(req);
-                    }
+                    Ok(req) => full = add(&mut group, req, &mut fresh),
                     Err(_) => break,
                 }
             }
-            self.commit_group(&mut group, &mut overlay, &write_opts);
+            // Linger: the callers just answered usually submit again within
+            // microseconds. Without waiting for them, N closed-loop callers
+            // settle into two cohorts that alternate, and each caller waits
+            // for two syncs instead of one.
+            let linger = (write_time / LINGER_DIVISOR).min(self.max_linger);
+            if !full && fresh < answered && !linger.is_zero() {
+                let deadline = Instant::now() + linger;
+                while !full && fresh < answered {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    match self.rx.recv_timeout(left) {
+                        Ok(req) => full = add(&mut group, req, &mut fresh),
+                        Err(_) => break,
+                    }
+                }
+            }
+            answered = group.len();
+            let took = self.commit_group(&mut group, &mut overlay, &write_opts);
+            if let Some(took) = took {
+                write_time = (write_time * 7 + took) / 8;
+            }
+            epoch = self.stats.epoch.load(Ordering::Relaxed);
             overlay.clear();
         }
         tracing::debug!("RocksDB writer thread stopped");
@@ -495,13 +546,14 @@ impl Writer {
         Ok(())
     }
 
-    /// Checks, writes and answers one group.
+    /// Checks, writes and answers one group. Returns how long the synced
+    /// write took, if one was issued.
     fn commit_group(
         &mut self,
         group: &mut Vec<Request>,
         overlay: &mut Overlay,
         write_opts: &WriteOptions,
-    ) {
+    ) -> Option<Duration> {
         // The overlay is only needed if some batch after the first checks keys.
         let track = group
             .iter()
@@ -514,7 +566,7 @@ impl Writer {
         let mut wb = rocksdb::WriteBatch::default();
         let mut outcomes: Vec<(oneshot::Sender<_>, Result<(), StorageError>)> =
             Vec::with_capacity(group.len());
-        for Request { batch, reply } in group.drain(..) {
+        for Request { batch, reply, .. } in group.drain(..) {
             if let Err(e) = self.check(overlay, &batch.preconditions) {
                 if matches!(e, StorageError::Conflict { .. }) {
                     self.stats.conflicts.fetch_add(1, Ordering::Relaxed);
@@ -549,18 +601,21 @@ impl Writer {
             }
             outcomes.push((reply, Ok(())));
         }
+        let mut took = None;
         if !wb.is_empty() {
             self.stats.groups.fetch_add(1, Ordering::Relaxed);
             let started = Instant::now();
             let written = self.db.write_opt(wb, write_opts);
             let elapsed = started.elapsed();
+            took = Some(elapsed);
             self.stats
                 .write_nanos
                 .fetch_add(elapsed.as_nanos() as u64, Ordering::Relaxed);
             if let Err(e) = written {
                 let msg = e.into_string();
                 tracing::error!(error = %msg, "RocksDB group write failed");
-                // Nothing of this group is visible; keep the version invariant.
+                // Re-seed so that `last_version <= latest_sequence_number()`
+                // holds whatever part of the write RocksDB performed.
                 self.last_version = base_version.max(self.db.latest_sequence_number());
                 for (_, outcome) in outcomes.iter_mut() {
                     if outcome.is_ok() {
@@ -569,10 +624,14 @@ impl Writer {
                 }
             }
         }
+        // Advance the epoch before answering, so that callers submitting again
+        // after their answer are recognisable as "fresh" by the next group.
+        self.stats.epoch.fetch_add(1, Ordering::Release);
         for (reply, outcome) in outcomes {
             // The caller may have dropped its future; the commit stands anyway.
             let _ = reply.send(outcome);
         }
+        took
     }
 }
 

@@ -389,7 +389,14 @@ fn bench_group_commit_throughput() {
         .unwrap_or(5);
     for n in clients {
         let dir = tempfile::tempdir_in(std::env::temp_dir()).unwrap();
-        let s = Arc::new(RocksDbStorage::open(dir.path()).unwrap());
+        let mut options = RocksDbOptions::default();
+        if let Some(us) = std::env::var("BENCH_LINGER_US")
+            .ok()
+            .and_then(|s| s.parse().ok())
+        {
+            options.max_linger = Duration::from_micros(us);
+        }
+        let s = Arc::new(RocksDbStorage::open_with(dir.path(), options).unwrap());
         let rt = rt();
         let stop = Arc::new(AtomicBool::new(false));
         let done = Arc::new(AtomicU64::new(0));
