@@ -1,6 +1,8 @@
 //! TableDescription: how DescribeTable, CreateTable, UpdateTable and DeleteTable show a table.
 
-use ferrodyn_engine::{BillingMode, TableMeta, TableStats};
+use ferrodyn_engine::{
+    BillingMode, IndexKind, IndexMeta, IndexProjection, KeySchema, TableMeta, TableStats,
+};
 use serde::Serialize;
 
 use crate::shapes::{AttributeDefinition, KeySchemaElement, StreamSpecification};
@@ -27,6 +29,39 @@ pub struct TableDescription {
     sse_description: Option<SseDescription>,
     #[serde(skip_serializing_if = "Option::is_none")]
     stream_specification: Option<StreamSpecification>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    local_secondary_indexes: Vec<IndexDescription>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    global_secondary_indexes: Vec<IndexDescription>,
+}
+
+/// LocalSecondaryIndexDescription and GlobalSecondaryIndexDescription.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct IndexDescription {
+    index_name: String,
+    key_schema: Vec<KeySchemaElement>,
+    projection: ProjectionDescription,
+    /// GSIs only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index_status: Option<&'static str>,
+    /// GSIs being built only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    backfilling: Option<bool>,
+    /// GSIs only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    provisioned_throughput: Option<ProvisionedThroughputDescription>,
+    index_size_bytes: u64,
+    item_count: u64,
+    index_arn: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ProjectionDescription {
+    projection_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    non_key_attributes: Option<Vec<String>>,
 }
 
 #[derive(Serialize)]
@@ -65,15 +100,7 @@ struct SseDescription {
     kms_master_key_arn: String,
 }
 
-/// Builds the description of `meta` in `status` with the given live figures.
-pub fn table_description(
-    meta: &TableMeta,
-    status: &'static str,
-    stats: TableStats,
-    region: &str,
-    account: &str,
-) -> TableDescription {
-    let ks = &meta.key_schema;
+fn key_schema_elements(ks: &KeySchema) -> Vec<KeySchemaElement> {
     let mut key_schema = vec![KeySchemaElement {
         attribute_name: Some(ks.hash.name.clone()),
         key_type: Some("HASH".into()),
@@ -84,7 +111,73 @@ pub fn table_description(
             key_type: Some("RANGE".into()),
         });
     }
+    key_schema
+}
+
+/// A GSI is CREATING while its table is (CreateTable's answer) or while it is being built.
+fn index_description(
+    meta: &TableMeta,
+    index: &IndexMeta,
+    stats: TableStats,
+    table_status: &'static str,
+) -> IndexDescription {
+    let global = index.kind == IndexKind::Global;
+    IndexDescription {
+        index_name: index.name.clone(),
+        key_schema: key_schema_elements(&index.key_schema),
+        projection: ProjectionDescription {
+            projection_type: index.projection.type_str(),
+            non_key_attributes: match &index.projection {
+                IndexProjection::Include(names) => Some(names.clone()),
+                _ => None,
+            },
+        },
+        index_status: global.then_some(if index.backfilling || table_status == "CREATING" {
+            "CREATING"
+        } else {
+            "ACTIVE"
+        }),
+        backfilling: index.backfilling.then_some(true),
+        provisioned_throughput: global.then_some(ProvisionedThroughputDescription {
+            last_increase_date_time: None,
+            last_decrease_date_time: None,
+            number_of_decreases_today: 0,
+            read_capacity_units: index.throughput.read,
+            write_capacity_units: index.throughput.write,
+        }),
+        index_size_bytes: stats.size_bytes,
+        item_count: stats.item_count,
+        index_arn: format!("{}/index/{}", meta.arn, index.name),
+    }
+}
+
+/// Builds the description of `meta` in `status` with the given live figures, those of
+/// each index in the order of `meta.indexes`.
+pub fn table_description(
+    meta: &TableMeta,
+    status: &'static str,
+    stats: TableStats,
+    index_stats: &[TableStats],
+    region: &str,
+    account: &str,
+) -> TableDescription {
+    let key_schema = key_schema_elements(&meta.key_schema);
+    let indexes = |kind: IndexKind| {
+        meta.indexes
+            .iter()
+            .zip(
+                index_stats
+                    .iter()
+                    .copied()
+                    .chain(std::iter::repeat(TableStats::default())),
+            )
+            .filter(|(i, _)| i.kind == kind)
+            .map(|(i, s)| index_description(meta, i, s, status))
+            .collect()
+    };
     TableDescription {
+        local_secondary_indexes: indexes(IndexKind::Local),
+        global_secondary_indexes: indexes(IndexKind::Global),
         attribute_definitions: meta
             .attribute_definitions
             .iter()

@@ -8,6 +8,7 @@
 mod batch;
 mod describe;
 mod error;
+mod indexes;
 mod items;
 mod query;
 mod shapes;

@@ -17,8 +17,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use ferrodyn_engine::{
-    check_query, check_scan, Engine, KeySchema, Page, QueryRequest, ScanRequest, ScanSegment,
-    MAX_TOTAL_SEGMENTS,
+    check_query, check_scan, Engine, IndexKind, IndexMeta, IndexProjection, KeySchema, Page,
+    QueryRequest, ScanRequest, ScanSegment, TableMeta, MAX_TOTAL_SEGMENTS,
 };
 use ferrodyn_expr::{
     Condition, ExprError, FilterParameter, KeyCondition, LegacyCondition, LegacyError,
@@ -192,19 +192,22 @@ pub fn query(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
 
     // 4. With the table.
     let meta = engine.table(input.table_name.as_deref().expect("checked"))?;
-    check_no_index(&input.index_name)?;
-    let schema = &meta.key_schema;
-    let key_range =
-        check_query(
-            schema,
-            exclusive_start_key.as_ref(),
-            |hash, range| match &key_conditions {
-                KeyConditions::Expression(k) => k.for_schema(hash, range),
-                KeyConditions::Legacy(k) => k.for_schema(hash, range),
-            },
-        )?;
+    let index = find_index(&meta, &input.index_name, input.consistent_read)?;
+    let (schema, table_schema) = match index {
+        Some(i) => (&i.key_schema, Some(&meta.key_schema)),
+        None => (&meta.key_schema, None),
+    };
+    let key_range = check_query(
+        schema,
+        table_schema,
+        exclusive_start_key.as_ref(),
+        |hash, range| match &key_conditions {
+            KeyConditions::Expression(k) => k.for_schema(hash, range),
+            KeyConditions::Legacy(k) => k.for_schema(hash, range),
+        },
+    )?;
     if let Some(p) = &parsed.projection {
-        check_key_paths(schema, p.paths().iter())?;
+        check_key_paths(&meta.key_schema, p.paths().iter())?;
     }
     if let Some(filter) = &parsed.filter {
         let paths = condition_paths(filter);
@@ -223,8 +226,19 @@ pub fn query(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
         let keys: Vec<&str> = schema.attributes().map(|a| a.name.as_str()).collect();
         ferrodyn_expr::check_query_filter_keys(filter, &keys)?;
     }
+    let read_table_items = check_select_on_index(index, input.select.as_deref())? || {
+        let mut wanted =
+            requested_attributes(&parsed.projection, &input.attributes_to_get, &parsed.filter);
+        wanted.extend(
+            input
+                .query_filter
+                .iter()
+                .flat_map(|f| f.keys().map(String::as_str)),
+        );
+        lsi_lacks_any(&meta, index, &wanted)
+    };
 
-    let _ = input.consistent_read; // every read is strongly consistent here
+    // Table and LSI reads are strongly consistent here, which satisfies both settings.
     let filter = parsed.filter.or(legacy_filter);
     let page = engine.query(
         &meta,
@@ -233,6 +247,8 @@ pub fn query(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
             exclusive_start_key,
             scan_index_forward: input.scan_index_forward.unwrap_or(true),
             limit: input.limit.map(|l| l as usize),
+            index: input.index_name,
+            read_table_items,
         },
         filter.as_ref(),
     )?;
@@ -320,9 +336,33 @@ pub fn scan(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
 
     // 4. With the table.
     let meta = engine.table(input.table_name.as_deref().expect("checked"))?;
-    check_no_index(&input.index_name)?;
+    let index = find_index(&meta, &input.index_name, input.consistent_read)?;
+    match index {
+        Some(i) => check_scan(
+            &i.key_schema,
+            Some(&meta.key_schema),
+            exclusive_start_key.as_ref(),
+            segment,
+        )?,
+        None => check_scan(
+            &meta.key_schema,
+            None,
+            exclusive_start_key.as_ref(),
+            segment,
+        )?,
+    }
+    let read_table_items = check_select_on_index(index, input.select.as_deref())? || {
+        let mut wanted =
+            requested_attributes(&parsed.projection, &input.attributes_to_get, &parsed.filter);
+        wanted.extend(
+            input
+                .scan_filter
+                .iter()
+                .flat_map(|f| f.keys().map(String::as_str)),
+        );
+        lsi_lacks_any(&meta, index, &wanted)
+    };
     let schema = &meta.key_schema;
-    check_scan(schema, exclusive_start_key.as_ref(), segment)?;
     if let Some(p) = &parsed.projection {
         check_key_paths(schema, p.paths().iter())?;
     }
@@ -330,7 +370,7 @@ pub fn scan(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
         check_key_paths(schema, condition_paths(filter).into_iter())?;
     }
 
-    let _ = input.consistent_read; // every read is strongly consistent here
+    // Table and LSI reads are strongly consistent here, which satisfies both settings.
     let filter = parsed.filter.or(legacy_filter);
     let page = engine.scan(
         &meta,
@@ -338,6 +378,8 @@ pub fn scan(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
             segment,
             exclusive_start_key,
             limit: input.limit.map(|l| l as usize),
+            index: input.index_name,
+            read_table_items,
         },
         filter.as_ref(),
     )?;
@@ -539,14 +581,73 @@ fn check_segments(
     }
 }
 
-/// Tables have no secondary indexes yet, so every IndexName is unknown.
-fn check_no_index(index_name: &Option<String>) -> Result<(), ApiError> {
-    match index_name {
-        Some(name) => Err(ApiError::validation(format!(
+/// The index an `IndexName` names, if any. GSIs are eventually consistent in DynamoDB,
+/// which refuses a consistent read of one.
+fn find_index<'m>(
+    meta: &'m TableMeta,
+    index_name: &Option<String>,
+    consistent_read: Option<bool>,
+) -> Result<Option<&'m IndexMeta>, ApiError> {
+    let Some(name) = index_name else {
+        return Ok(None);
+    };
+    let index = meta.index(name).ok_or_else(|| {
+        ApiError::validation(format!(
             "The table does not have the specified index: {name}"
-        ))),
-        None => Ok(()),
+        ))
+    })?;
+    if index.kind == IndexKind::Global && consistent_read == Some(true) {
+        return Err(ApiError::validation(
+            "Consistent reads are not supported on global secondary indexes",
+        ));
     }
+    Ok(Some(index))
+}
+
+/// `Select: ALL_ATTRIBUTES` on an index that does not project every attribute: an LSI
+/// answers with the table's items (returns true), a GSI cannot.
+fn check_select_on_index(
+    index: Option<&IndexMeta>,
+    select: Option<&str>,
+) -> Result<bool, ApiError> {
+    let Some(index) = index else {
+        return Ok(false);
+    };
+    if select != Some("ALL_ATTRIBUTES") || index.projection == IndexProjection::All {
+        return Ok(false);
+    }
+    match index.kind {
+        IndexKind::Local => Ok(true),
+        IndexKind::Global => Err(ApiError::validation(format!(
+            "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not supported for global secondary index {} because its projection type is not ALL",
+            index.name
+        ))),
+    }
+}
+
+/// The top-level attributes a read's projection and filter use.
+fn requested_attributes<'a>(
+    projection: &'a Option<ferrodyn_expr::Projection>,
+    attributes_to_get: &'a Option<Vec<String>>,
+    filter: &'a Option<Condition>,
+) -> Vec<&'a str> {
+    let mut names: Vec<&str> = Vec::new();
+    if let Some(p) = projection {
+        names.extend(p.attribute_names());
+    }
+    names.extend(attributes_to_get.iter().flatten().map(String::as_str));
+    if let Some(f) = filter {
+        names.extend(condition_paths(f).into_iter().map(Path::attribute_name));
+    }
+    names
+}
+
+/// An LSI read that projects or filters on an attribute the index does not hold reads the
+/// table's items, as DynamoDB does (a GSI answers with what it holds).
+fn lsi_lacks_any(meta: &TableMeta, index: Option<&IndexMeta>, names: &[&str]) -> bool {
+    index.is_some_and(|i| {
+        i.kind == IndexKind::Local && names.iter().any(|n| !i.projects(&meta.key_schema, n))
+    })
 }
 
 /// A document path into a key attribute (a map lookup or list index under it) can never

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::describe::{table_description, TableDescription};
 use crate::error::ApiError;
+use crate::indexes::{self, SecondaryIndexInput};
 use crate::shapes::*;
 use crate::validate::{required_table_name, Violations};
 use crate::{parse, to_body};
@@ -29,6 +30,8 @@ struct CreateTableInput {
     sse_specification: Option<SseSpecification>,
     stream_specification: Option<StreamSpecification>,
     deletion_protection_enabled: Option<bool>,
+    local_secondary_indexes: Option<Vec<SecondaryIndexInput>>,
+    global_secondary_indexes: Option<Vec<SecondaryIndexInput>>,
 }
 
 #[derive(Serialize)]
@@ -44,7 +47,12 @@ fn describe(
     stats: TableStats,
 ) -> TableDescription {
     let c = engine.config();
-    table_description(meta, status, stats, &c.region, &c.account_id)
+    let index_stats: Vec<TableStats> = meta
+        .indexes
+        .iter()
+        .map(|i| engine.index_stats(i).unwrap_or_default())
+        .collect();
+    table_description(meta, status, stats, &index_stats, &c.region, &c.account_id)
 }
 
 fn check_throughput(v: &mut Violations, t: &ProvisionedThroughput, path: &str) {
@@ -143,6 +151,18 @@ pub async fn create_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiEr
             }
         }
     }
+    indexes::check_members(
+        &mut v,
+        &input.local_secondary_indexes,
+        "localSecondaryIndexes",
+        check_throughput,
+    );
+    indexes::check_members(
+        &mut v,
+        &input.global_secondary_indexes,
+        "globalSecondaryIndexes",
+        check_throughput,
+    );
     if let Some(m) = &input.billing_mode {
         v.one_of(m, "billingMode", BILLING_MODES);
     }
@@ -211,13 +231,38 @@ pub async fn create_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiEr
         None => None,
         Some(k) => Some(typed(k).ok_or_else(no_definition)?),
     };
-    if def_types.len() != ks.len() {
+    let mode = billing_mode(input.billing_mode.as_deref().unwrap_or("PROVISIONED"));
+    let key_schema = KeySchema { hash, range };
+    let any_index =
+        input.local_secondary_indexes.is_some() || input.global_secondary_indexes.is_some();
+    if !any_index && def_types.len() != ks.len() {
         return Err(ApiError::validation(
             "One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions",
         ));
     }
-
-    let mode = billing_mode(input.billing_mode.as_deref().unwrap_or("PROVISIONED"));
+    let global_throughput_given: Vec<bool> = input
+        .global_secondary_indexes
+        .iter()
+        .flatten()
+        .map(|i| i.has_throughput())
+        .collect();
+    let indexes = indexes::check_rules(
+        &key_schema,
+        &def_types,
+        mode,
+        input.local_secondary_indexes,
+        input.global_secondary_indexes,
+    )?;
+    if any_index {
+        let used = indexes::keys_used(&key_schema, &indexes);
+        if def_types.iter().any(|(n, _)| !used.contains(n)) {
+            return Err(ApiError::validation(format!(
+                "One or more parameter values were invalid: Some AttributeDefinitions are not used. AttributeDefinitions: [{}], keys used: [{}]",
+                def_types.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", "),
+                used.join(", ")
+            )));
+        }
+    }
     let throughput = match (mode, &input.provisioned_throughput) {
         (BillingMode::Provisioned, None) => {
             return Err(ApiError::validation(
@@ -232,10 +277,11 @@ pub async fn create_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiEr
         }
         (BillingMode::PayPerRequest, None) => Throughput::default(),
     };
+    indexes::check_global_throughput(mode, &indexes, &global_throughput_given)?;
 
     let spec = TableSpec {
         name,
-        key_schema: KeySchema { hash, range },
+        key_schema,
         attribute_definitions: def_types,
         billing_mode: mode,
         throughput,
@@ -256,6 +302,7 @@ pub async fn create_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiEr
             view_type: s.stream_view_type,
         }),
         deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
+        indexes,
     };
     let meta = engine.create_table(spec).await?;
     to_body(&TableDescriptionOutput {
@@ -362,6 +409,7 @@ struct UpdateTableInput {
     deletion_protection_enabled: Option<bool>,
     stream_specification: Option<StreamSpecification>,
     attribute_definitions: Option<Vec<AttributeDefinition>>,
+    global_secondary_index_updates: Option<Vec<indexes::GlobalIndexUpdateInput>>,
 }
 
 pub async fn update_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
@@ -377,10 +425,15 @@ pub async fn update_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiEr
     if let Some(c) = &input.table_class {
         v.one_of(c, "tableClass", TABLE_CLASSES);
     }
+    indexes::check_update_members(
+        &mut v,
+        &input.global_secondary_index_updates,
+        check_throughput,
+    );
     v.finish()?;
     let name = input.table_name.expect("checked");
-    let _ = input.attribute_definitions;
-    let update = TableUpdate {
+    let index_updates = input.global_secondary_index_updates.unwrap_or_default();
+    let mut update = TableUpdate {
         billing_mode: input.billing_mode.as_deref().map(billing_mode),
         throughput: input.provisioned_throughput.as_ref().map(throughput),
         table_class: input.table_class.as_deref().map(table_class),
@@ -389,18 +442,47 @@ pub async fn update_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiEr
             enabled: s.stream_enabled.unwrap_or(false),
             view_type: s.stream_view_type,
         }),
+        ..TableUpdate::default()
     };
     if update.billing_mode.is_none()
         && update.throughput.is_none()
         && update.table_class.is_none()
         && update.deletion_protection.is_none()
         && update.stream.is_none()
+        && index_updates.is_empty()
     {
         return Err(ApiError::validation(
             "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
         ));
     }
-    engine.table(&name).map_err(|_| table_not_found(&name))?;
+    indexes::check_update_shapes(&index_updates)?;
+    let meta = engine.table(&name).map_err(|_| table_not_found(&name))?;
+    let mode = update.billing_mode.unwrap_or(meta.billing_mode);
+    if !index_updates.is_empty() {
+        let defs: Vec<(String, ScalarType)> = input
+            .attribute_definitions
+            .iter()
+            .flatten()
+            .filter_map(|d| {
+                Some((
+                    d.attribute_name.clone()?,
+                    ScalarType::parse(d.attribute_type.as_deref()?)?,
+                ))
+            })
+            .collect();
+        let (changes, new_attributes) = indexes::check_updates(&meta, mode, &defs, index_updates)?;
+        update.index_updates = changes;
+        update.new_attributes = new_attributes;
+    }
+    indexes::check_switch_to_provisioned(
+        &meta,
+        // Without a table throughput the engine's message about it comes first.
+        mode == BillingMode::Provisioned
+            && meta.billing_mode != BillingMode::Provisioned
+            && update.throughput.is_some(),
+        &update.index_updates,
+    )?;
+    drop(meta);
     let meta = engine.update_table(&name, update).await?;
     let stats = engine.table_stats(&meta)?;
     to_body(&TableDescriptionOutput {

@@ -12,16 +12,19 @@
 //! and mutation into one [`WriteBatch`], commit, and run again on a conflict. One commit is one
 //! synced write for the whole request (the storage group-commits it). It is also all-or-nothing,
 //! which is more than DynamoDB promises (it may apply some writes of a batch and not others), so
-//! a client never sees a difference. Each item's part goes through [`ItemWrite`], the one place
-//! that turns a single item's change into storage work: per-item work added later (index
-//! entries, stream records) belongs there and so applies to batches as well.
+//! a client never sees a difference. Each item's part is an [`ItemWrite`], staged through
+//! `index::stage_item_change` as PutItem, UpdateItem and DeleteItem are: the one place that
+//! turns a single item's change into storage work (the item and its secondary index entries;
+//! stream records later), so batches get the same per-item work.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use ferrodyn_storage::{StorageError, Versioned, WriteBatch};
 use ferrodyn_types::{codec, item_size, AttributeValue, Item};
 
 use crate::error::{EngineError, Result};
+use crate::index::stage_item_change;
 use crate::items::MAX_ITEM_BYTES;
 use crate::schema::{KeySchema, TableMeta};
 use crate::{keys, Engine};
@@ -181,7 +184,7 @@ impl Engine {
             let mut batch = WriteBatch::new();
             for w in writes {
                 let current = self.storage.get(&w.key)?;
-                w.stage(current.as_ref(), &mut batch);
+                w.stage(current.as_ref(), &mut batch)?;
             }
             if batch.mutations.is_empty() {
                 // Only deletes of items that do not exist.
@@ -216,62 +219,61 @@ fn check_key_shape(schema: &KeySchema, item: &Item) -> Result<()> {
     }
 }
 
-/// One item's part of a write, checked and encoded: where it goes and what to do there.
+/// One item's part of a write, checked: which item and what to do with it.
 #[derive(Debug)]
 struct ItemWrite {
+    meta: Arc<TableMeta>,
     key: Vec<u8>,
-    change: Change,
-}
-
-#[derive(Debug)]
-enum Change {
-    /// Store the encoded item.
-    Put(Vec<u8>),
-    /// Remove the item if it exists.
-    Delete,
+    /// The item to store, or `None` to remove it.
+    new: Option<Item>,
 }
 
 impl ItemWrite {
     /// A PutRequest, checked as PutItem checks its item.
-    fn put(meta: &TableMeta, item: &Item) -> Result<Self> {
+    fn put(meta: &Arc<TableMeta>, item: &Item) -> Result<Self> {
         let mut key = keys::data_prefix(meta.id);
         meta.key_schema.encode_item_key(item, &mut key)?;
+        for index in &meta.indexes {
+            index.check_item(item, false)?;
+        }
         check_item_size(item)?;
-        let mut value = Vec::with_capacity(256);
-        codec::encode_item(item, &mut value);
         Ok(ItemWrite {
+            meta: Arc::clone(meta),
             key,
-            change: Change::Put(value),
+            new: Some(item.clone()),
         })
     }
 
     /// A DeleteRequest, checked as DeleteItem checks its key.
-    fn delete(meta: &TableMeta, key: &Item) -> Result<Self> {
+    fn delete(meta: &Arc<TableMeta>, key: &Item) -> Result<Self> {
         let mut storage_key = keys::data_prefix(meta.id);
         meta.key_schema.encode_key(key, &mut storage_key)?;
         Ok(ItemWrite {
+            meta: Arc::clone(meta),
             key: storage_key,
-            change: Change::Delete,
+            new: None,
         })
     }
 
-    /// Adds this write to `batch`, given the item's current state: the mutation, guarded by the
-    /// version read. A delete of a missing item adds nothing.
-    fn stage(&self, current: Option<&Versioned>, batch: &mut WriteBatch) {
-        let version = current.map(|v| v.version);
-        match &self.change {
-            Change::Put(value) => batch.put(self.key.clone(), value.clone()),
-            Change::Delete if current.is_some() => batch.delete(self.key.clone()),
-            Change::Delete => return,
-        }
-        batch.expect(self.key.clone(), version);
+    /// Adds this write to `batch`, given the item's current state, through the same
+    /// [`stage_item_change`] as the single-item writes. A delete of a missing item adds
+    /// nothing.
+    fn stage(&self, current: Option<&Versioned>, batch: &mut WriteBatch) -> Result<()> {
+        let old = current.map(|v| codec::decode_item(&v.value)).transpose()?;
+        stage_item_change(
+            &self.meta,
+            &self.key,
+            current.map(|v| v.version),
+            old.as_ref(),
+            self.new.as_ref(),
+            batch,
+        );
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use ferrodyn_storage::MemoryStorage;
     use ferrodyn_types::Number;
 
@@ -312,6 +314,7 @@ mod tests {
                     sse: None,
                     stream: None,
                     deletion_protection: false,
+                    indexes: vec![],
                 })
                 .await
                 .unwrap();

@@ -37,6 +37,9 @@ pub struct TableSpec {
     pub stream: Option<StreamSettings>,
     /// DeletionProtectionEnabled.
     pub deletion_protection: bool,
+    /// LocalSecondaryIndexes and GlobalSecondaryIndexes, checked by the `api` crate; their
+    /// `id`s are assigned by [`Engine::create_table`].
+    pub indexes: Vec<IndexMeta>,
 }
 
 /// What UpdateTable asks to change; `None` leaves a setting alone.
@@ -52,6 +55,21 @@ pub struct TableUpdate {
     pub deletion_protection: Option<bool>,
     /// New StreamSpecification.
     pub stream: Option<StreamSettings>,
+    /// GlobalSecondaryIndexUpdates, checked by the `api` crate.
+    pub index_updates: Vec<IndexUpdate>,
+    /// AttributeDefinitions of attributes new to the table (keys of created indexes).
+    pub new_attributes: Vec<(String, ScalarType)>,
+}
+
+/// One GlobalSecondaryIndexUpdate.
+#[derive(Debug, Clone)]
+pub enum IndexUpdate {
+    /// Create: add the GSI and build it in the background; its `id` is assigned here.
+    Create(IndexMeta),
+    /// Delete the GSI of this name.
+    Delete(String),
+    /// Update: new ProvisionedThroughput of the GSI of this name.
+    Update(String, Throughput),
 }
 
 /// Live figures of a table for DescribeTable.
@@ -75,7 +93,16 @@ pub(crate) fn load(storage: &dyn Storage) -> Result<BTreeMap<String, Arc<TableMe
     Ok(tables)
 }
 
-fn encode_meta(meta: &TableMeta) -> Vec<u8> {
+/// A table's or index's internal id: 64 random bits, so ids are never reused.
+fn id_of(uuid: &uuid::Uuid) -> u64 {
+    u64::from_be_bytes(uuid.as_bytes()[..8].try_into().expect("8 bytes"))
+}
+
+pub(crate) fn random_id() -> u64 {
+    id_of(&uuid::Uuid::new_v4())
+}
+
+pub(crate) fn encode_meta(meta: &TableMeta) -> Vec<u8> {
     serde_json::to_vec(meta).expect("TableMeta serializes")
 }
 
@@ -90,7 +117,7 @@ impl Engine {
             )));
         }
         let uuid = uuid::Uuid::new_v4();
-        let id = u64::from_be_bytes(uuid.as_bytes()[..8].try_into().expect("8 bytes"));
+        let id = id_of(&uuid);
         let meta = TableMeta {
             arn: format!(
                 "arn:aws:dynamodb:{}:{}:table/{}",
@@ -113,6 +140,14 @@ impl Engine {
             stream: spec.stream,
             deletion_protection: spec.deletion_protection,
             created_at: now_epoch_seconds(),
+            indexes: spec
+                .indexes
+                .into_iter()
+                .map(|mut index| {
+                    index.id = random_id();
+                    index
+                })
+                .collect(),
         };
         let key = keys::catalog_key(&meta.name);
         let mut batch = WriteBatch::new();
@@ -165,6 +200,19 @@ impl Engine {
         Ok(stats)
     }
 
+    /// ItemCount and IndexSizeBytes of a secondary index, counted from its entries.
+    pub fn index_stats(&self, index: &IndexMeta) -> Result<TableStats> {
+        let (start, end) = keys::index_range(index.id);
+        let mut stats = TableStats::default();
+        for entry in self.storage.scan(&start, &end, false) {
+            let (_, v) = entry?;
+            let item = codec::decode_item(&v.value)?;
+            stats.item_count += 1;
+            stats.size_bytes += ferrodyn_types::item_size(&item) as u64;
+        }
+        Ok(stats)
+    }
+
     /// UpdateTable: billing mode, throughput, table class, deletion protection, streams.
     pub async fn update_table(&self, name: &str, update: TableUpdate) -> Result<Arc<TableMeta>> {
         let _ddl = self.ddl.lock().await;
@@ -175,6 +223,9 @@ impl Engine {
             if mode != meta.billing_mode && mode == BillingMode::PayPerRequest {
                 meta.last_update_to_pay_per_request = Some(now);
                 meta.throughput = Throughput::default();
+                for index in &mut meta.indexes {
+                    index.throughput = Throughput::default();
+                }
             }
             meta.billing_mode = mode;
         }
@@ -214,6 +265,33 @@ impl Engine {
         if let Some(stream) = update.stream {
             meta.stream = Some(stream);
         }
+        let mut created = Vec::new();
+        let mut deleted = Vec::new();
+        for change in update.index_updates {
+            match change {
+                IndexUpdate::Create(mut index) => {
+                    index.id = random_id();
+                    index.backfilling = true;
+                    created.push(index.id);
+                    meta.indexes.push(index);
+                }
+                IndexUpdate::Delete(index_name) => {
+                    if let Some(at) = meta.indexes.iter().position(|i| i.name == index_name) {
+                        deleted.push(meta.indexes.remove(at).id);
+                    }
+                }
+                IndexUpdate::Update(index_name, t) => {
+                    if let Some(index) = meta.indexes.iter_mut().find(|i| i.name == index_name) {
+                        index.throughput = t;
+                    }
+                }
+            }
+        }
+        for (attr, ty) in update.new_attributes {
+            if !meta.attribute_definitions.iter().any(|(n, _)| *n == attr) {
+                meta.attribute_definitions.push((attr, ty));
+            }
+        }
         let key = keys::catalog_key(name);
         let mut batch = WriteBatch::new();
         batch.put(key, encode_meta(&meta));
@@ -222,6 +300,9 @@ impl Engine {
         self.tables
             .write()
             .insert(name.to_string(), Arc::clone(&meta));
+        if !created.is_empty() || !deleted.is_empty() {
+            self.start_index_build(old, created, deleted);
+        }
         Ok(meta)
     }
 
@@ -241,6 +322,10 @@ impl Engine {
         let mut batch = WriteBatch::new();
         batch.delete(keys::catalog_key(name));
         batch.delete_range(start, end);
+        for index in &meta.indexes {
+            let (start, end) = keys::index_range(index.id);
+            batch.delete_range(start, end);
+        }
         self.commit_ddl(batch, name).await?;
         self.tables.write().remove(name);
         tracing::info!(table = %name, "table deleted");

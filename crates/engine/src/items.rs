@@ -9,6 +9,7 @@ use ferrodyn_storage::{StorageError, WriteBatch};
 use ferrodyn_types::{codec, item_size, Item};
 
 use crate::error::{EngineError, Result};
+use crate::index::stage_item_change;
 use crate::schema::TableMeta;
 use crate::{keys, Engine};
 
@@ -50,17 +51,18 @@ impl Engine {
         let meta = self.table(table)?;
         let mut storage_key = keys::data_prefix(meta.id);
         meta.key_schema.encode_item_key(&item, &mut storage_key)?;
+        for index in &meta.indexes {
+            index.check_item(&item, false)?;
+        }
         if item_size(&item) > MAX_ITEM_BYTES {
             return Err(EngineError::validation(
                 "Item size has exceeded the maximum allowed size",
             ));
         }
-        let mut value = Vec::with_capacity(256);
-        codec::encode_item(&item, &mut value);
         let (old, _) = self
             .rmw(&meta, storage_key, |current| {
                 check(current)?;
-                Ok(Encoded::Put(&value))
+                Ok(WriteAction::Put(item.clone()))
             })
             .await?;
         Ok(old)
@@ -77,11 +79,7 @@ impl Engine {
         let (old, _) = self
             .rmw(&meta, storage_key, |current| {
                 check(current)?;
-                Ok(if current.is_some() {
-                    Encoded::Delete
-                } else {
-                    Encoded::Nothing
-                })
+                Ok(WriteAction::Delete)
             })
             .await?;
         Ok(old)
@@ -101,58 +99,57 @@ impl Engine {
         let meta = self.table(table)?;
         let mut storage_key = keys::data_prefix(meta.id);
         meta.key_schema.encode_key(key, &mut storage_key)?;
-        let mut new_item = None;
-        let mut buf = Vec::new();
-        let (old, _) = self
-            .rmw(&meta, storage_key, |current| {
-                Ok(match apply(current)? {
-                    WriteAction::Put(item) => {
-                        buf.clear();
-                        codec::encode_item(&item, &mut buf);
-                        new_item = Some(item);
-                        Encoded::PutOwned(std::mem::take(&mut buf))
-                    }
-                    WriteAction::Delete => {
-                        new_item = None;
-                        Encoded::Delete
-                    }
-                    WriteAction::Nothing => {
-                        new_item = current.cloned();
-                        Encoded::Nothing
-                    }
-                })
-            })
-            .await?;
-        Ok((old, new_item))
+        self.rmw(&meta, storage_key, |current| {
+            let action = apply(current)?;
+            if let WriteAction::Put(item) = &action {
+                for index in &meta.indexes {
+                    index.check_item(item, true)?;
+                }
+            }
+            Ok(action)
+        })
+        .await
     }
 
-    /// The read-modify-write loop under every single-item write.
-    async fn rmw<'v, F>(
+    /// The read-modify-write loop under every single-item write: read the item and its
+    /// version, let `apply` decide, stage the item's change with its index entries
+    /// ([`stage_item_change`]) and commit guarded by the version read. Returns (old item,
+    /// new item).
+    async fn rmw<F>(
         &self,
         meta: &TableMeta,
         storage_key: Vec<u8>,
         mut apply: F,
-    ) -> Result<(Option<Item>, bool)>
+    ) -> Result<(Option<Item>, Option<Item>)>
     where
-        F: FnMut(Option<&Item>) -> Result<Encoded<'v>> + Send,
+        F: FnMut(Option<&Item>) -> Result<WriteAction> + Send,
     {
-        let _ = meta;
         for _ in 0..MAX_CONFLICT_RETRIES {
             let current = self.storage.get(&storage_key)?;
             let (version, old) = match &current {
                 Some(v) => (Some(v.version), Some(codec::decode_item(&v.value)?)),
                 None => (None, None),
             };
+            let new = match apply(old.as_ref())? {
+                WriteAction::Put(item) => Some(item),
+                WriteAction::Delete => None,
+                WriteAction::Nothing => return Ok((old.clone(), old)),
+            };
             let mut batch = WriteBatch::new();
-            match apply(old.as_ref())? {
-                Encoded::Nothing => return Ok((old, false)),
-                Encoded::Put(bytes) => batch.put(storage_key.clone(), bytes.to_vec()),
-                Encoded::PutOwned(bytes) => batch.put(storage_key.clone(), bytes),
-                Encoded::Delete => batch.delete(storage_key.clone()),
+            stage_item_change(
+                meta,
+                &storage_key,
+                version,
+                old.as_ref(),
+                new.as_ref(),
+                &mut batch,
+            );
+            if batch.mutations.is_empty() {
+                // A delete of an item that does not exist.
+                return Ok((old, new));
             }
-            batch.expect(storage_key.clone(), version);
             match self.storage.commit(batch).await {
-                Ok(()) => return Ok((old, true)),
+                Ok(()) => return Ok((old, new)),
                 Err(StorageError::Conflict { .. }) => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -161,12 +158,4 @@ impl Engine {
             "gave up after too many write conflicts on one item".into(),
         ))
     }
-}
-
-/// A write decision with the item already encoded for storage.
-enum Encoded<'a> {
-    Put(&'a [u8]),
-    PutOwned(Vec<u8>),
-    Delete,
-    Nothing,
 }

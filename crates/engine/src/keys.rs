@@ -3,15 +3,23 @@
 //! ```text
 //! 0x00 "table/" <name>                          -> TableMeta (JSON)        the catalog
 //! 0x01 <table id: u64 BE> <bucket: u32 BE> <enc(hash)> [enc(range)] -> item (types::codec)
+//! 0x02 <index id: u64 BE> <bucket: u32 BE> <enc(index hash)> [enc(index range)]
+//!      <enc(table hash)> [enc(table range)]        -> projected item (types::codec)
 //! ```
 //! `enc` is `ferrodyn_types::key::encode`: self-delimiting and order-preserving, so all items of
 //! one partition are contiguous and sorted by sort key, and Query is a range scan.
 //! `bucket` is a stable hash of `enc(hash)`: it spreads partitions over the key space the way
 //! DynamoDB's partitioning does, so a table scan comes out in hash order as DynamoDB's does,
 //! and the segments of a parallel scan are contiguous bucket ranges.
+//!
+//! A secondary index entry has the same shape as an item key with the index's key schema in
+//! front, followed by the table's key: the table key makes entries with equal index keys
+//! (allowed in a GSI) distinct, and orders them as DynamoDB does. An entry is written in the
+//! same commit as its item (`index.rs`).
 
 const CATALOG: u8 = 0x00;
 const DATA: u8 = 0x01;
+const INDEX: u8 = 0x02;
 const TABLE_PREFIX: &[u8] = b"table/";
 
 /// Catalog key of a table.
@@ -40,6 +48,24 @@ pub fn data_prefix(id: u64) -> Vec<u8> {
     k
 }
 
+/// The prefix of every entry of the secondary index with internal id `id`.
+pub fn index_prefix(id: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(9 + 64);
+    k.push(INDEX);
+    k.extend_from_slice(&id.to_be_bytes());
+    k
+}
+
+/// The range `[start, end)` holding every entry of a secondary index.
+pub fn index_range(id: u64) -> (Vec<u8>, Vec<u8>) {
+    let start = index_prefix(id);
+    let end = match id.checked_add(1) {
+        Some(next) => index_prefix(next),
+        None => vec![INDEX + 1],
+    };
+    (start, end)
+}
+
 /// The partition bucket of an encoded partition key value: 64-bit FNV-1a folded by the
 /// MurmurHash3 finalizer. Stored in every item key, so it must never change.
 pub fn partition_bucket(encoded_hash: &[u8]) -> u32 {
@@ -61,7 +87,11 @@ pub fn partition_bucket(encoded_hash: &[u8]) -> u32 {
 /// Must agree with `KeySchema::encode_item_key`, which writes the same bytes in front of
 /// the sort key.
 pub fn partition_prefix(id: u64, hash: &ferrodyn_types::AttributeValue) -> Vec<u8> {
-    let mut k = data_prefix(id);
+    partition_prefix_under(data_prefix(id), hash)
+}
+
+/// [`partition_prefix`] under any prefix: a table's data prefix or an index prefix.
+pub fn partition_prefix_under(mut k: Vec<u8>, hash: &ferrodyn_types::AttributeValue) -> Vec<u8> {
     let bucket_at = k.len();
     k.extend_from_slice(&[0; 4]);
     ferrodyn_types::key::encode(hash, &mut k);
@@ -132,6 +162,14 @@ mod tests {
             assert!(inside >= &p[..] && inside < &end[..], "{inside:?}");
         }
         assert!([1u8, 8][..] >= end[..]);
+    }
+
+    #[test]
+    fn index_ranges_sort_after_data_and_do_not_overlap() {
+        let (_, data_end) = data_range(u64::MAX);
+        let (s1, e1) = index_range(3);
+        assert!(data_end <= s1);
+        assert_eq!(e1, index_prefix(4));
     }
 
     #[test]

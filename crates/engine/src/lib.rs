@@ -15,9 +15,11 @@
 //! write is durable when the storage is (RocksDB syncs its WAL before acknowledging).
 #![deny(missing_docs)]
 
+mod backfill;
 mod batch;
 mod catalog;
 mod error;
+mod index;
 mod items;
 pub mod keys;
 mod query;
@@ -27,7 +29,7 @@ pub use batch::{
     check_item_size, BatchGetResult, BatchGetTable, BatchWrite, BatchWriteTable,
     MAX_BATCH_GET_BYTES,
 };
-pub use catalog::{TableSpec, TableStats, TableUpdate};
+pub use catalog::{IndexUpdate, TableSpec, TableStats, TableUpdate};
 pub use error::{EngineError, Result};
 pub use items::WriteAction;
 pub use query::{
@@ -35,8 +37,9 @@ pub use query::{
     MAX_TOTAL_SEGMENTS,
 };
 pub use schema::{
-    BillingMode, KeyAttribute, KeySchema, ScalarType, SseSettings, StreamSettings, TableClass,
-    TableMeta, Throughput, MAX_HASH_KEY_BYTES, MAX_RANGE_KEY_BYTES,
+    BillingMode, IndexKind, IndexMeta, IndexProjection, KeyAttribute, KeySchema, ScalarType,
+    SseSettings, StreamSettings, TableClass, TableMeta, Throughput, MAX_HASH_KEY_BYTES,
+    MAX_RANGE_KEY_BYTES,
 };
 
 use std::collections::BTreeMap;
@@ -68,9 +71,10 @@ pub struct Engine {
     storage: Arc<dyn Storage>,
     config: EngineConfig,
     /// Table definitions by name, loaded from the catalog at open and kept in step with it.
-    tables: RwLock<BTreeMap<String, Arc<TableMeta>>>,
+    /// Shared with background index builds (`backfill.rs`).
+    tables: Arc<RwLock<BTreeMap<String, Arc<TableMeta>>>>,
     /// Serializes table creation, change and deletion.
-    ddl: tokio::sync::Mutex<()>,
+    ddl: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Engine {
@@ -78,12 +82,14 @@ impl Engine {
     pub fn open(storage: Arc<dyn Storage>, config: EngineConfig) -> Result<Self> {
         let tables = catalog::load(storage.as_ref())?;
         tracing::info!(tables = tables.len(), "catalog loaded");
-        Ok(Engine {
+        let engine = Engine {
             storage,
             config,
-            tables: RwLock::new(tables),
-            ddl: tokio::sync::Mutex::new(()),
-        })
+            tables: Arc::new(RwLock::new(tables)),
+            ddl: Arc::new(tokio::sync::Mutex::new(())),
+        };
+        engine.resume_index_builds();
+        Ok(engine)
     }
 
     /// The settings this engine was opened with.

@@ -22,7 +22,9 @@ use ferrodyn_expr::{Condition, ExprError, KeyOperator, KeyRange};
 use ferrodyn_types::{codec, item_size, key, AttributeValue, Item};
 
 use crate::error::{EngineError, Result};
-use crate::schema::{KeyAttribute, KeySchema, TableMeta, MAX_HASH_KEY_BYTES, MAX_RANGE_KEY_BYTES};
+use crate::schema::{
+    IndexMeta, KeyAttribute, KeySchema, TableMeta, MAX_HASH_KEY_BYTES, MAX_RANGE_KEY_BYTES,
+};
 use crate::{keys, Engine};
 
 /// A Query or Scan page holds at most this many bytes of items read (DynamoDB's 1 MB).
@@ -42,6 +44,11 @@ pub struct QueryRequest {
     pub scan_index_forward: bool,
     /// `Limit`: the most items to read (before filtering).
     pub limit: Option<usize>,
+    /// `IndexName`: read this secondary index instead of the table.
+    pub index: Option<String>,
+    /// For an index that does not project every attribute: answer with the table's items
+    /// (`Select: ALL_ATTRIBUTES` on an LSI).
+    pub read_table_items: bool,
 }
 
 /// One segment of a parallel scan: `Segment` of `TotalSegments`.
@@ -79,6 +86,10 @@ pub struct ScanRequest {
     pub exclusive_start_key: Option<Item>,
     /// `Limit`: the most items to read (before filtering).
     pub limit: Option<usize>,
+    /// `IndexName`: read this secondary index instead of the table.
+    pub index: Option<String>,
+    /// As [`QueryRequest::read_table_items`].
+    pub read_table_items: bool,
 }
 
 /// One page of a Query or Scan.
@@ -98,8 +109,12 @@ pub struct Page {
 /// (`match_key_conditions` matches them to the schema, e.g.
 /// [`ferrodyn_expr::KeyCondition::for_schema`]), its sort key, and finally whether it lies
 /// in the partition and sort key range queried. Returns the key range to read.
+///
+/// For a Query of a secondary index, `schema` is the index's and `table` the table's key
+/// schema: the start key then holds both keys.
 pub fn check_query(
     schema: &KeySchema,
+    table: Option<&KeySchema>,
     exclusive_start_key: Option<&Item>,
     match_key_conditions: impl FnOnce(
         ferrodyn_expr::KeyAttribute<'_>,
@@ -112,7 +127,7 @@ pub fn check_query(
         check_key_piece(value, attr, is_hash).map_err(EngineError::Validation)
     };
     if let Some(start) = exclusive_start_key {
-        if start.len() != schema.attributes().count() {
+        if start.len() != start_key_names(schema, table).len() {
             return Err(invalid());
         }
         piece(start, &schema.hash, true)?;
@@ -136,6 +151,9 @@ pub fn check_query(
     if let Some(attr) = &schema.range {
         piece(start, attr, false)?;
     }
+    if let Some(table) = table {
+        check_table_part(table, start)?;
+    }
     let same_partition = encoded(&start[&schema.hash.name]) == encoded(&range.partition);
     match (&schema.range, &range.sort) {
         (Some(attr), Some(sort)) => {
@@ -158,10 +176,32 @@ pub fn check_query(
     Ok(range)
 }
 
+/// The attribute names of a start key: the index's key, then the table's (for an index).
+fn start_key_names<'a>(schema: &'a KeySchema, table: Option<&'a KeySchema>) -> Vec<&'a str> {
+    let mut names: Vec<&str> = schema.attributes().map(|a| a.name.as_str()).collect();
+    for attr in table.into_iter().flat_map(KeySchema::attributes) {
+        if !names.contains(&attr.name.as_str()) {
+            names.push(&attr.name);
+        }
+    }
+    names
+}
+
+/// The table's key inside the start key of an index read, checked as a `Key` parameter.
+fn check_table_part(table: &KeySchema, start: &Item) -> Result<()> {
+    let key = table.key_of(start);
+    table
+        .encode_key(&key, &mut Vec::new())
+        .map_err(|e| EngineError::Validation(format!("The provided starting key is invalid: {e}")))
+}
+
 /// DynamoDB's checks of a Scan's `ExclusiveStartKey`: exactly the key attributes, each of
-/// its declared type, and (parallel scan) in the segment scanned.
+/// its declared type, and (parallel scan) in the segment scanned. For a Scan of a secondary
+/// index, `schema` is the index's and `table` the table's key schema (dynalite's recordings
+/// word those checks differently).
 pub fn check_scan(
     schema: &KeySchema,
+    table: Option<&KeySchema>,
     exclusive_start_key: Option<&Item>,
     segment: Option<ScanSegment>,
 ) -> Result<()> {
@@ -171,14 +211,30 @@ pub fn check_scan(
     let invalid =
         |why: &str| EngineError::Validation(format!("The provided starting key is invalid: {why}"));
     let mismatch = "The provided key element does not match the schema";
-    if start.len() != schema.attributes().count() {
-        return Err(invalid(mismatch));
+    if start.len() != start_key_names(schema, table).len() {
+        return Err(match table {
+            Some(_) => EngineError::validation("The provided starting key is invalid"),
+            None => invalid(mismatch),
+        });
     }
     for (attr, is_hash) in
         std::iter::once((&schema.hash, true)).chain(schema.range.iter().map(|r| (r, false)))
     {
-        let value = start.get(&attr.name).ok_or_else(|| invalid(mismatch))?;
-        check_key_piece(value, attr, is_hash).map_err(|why| invalid(&why))?;
+        match table {
+            Some(_) => {
+                let value = start.get(&attr.name).ok_or_else(|| {
+                    EngineError::validation("The provided starting key is invalid")
+                })?;
+                check_key_piece(value, attr, is_hash).map_err(EngineError::Validation)?;
+            }
+            None => {
+                let value = start.get(&attr.name).ok_or_else(|| invalid(mismatch))?;
+                check_key_piece(value, attr, is_hash).map_err(|why| invalid(&why))?;
+            }
+        }
+    }
+    if let Some(table) = table {
+        check_table_part(table, start)?;
     }
     if let Some(segment) = segment.filter(|s| s.total_segments > 1) {
         let bucket = keys::partition_bucket(&encoded(&start[&schema.hash.name]));
@@ -269,8 +325,8 @@ fn sort_key_matches(condition: &KeyOperator, value: &AttributeValue) -> bool {
 /// The storage keys `[start, end)` of the items a Query's key range selects: the partition
 /// narrowed by the sort key condition. `k ++ [0]` is the smallest key above `k`, and no
 /// item key extends another, so it bounds "up to and including `k`".
-fn query_bounds(table_id: u64, range: &KeyRange) -> (Vec<u8>, Vec<u8>) {
-    let partition = keys::partition_prefix(table_id, &range.partition);
+fn query_bounds(prefix: Vec<u8>, range: &KeyRange) -> (Vec<u8>, Vec<u8>) {
+    let partition = keys::partition_prefix_under(prefix, &range.partition);
     let partition_end = keys::prefix_end(&partition);
     let at = |v: &AttributeValue| {
         let mut k = partition.clone();
@@ -300,9 +356,12 @@ fn query_bounds(table_id: u64, range: &KeyRange) -> (Vec<u8>, Vec<u8>) {
     }
 }
 
-/// The storage keys `[start, end)` of a whole table or of one parallel scan segment.
-fn scan_bounds(table_id: u64, segment: Option<ScanSegment>) -> (Vec<u8>, Vec<u8>) {
-    let (start, end) = keys::data_range(table_id);
+/// The storage keys `[start, end)` of a whole table or index (`(start, end)`) or of one
+/// parallel scan segment of it.
+fn scan_bounds(
+    (start, end): (Vec<u8>, Vec<u8>),
+    segment: Option<ScanSegment>,
+) -> (Vec<u8>, Vec<u8>) {
     let Some(segment) = segment else {
         return (start, end);
     };
@@ -314,6 +373,78 @@ fn scan_bounds(table_id: u64, segment: Option<ScanSegment>) -> (Vec<u8>, Vec<u8>
     (at_bucket(first), at_bucket(last))
 }
 
+/// Where a Query or Scan reads: the table, or one of its secondary indexes.
+struct Source<'m> {
+    table: &'m TableMeta,
+    index: Option<&'m IndexMeta>,
+    read_table_items: bool,
+}
+
+impl<'m> Source<'m> {
+    fn new(table: &'m TableMeta, index: Option<&str>, read_table_items: bool) -> Result<Self> {
+        let index = match index {
+            None => None,
+            Some(name) => Some(table.index(name).ok_or_else(|| {
+                EngineError::Validation(format!(
+                    "The table does not have the specified index: {name}"
+                ))
+            })?),
+        };
+        if let Some(index) = index.filter(|i| i.backfilling) {
+            return Err(EngineError::Validation(format!(
+                "Cannot read from backfilling global secondary index: {}",
+                index.name
+            )));
+        }
+        Ok(Source {
+            table,
+            index,
+            read_table_items: read_table_items && index.is_some(),
+        })
+    }
+
+    fn prefix(&self) -> Vec<u8> {
+        match self.index {
+            Some(index) => keys::index_prefix(index.id),
+            None => keys::data_prefix(self.table.id),
+        }
+    }
+
+    fn range(&self) -> (Vec<u8>, Vec<u8>) {
+        match self.index {
+            Some(index) => keys::index_range(index.id),
+            None => keys::data_range(self.table.id),
+        }
+    }
+
+    /// The storage key of the item or index entry with this (start) key.
+    fn storage_key(&self, key: &Item) -> Result<Vec<u8>> {
+        let table_key = self.table.key_schema.key_of(key);
+        let mut k = keys::data_prefix(self.table.id);
+        let Some(index) = self.index else {
+            self.table.key_schema.encode_key(key, &mut k)?;
+            return Ok(k);
+        };
+        self.table.key_schema.encode_key(&table_key, &mut k)?;
+        let mut entry = table_key;
+        for attr in index.key_schema.attributes() {
+            if let Some(v) = key.get(&attr.name) {
+                entry.insert(attr.name.clone(), v.clone());
+            }
+        }
+        Ok(crate::index::entry_key(index, &entry, &k[9 + 4..]))
+    }
+
+    /// LastEvaluatedKey of an item read: the index key and the table key.
+    fn key_of(&self, item: &Item) -> Item {
+        let mut key = self.table.key_schema.key_of(item);
+        if let Some(index) = self.index {
+            key.extend(index.key_schema.key_of(item));
+        }
+        key
+    }
+}
+
 impl Engine {
     /// Query: one page of the items of `request.key_range`, in sort key order (descending
     /// when `scan_index_forward` is false), with `filter` applied after reading.
@@ -323,9 +454,10 @@ impl Engine {
         request: &QueryRequest,
         filter: Option<&Condition>,
     ) -> Result<Page> {
-        let (mut start, mut end) = query_bounds(meta.id, &request.key_range);
+        let source = Source::new(meta, request.index.as_deref(), request.read_table_items)?;
+        let (mut start, mut end) = query_bounds(source.prefix(), &request.key_range);
         if let Some(exclusive) = &request.exclusive_start_key {
-            let k = self.storage_key(meta, exclusive)?;
+            let k = source.storage_key(exclusive)?;
             if request.scan_index_forward {
                 start = start.max(successor(k));
             } else {
@@ -333,7 +465,7 @@ impl Engine {
             }
         }
         self.read_page(
-            &meta.key_schema,
+            &source,
             &start,
             &end,
             !request.scan_index_forward,
@@ -342,32 +474,27 @@ impl Engine {
         )
     }
 
-    /// Scan: one page of the table (or of one segment of it) in storage order, with
-    /// `filter` applied after reading.
+    /// Scan: one page of the table or index (or of one segment of it) in storage order,
+    /// with `filter` applied after reading.
     pub fn scan(
         &self,
         meta: &TableMeta,
         request: &ScanRequest,
         filter: Option<&Condition>,
     ) -> Result<Page> {
-        let (mut start, end) = scan_bounds(meta.id, request.segment);
+        let source = Source::new(meta, request.index.as_deref(), request.read_table_items)?;
+        let (mut start, end) = scan_bounds(source.range(), request.segment);
         if let Some(exclusive) = &request.exclusive_start_key {
-            start = start.max(successor(self.storage_key(meta, exclusive)?));
+            start = start.max(successor(source.storage_key(exclusive)?));
         }
-        self.read_page(&meta.key_schema, &start, &end, false, request.limit, filter)
-    }
-
-    fn storage_key(&self, meta: &TableMeta, key: &Item) -> Result<Vec<u8>> {
-        let mut k = keys::data_prefix(meta.id);
-        meta.key_schema.encode_key(key, &mut k)?;
-        Ok(k)
+        self.read_page(&source, &start, &end, false, request.limit, filter)
     }
 
     /// Reads `[start, end)` from one snapshot until the end, `limit` items, or the size
     /// cap, whichever comes first.
     fn read_page(
         &self,
-        schema: &KeySchema,
+        source: &Source<'_>,
         start: &[u8],
         end: &[u8],
         reverse: bool,
@@ -381,7 +508,17 @@ impl Engine {
         let mut last_key = None;
         for entry in snapshot.scan(start, end, reverse) {
             let (_, value) = entry?;
-            let item = codec::decode_item(&value.value)?;
+            let mut item = codec::decode_item(&value.value)?;
+            if source.read_table_items {
+                // The entry and its item were committed together, so the item is in the
+                // same snapshot.
+                let mut k = keys::data_prefix(source.table.id);
+                let key = source.table.key_schema.key_of(&item);
+                source.table.key_schema.encode_key(&key, &mut k)?;
+                if let Some(found) = snapshot.get(&k)? {
+                    item = codec::decode_item(&found.value)?;
+                }
+            }
             let size = item_size(&item);
             // Stop before the page would pass the cap; the item is read again next page.
             if page.scanned_count > 0 && bytes + size > MAX_PAGE_BYTES {
@@ -390,7 +527,7 @@ impl Engine {
             }
             bytes += size;
             page.scanned_count += 1;
-            last_key = Some(schema.key_of(&item));
+            last_key = Some(source.key_of(&item));
             if filter.is_none_or(|f| f.evaluate(Some(&item))) {
                 page.items.push(item);
             }
@@ -470,7 +607,7 @@ mod tests {
         all: &[AttributeValue],
     ) -> Vec<AttributeValue> {
         let (start, end) = query_bounds(
-            TABLE,
+            keys::data_prefix(TABLE),
             &KeyRange {
                 partition: partition.clone(),
                 sort: condition,
@@ -530,7 +667,7 @@ mod tests {
         assert_eq!(selected(&schema, &p, None, &all), all);
         // Another partition's items are never selected.
         let (start, end) = query_bounds(
-            TABLE,
+            keys::data_prefix(TABLE),
             &KeyRange {
                 partition: s("p"),
                 sort: None,
@@ -603,7 +740,7 @@ mod tests {
                         segment,
                         total_segments: total,
                     };
-                    (segment, scan_bounds(TABLE, Some(seg)))
+                    (segment, scan_bounds(keys::data_range(TABLE), Some(seg)))
                 })
                 .collect();
             // The first segment starts at bucket 0, below every key of the table.
@@ -649,7 +786,7 @@ mod tests {
         partition: AttributeValue,
         sort: Option<KeyOperator>,
     ) -> std::result::Result<KeyRange, String> {
-        check_query(schema, start.as_ref(), |_, _| {
+        check_query(schema, None, start.as_ref(), |_, _| {
             Ok(KeyRange { partition, sort })
         })
         .map_err(|e| e.to_string())
@@ -758,15 +895,25 @@ mod tests {
             Err::<KeyRange, _>(ExprError::KeyConditionMissing("pk".into()))
         };
         // A bad partition key in the start key is reported first ...
-        let err =
-            check_query(&range_schema, Some(&key(n("1"), Some(s("a")))), failing).unwrap_err();
+        let err = check_query(
+            &range_schema,
+            None,
+            Some(&key(n("1"), Some(s("a")))),
+            failing,
+        )
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
             "The provided key element does not match the schema"
         );
         // ... a bad sort key only after the key conditions.
-        let err =
-            check_query(&range_schema, Some(&key(s("a"), Some(n("1")))), failing).unwrap_err();
+        let err = check_query(
+            &range_schema,
+            None,
+            Some(&key(s("a"), Some(n("1")))),
+            failing,
+        )
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
             "Query condition missed key schema element: pk"
@@ -780,7 +927,7 @@ mod tests {
                 sort: None,
             })
         };
-        check_query(&range_schema, None, types).unwrap();
+        check_query(&range_schema, None, None, types).unwrap();
     }
 
     #[test]
@@ -795,7 +942,7 @@ mod tests {
             [("pk".to_string(), s("a")), ("x".to_string(), s("b"))].into(),
         ] {
             assert_eq!(
-                check_scan(&range_schema, Some(&bad), None)
+                check_scan(&range_schema, None, Some(&bad), None)
                     .unwrap_err()
                     .to_string(),
                 format!("{prefix}The provided key element does not match the schema"),
@@ -806,9 +953,10 @@ mod tests {
         let bucket = keys::partition_bucket(&encoded(&s("a")));
         let own = bucket >> 30;
         let other = (own + 1) % 4;
-        check_scan(&range_schema, Some(&start), None).unwrap();
+        check_scan(&range_schema, None, Some(&start), None).unwrap();
         check_scan(
             &range_schema,
+            None,
             Some(&start),
             Some(ScanSegment {
                 segment: own,
@@ -817,7 +965,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            check_scan(&range_schema, Some(&start), Some(ScanSegment { segment: other, total_segments: 4 }))
+            check_scan(&range_schema, None, Some(&start), Some(ScanSegment { segment: other, total_segments: 4 }))
                 .unwrap_err()
                 .to_string(),
             format!("{prefix}Invalid ExclusiveStartKey. Please use ExclusiveStartKey with correct Segment. TotalSegments: 4 Segment: {other}")
@@ -838,6 +986,7 @@ mod tests {
                 sse: None,
                 stream: None,
                 deletion_protection: false,
+                indexes: vec![],
             })
             .await
             .unwrap();
@@ -872,6 +1021,8 @@ mod tests {
                             exclusive_start_key: start.take(),
                             scan_index_forward: forward,
                             limit: Some(3),
+                            index: None,
+                            read_table_items: false,
                         },
                         None,
                     )
@@ -912,6 +1063,8 @@ mod tests {
             exclusive_start_key: None,
             scan_index_forward: true,
             limit: Some(3),
+            index: None,
+            read_table_items: false,
         };
         let page = engine.query(&meta, &request, Some(&filter)).unwrap();
         assert_eq!(page.scanned_count, 3);
@@ -962,6 +1115,7 @@ mod tests {
                         segment: None,
                         exclusive_start_key: start.take(),
                         limit: None,
+                        ..Default::default()
                     },
                     None,
                 )
@@ -1003,6 +1157,7 @@ mod tests {
                             }),
                             exclusive_start_key: start.take(),
                             limit: Some(7),
+                            ..Default::default()
                         },
                         None,
                     )

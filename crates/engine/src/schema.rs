@@ -288,4 +288,141 @@ pub struct TableMeta {
     pub deletion_protection: bool,
     /// CreationDateTime, seconds since the epoch.
     pub created_at: f64,
+    /// LocalSecondaryIndexes and GlobalSecondaryIndexes, in the order given.
+    #[serde(default)]
+    pub indexes: Vec<IndexMeta>,
+}
+
+impl TableMeta {
+    /// The secondary index named `name`.
+    pub fn index(&self, name: &str) -> Option<&IndexMeta> {
+        self.indexes.iter().find(|i| i.name == name)
+    }
+}
+
+/// LOCAL (same partition key as the table, strongly consistent) or GLOBAL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IndexKind {
+    /// A LocalSecondaryIndex.
+    Local,
+    /// A GlobalSecondaryIndex.
+    Global,
+}
+
+/// Projection: which attributes an index entry holds besides the keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IndexProjection {
+    /// ALL: the whole item.
+    All,
+    /// KEYS_ONLY: the table's and the index's key attributes.
+    KeysOnly,
+    /// INCLUDE: the keys and these NonKeyAttributes.
+    Include(Vec<String>),
+}
+
+impl IndexProjection {
+    /// DynamoDB's ProjectionType.
+    pub fn type_str(&self) -> &'static str {
+        match self {
+            IndexProjection::All => "ALL",
+            IndexProjection::KeysOnly => "KEYS_ONLY",
+            IndexProjection::Include(_) => "INCLUDE",
+        }
+    }
+}
+
+/// One secondary index of a table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexMeta {
+    /// IndexName.
+    pub name: String,
+    /// Internal id; prefixes every storage key of the index (see `keys.rs`). Assigned by
+    /// CreateTable, never reused.
+    pub id: u64,
+    /// Local or global.
+    pub kind: IndexKind,
+    /// The index's KeySchema, with types.
+    pub key_schema: KeySchema,
+    /// Projection.
+    pub projection: IndexProjection,
+    /// ProvisionedThroughput of a GSI (zero when the table is PAY_PER_REQUEST).
+    #[serde(default)]
+    pub throughput: Throughput,
+    /// A GSI added by UpdateTable whose entries for the items written before it are still
+    /// being built (IndexStatus CREATING, Backfilling true). Writes maintain it already;
+    /// reads are refused until the build is done.
+    #[serde(default)]
+    pub backfilling: bool,
+}
+
+impl IndexMeta {
+    /// The index entry of `item` in a table with key schema `table`: the projected
+    /// attributes, or `None` when the item lacks an index key attribute (sparse index).
+    pub fn project(&self, table: &KeySchema, item: &Item) -> Option<Item> {
+        if !self
+            .key_schema
+            .attributes()
+            .all(|a| item.contains_key(&a.name))
+        {
+            return None;
+        }
+        Some(match &self.projection {
+            IndexProjection::All => item.clone(),
+            IndexProjection::KeysOnly | IndexProjection::Include(_) => item
+                .iter()
+                .filter(|(name, _)| self.projects(table, name))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        })
+    }
+
+    /// Whether the index's entries hold attribute `name` (of a table with key schema
+    /// `table`).
+    pub fn projects(&self, table: &KeySchema, name: &str) -> bool {
+        match &self.projection {
+            IndexProjection::All => true,
+            IndexProjection::KeysOnly | IndexProjection::Include(_) => {
+                table.is_key_attribute(name)
+                    || self.key_schema.is_key_attribute(name)
+                    || matches!(&self.projection, IndexProjection::Include(n) if n.iter().any(|a| a == name))
+            }
+        }
+    }
+
+    /// DynamoDB's checks of an item about to be written against this index's key
+    /// attributes: when present, of the declared type and not empty. `update` words a wrong
+    /// type as UpdateItem does.
+    pub fn check_item(&self, item: &Item, update: bool) -> Result<()> {
+        for attr in self.key_schema.attributes() {
+            let Some(value) = item.get(&attr.name) else {
+                continue;
+            };
+            let ty = value.attribute_type();
+            if ty != attr.ty.attribute_type() {
+                return Err(EngineError::validation(if update {
+                    "The update expression attempted to update the secondary index key to unsupported type".to_owned()
+                } else {
+                    format!(
+                        "One or more parameter values were invalid: Type mismatch for Index Key {} Expected: {} Actual: {} IndexName: {}",
+                        attr.name,
+                        attr.ty.as_str(),
+                        ty.as_str(),
+                        self.name
+                    )
+                }));
+            }
+            let empty = match value {
+                AttributeValue::S(s) => s.is_empty().then_some("string"),
+                AttributeValue::B(b) => b.is_empty().then_some("binary"),
+                _ => None,
+            };
+            if let Some(kind) = empty {
+                return Err(EngineError::validation(format!(
+                    "One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty {kind} value. IndexName: {}, IndexKey: {}",
+                    self.name, attr.name
+                )));
+            }
+        }
+        Ok(())
+    }
 }

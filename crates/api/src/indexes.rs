@@ -1,0 +1,571 @@
+//! LocalSecondaryIndexes and GlobalSecondaryIndexes of CreateTable: their member
+//! constraints and DynamoDB's rules between them, in DynamoDB's order (dynalite's
+//! `test/createTable.js`, recorded against DynamoDB, and AWS's recorded messages for the
+//! rules dynalite lacks).
+
+use ferrodyn_engine::{
+    BillingMode, IndexKind, IndexMeta, IndexProjection, IndexUpdate, KeyAttribute, KeySchema,
+    ScalarType, TableMeta, Throughput,
+};
+use serde::Deserialize;
+
+use crate::error::ApiError;
+use crate::shapes::{KeySchemaElement, ProvisionedThroughput};
+use crate::validate::Violations;
+
+/// The most LocalSecondaryIndexes a table has.
+const MAX_LOCAL_INDEXES: usize = 5;
+/// The most GlobalSecondaryIndexes a table has.
+const MAX_GLOBAL_INDEXES: usize = 20;
+/// The most NonKeyAttributes, summed over all indexes of a table.
+const MAX_NON_KEY_ATTRIBUTES: usize = 100;
+
+/// LocalSecondaryIndex or GlobalSecondaryIndex as requested.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SecondaryIndexInput {
+    index_name: Option<String>,
+    key_schema: Option<Vec<KeySchemaElement>>,
+    projection: Option<ProjectionInput>,
+    /// GSIs only.
+    provisioned_throughput: Option<ProvisionedThroughput>,
+}
+
+impl SecondaryIndexInput {
+    /// Whether ProvisionedThroughput was given.
+    pub fn has_throughput(&self) -> bool {
+        self.provisioned_throughput.is_some()
+    }
+}
+
+/// Projection as requested.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ProjectionInput {
+    projection_type: Option<String>,
+    non_key_attributes: Option<Vec<String>>,
+}
+
+/// The member constraints of one list of indexes (`member`: `localSecondaryIndexes` or
+/// `globalSecondaryIndexes`), added to the request's violations.
+pub fn check_members(
+    v: &mut Violations,
+    indexes: &Option<Vec<SecondaryIndexInput>>,
+    member: &str,
+    check_throughput: impl Fn(&mut Violations, &ProvisionedThroughput, &str),
+) {
+    for (i, index) in indexes.iter().flatten().enumerate() {
+        let p = format!("{member}.{}.member", i + 1);
+        check_index_members(v, index, &p, &check_throughput);
+    }
+}
+
+/// The member constraints of one index definition at path `p`.
+fn check_index_members(
+    v: &mut Violations,
+    index: &SecondaryIndexInput,
+    p: &str,
+    check_throughput: &impl Fn(&mut Violations, &ProvisionedThroughput, &str),
+) {
+    {
+        match &index.index_name {
+            None => v.push("null", &format!("{p}.indexName"), "Member must not be null"),
+            Some(n) => v.table_name(n, &format!("{p}.indexName")),
+        }
+        match &index.key_schema {
+            None => v.push("null", &format!("{p}.keySchema"), "Member must not be null"),
+            Some(ks) => {
+                for (j, k) in ks.iter().enumerate() {
+                    let kp = format!("{p}.keySchema.{}.member", j + 1);
+                    match &k.attribute_name {
+                        None => v.push(
+                            "null",
+                            &format!("{kp}.attributeName"),
+                            "Member must not be null",
+                        ),
+                        Some(n) => v.length(n, &format!("{kp}.attributeName"), 1, 255),
+                    }
+                    match &k.key_type {
+                        None => v.push("null", &format!("{kp}.keyType"), "Member must not be null"),
+                        Some(t) => v.one_of(t, &format!("{kp}.keyType"), &["HASH", "RANGE"]),
+                    }
+                }
+                if ks.is_empty() {
+                    v.push(
+                        "'[]'",
+                        &format!("{p}.keySchema"),
+                        "Member must have length greater than or equal to 1",
+                    );
+                } else if ks.len() > 2 {
+                    v.push(
+                        "[...]",
+                        &format!("{p}.keySchema"),
+                        "Member must have length less than or equal to 2",
+                    );
+                }
+            }
+        }
+        match &index.projection {
+            None => v.push(
+                "null",
+                &format!("{p}.projection"),
+                "Member must not be null",
+            ),
+            Some(pr) => {
+                if let Some(t) = &pr.projection_type {
+                    v.one_of(
+                        t,
+                        &format!("{p}.projection.projectionType"),
+                        &["ALL", "INCLUDE", "KEYS_ONLY"],
+                    );
+                }
+                if pr.non_key_attributes.as_ref().is_some_and(|n| n.is_empty()) {
+                    v.push(
+                        "'[]'",
+                        &format!("{p}.projection.nonKeyAttributes"),
+                        "Member must have length greater than or equal to 1",
+                    );
+                }
+            }
+        }
+        if let Some(t) = &index.provisioned_throughput {
+            check_throughput(v, t, &format!("{p}.provisionedThroughput"));
+        }
+    }
+}
+
+fn invalid(message: impl std::fmt::Display) -> ApiError {
+    ApiError::validation(format!(
+        "One or more parameter values were invalid: {message}"
+    ))
+}
+
+/// DynamoDB's rules on the index definitions of a CreateTable whose own key schema
+/// (`table`) and AttributeDefinitions (`defs`) have passed their checks. Returns the
+/// indexes, locals first, with throughput as given (zero when PAY_PER_REQUEST).
+pub fn check_rules(
+    table: &KeySchema,
+    defs: &[(String, ScalarType)],
+    mode: BillingMode,
+    locals: Option<Vec<SecondaryIndexInput>>,
+    globals: Option<Vec<SecondaryIndexInput>>,
+) -> Result<Vec<IndexMeta>, ApiError> {
+    let mut out: Vec<IndexMeta> = Vec::new();
+    if let Some(locals) = locals {
+        if locals.is_empty() {
+            return Err(invalid("List of LocalSecondaryIndexes is empty"));
+        }
+        if table.range.is_none() {
+            return Err(invalid(
+                "Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex",
+            ));
+        }
+        for index in locals {
+            out.push(check_index(
+                table,
+                defs,
+                mode,
+                index,
+                IndexKind::Local,
+                &out,
+            )?);
+        }
+        if out.len() > MAX_LOCAL_INDEXES {
+            return Err(invalid(format!(
+                "Number of LocalSecondaryIndexes exceeds per-table limit of {MAX_LOCAL_INDEXES}"
+            )));
+        }
+    }
+    if let Some(globals) = globals {
+        if globals.is_empty() {
+            return Err(invalid("List of GlobalSecondaryIndexes is empty"));
+        }
+        let count = globals.len();
+        for index in globals {
+            out.push(check_index(
+                table,
+                defs,
+                mode,
+                index,
+                IndexKind::Global,
+                &out,
+            )?);
+        }
+        if count > MAX_GLOBAL_INDEXES {
+            return Err(invalid(format!(
+                "GlobalSecondaryIndex count exceeds the per-table limit of {MAX_GLOBAL_INDEXES}"
+            )));
+        }
+    }
+    let non_key: usize = out
+        .iter()
+        .map(|i| match &i.projection {
+            IndexProjection::Include(n) => n.len(),
+            _ => 0,
+        })
+        .sum();
+    if non_key > MAX_NON_KEY_ATTRIBUTES {
+        return Err(invalid(format!(
+            "Number of projected attributes in all indexes exceeds limit of {MAX_NON_KEY_ATTRIBUTES}"
+        )));
+    }
+    Ok(out)
+}
+
+/// Names of the attributes used as keys by the table and its indexes, first use first.
+pub fn keys_used(table: &KeySchema, indexes: &[IndexMeta]) -> Vec<String> {
+    let mut used: Vec<String> = Vec::new();
+    let all = table
+        .attributes()
+        .chain(indexes.iter().flat_map(|i| i.key_schema.attributes()));
+    for attr in all {
+        if !used.contains(&attr.name) {
+            used.push(attr.name.clone());
+        }
+    }
+    used
+}
+
+fn check_index(
+    table: &KeySchema,
+    defs: &[(String, ScalarType)],
+    mode: BillingMode,
+    index: SecondaryIndexInput,
+    kind: IndexKind,
+    earlier: &[IndexMeta],
+) -> Result<IndexMeta, ApiError> {
+    let name = index.index_name.expect("checked");
+    let ks = index.key_schema.expect("checked");
+    let projection = index.projection.expect("checked");
+    let key_name = |k: &KeySchemaElement| k.attribute_name.clone().expect("checked");
+    let typed = |k: &KeySchemaElement| {
+        let n = key_name(k);
+        defs.iter()
+            .find(|(d, _)| *d == n)
+            .map(|(_, t)| KeyAttribute { name: n, ty: *t })
+    };
+    if ks.iter().any(|k| typed(k).is_none()) {
+        return Err(invalid(format!(
+            "Some index key attributes are not defined in AttributeDefinitions. Keys: [{}], AttributeDefinitions: [{}]",
+            ks.iter().map(key_name).collect::<Vec<_>>().join(", "),
+            defs.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    if ks.len() == 2 && key_name(&ks[0]) == key_name(&ks[1]) {
+        return Err(ApiError::validation(
+            "Both the Hash Key and the Range Key element in the KeySchema have the same name",
+        ));
+    }
+    if ks[0].key_type.as_deref() != Some("HASH") {
+        return Err(ApiError::validation(
+            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
+        ));
+    }
+    if ks.len() == 2 && ks[1].key_type.as_deref() != Some("RANGE") {
+        return Err(ApiError::validation(
+            "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type",
+        ));
+    }
+    let hash = typed(&ks[0]).expect("checked");
+    if kind == IndexKind::Local {
+        if ks.len() != 2 {
+            return Err(invalid(format!(
+                "Index KeySchema does not have a range key for index: {name}"
+            )));
+        }
+        if hash.name != table.hash.name {
+            return Err(invalid(format!(
+                "Index KeySchema does not have the same leading hash key as table KeySchema for index: {name}. index hash key: {}, table hash key: {}",
+                hash.name, table.hash.name
+            )));
+        }
+    }
+    let projection = match (
+        projection.projection_type.as_deref(),
+        projection.non_key_attributes,
+    ) {
+        (None, _) => return Err(invalid("Unknown ProjectionType: null")),
+        (Some("INCLUDE"), Some(names)) => IndexProjection::Include(names),
+        (Some("INCLUDE"), None) => {
+            return Err(invalid(
+                "ProjectionType is INCLUDE, but NonKeyAttributes is not specified",
+            ))
+        }
+        (Some(t), Some(_)) => {
+            return Err(invalid(format!(
+                "ProjectionType is {t}, but NonKeyAttributes is specified"
+            )))
+        }
+        (Some("ALL"), None) => IndexProjection::All,
+        (Some(_), None) => IndexProjection::KeysOnly,
+    };
+    let throughput = match (kind, mode, &index.provisioned_throughput) {
+        (IndexKind::Global, BillingMode::PayPerRequest, Some(_)) => {
+            return Err(invalid(format!(
+                "ProvisionedThroughput should not be specified for index: {name} when BillingMode is PAY_PER_REQUEST"
+            )))
+        }
+        (IndexKind::Global, BillingMode::Provisioned, Some(t)) => Throughput {
+            read: t.read_capacity_units.unwrap_or(0).max(0) as u64,
+            write: t.write_capacity_units.unwrap_or(0).max(0) as u64,
+        },
+        _ => Throughput::default(),
+    };
+    if earlier.iter().any(|i| i.name == name) {
+        return Err(invalid(format!("Duplicate index name: {name}")));
+    }
+    Ok(IndexMeta {
+        name,
+        id: 0,
+        kind,
+        key_schema: KeySchema {
+            hash,
+            range: ks.get(1).map(|k| typed(k).expect("checked")),
+        },
+        projection,
+        throughput,
+        backfilling: false,
+    })
+}
+
+/// After the table's own throughput rules: every GSI of a PROVISIONED table needs its own
+/// ProvisionedThroughput.
+pub fn check_global_throughput(
+    mode: BillingMode,
+    indexes: &[IndexMeta],
+    given: &[bool],
+) -> Result<(), ApiError> {
+    if mode != BillingMode::Provisioned {
+        return Ok(());
+    }
+    let globals = indexes.iter().filter(|i| i.kind == IndexKind::Global);
+    for (index, has) in globals.zip(given) {
+        if !has {
+            return Err(invalid(format!(
+                "ProvisionedThroughput is not specified for index: {}",
+                index.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Attribute names and types, as AttributeDefinitions give them.
+pub type AttributeDefinitions = Vec<(String, ScalarType)>;
+
+/// One GlobalSecondaryIndexUpdate of UpdateTable.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GlobalIndexUpdateInput {
+    create: Option<SecondaryIndexInput>,
+    delete: Option<IndexNameInput>,
+    update: Option<UpdateIndexInput>,
+}
+
+/// DeleteGlobalSecondaryIndexAction.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct IndexNameInput {
+    index_name: Option<String>,
+}
+
+/// UpdateGlobalSecondaryIndexAction.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateIndexInput {
+    index_name: Option<String>,
+    provisioned_throughput: Option<ProvisionedThroughput>,
+}
+
+/// The member constraints of GlobalSecondaryIndexUpdates.
+pub fn check_update_members(
+    v: &mut Violations,
+    updates: &Option<Vec<GlobalIndexUpdateInput>>,
+    check_throughput: impl Fn(&mut Violations, &ProvisionedThroughput, &str),
+) {
+    for (i, u) in updates.iter().flatten().enumerate() {
+        let p = format!("globalSecondaryIndexUpdates.{}.member", i + 1);
+        if let Some(create) = &u.create {
+            check_index_members(v, create, &format!("{p}.create"), &check_throughput);
+        }
+        if let Some(delete) = &u.delete {
+            match &delete.index_name {
+                None => v.push(
+                    "null",
+                    &format!("{p}.delete.indexName"),
+                    "Member must not be null",
+                ),
+                Some(n) => v.table_name(n, &format!("{p}.delete.indexName")),
+            }
+        }
+        if let Some(update) = &u.update {
+            match &update.index_name {
+                None => v.push(
+                    "null",
+                    &format!("{p}.update.indexName"),
+                    "Member must not be null",
+                ),
+                Some(n) => v.table_name(n, &format!("{p}.update.indexName")),
+            }
+            match &update.provisioned_throughput {
+                None => v.push(
+                    "null",
+                    &format!("{p}.update.provisionedThroughput"),
+                    "Member must not be null",
+                ),
+                Some(t) => check_throughput(v, t, &format!("{p}.update.provisionedThroughput")),
+            }
+        }
+    }
+}
+
+/// The rules between GlobalSecondaryIndexUpdates that need no table (dynalite's
+/// `validations/updateTable.js`).
+pub fn check_update_shapes(updates: &[GlobalIndexUpdateInput]) -> Result<(), ApiError> {
+    let mut names: Vec<&str> = Vec::new();
+    for u in updates {
+        let actions = [u.create.is_some(), u.delete.is_some(), u.update.is_some()];
+        match actions.iter().filter(|a| **a).count() {
+            0 => return Err(invalid(
+                "One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Delete must not be null",
+            )),
+            1 => {}
+            _ => return Err(invalid(
+                "Only one global secondary index action is allowed per GlobalSecondaryIndexUpdate object",
+            )),
+        }
+        let name = u
+            .create
+            .as_ref()
+            .and_then(|c| c.index_name.as_deref())
+            .or(u.delete.as_ref().and_then(|d| d.index_name.as_deref()))
+            .or(u.update.as_ref().and_then(|d| d.index_name.as_deref()))
+            .unwrap_or_default();
+        if names.contains(&name) {
+            return Err(invalid(format!(
+                "Only one global secondary index update per index is allowed simultaneously. Index: {name}"
+            )));
+        }
+        names.push(name);
+    }
+    Ok(())
+}
+
+/// GlobalSecondaryIndexUpdates against the table: returns the engine's updates and the
+/// definitions of attributes new to the table. `defs` are the request's
+/// AttributeDefinitions. `mode` is the table's billing mode once the request applies.
+pub fn check_updates(
+    meta: &TableMeta,
+    mode: BillingMode,
+    defs: &[(String, ScalarType)],
+    updates: Vec<GlobalIndexUpdateInput>,
+) -> Result<(Vec<IndexUpdate>, AttributeDefinitions), ApiError> {
+    let not_found = |index: &str| {
+        ApiError::resource_not_found(format!(
+            "Requested resource not found: Table: {} Index: {index}",
+            meta.name
+        ))
+    };
+    let mut known = meta.attribute_definitions.clone();
+    for (n, t) in defs {
+        if !known.iter().any(|(k, _)| k == n) {
+            known.push((n.clone(), *t));
+        }
+    }
+    let mut out = Vec::new();
+    let mut new_attributes = Vec::new();
+    for u in updates {
+        if let Some(create) = u.create {
+            let name = create.index_name.clone().expect("checked");
+            if meta.index(&name).is_some() {
+                return Err(ApiError::validation(
+                    "Attempting to create an index which already exists",
+                ));
+            }
+            let given = create.provisioned_throughput.is_some();
+            let index = check_index(
+                &meta.key_schema,
+                &known,
+                mode,
+                create,
+                IndexKind::Global,
+                &[],
+            )?;
+            if mode == BillingMode::Provisioned && !given {
+                return Err(invalid(format!(
+                    "ProvisionedThroughput is not specified for index: {name}"
+                )));
+            }
+            for attr in index.key_schema.attributes() {
+                if !meta
+                    .attribute_definitions
+                    .iter()
+                    .any(|(n, _)| *n == attr.name)
+                {
+                    new_attributes.push((attr.name.clone(), attr.ty));
+                }
+            }
+            out.push(IndexUpdate::Create(index));
+        } else if let Some(delete) = u.delete {
+            let name = delete.index_name.expect("checked");
+            let index = meta.index(&name).ok_or_else(|| not_found(&name))?;
+            if index.kind != IndexKind::Global {
+                return Err(ApiError::validation(format!(
+                    "Cannot delete an index that is not a GlobalSecondaryIndex: {name}"
+                )));
+            }
+            out.push(IndexUpdate::Delete(name));
+        } else if let Some(update) = u.update {
+            let name = update.index_name.expect("checked");
+            let index = meta.index(&name).ok_or_else(|| not_found(&name))?;
+            if index.kind != IndexKind::Global {
+                return Err(ApiError::validation(format!(
+                    "Cannot update an index that is not a GlobalSecondaryIndex: {name}"
+                )));
+            }
+            if mode == BillingMode::PayPerRequest {
+                return Err(invalid(format!(
+                    "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified for index: {name} when BillingMode is PAY_PER_REQUEST"
+                )));
+            }
+            let t = update.provisioned_throughput.expect("checked");
+            out.push(IndexUpdate::Update(
+                name,
+                Throughput {
+                    read: t.read_capacity_units.unwrap_or(0).max(0) as u64,
+                    write: t.write_capacity_units.unwrap_or(0).max(0) as u64,
+                },
+            ));
+        }
+    }
+    Ok((out, new_attributes))
+}
+
+/// A switch to PROVISIONED must give every GSI its throughput (dynalite's recordings).
+pub fn check_switch_to_provisioned(
+    meta: &TableMeta,
+    switch: bool,
+    changes: &[IndexUpdate],
+) -> Result<(), ApiError> {
+    if !switch {
+        return Ok(());
+    }
+    let remaining: Vec<&str> = meta
+        .indexes
+        .iter()
+        .filter(|i| i.kind == IndexKind::Global)
+        .map(|i| i.name.as_str())
+        .filter(|n| {
+            !changes
+                .iter()
+                .any(|c| matches!(c, IndexUpdate::Update(u, _) if u == n))
+        })
+        .collect();
+    if remaining.is_empty() {
+        return Ok(());
+    }
+    Err(invalid(format!(
+        "ProvisionedThroughput must be specified for index: {}",
+        remaining.join(",")
+    )))
+}
