@@ -23,6 +23,12 @@ pub enum ErrorKind {
     UnknownOperation,
     /// MissingAuthenticationTokenException.
     MissingAuthenticationToken,
+    /// TransactionCanceledException.
+    TransactionCanceled,
+    /// IdempotentParameterMismatchException.
+    IdempotentParameterMismatch,
+    /// TransactionInProgressException.
+    TransactionInProgress,
     /// InternalServerError.
     Internal,
 }
@@ -43,6 +49,15 @@ impl ErrorKind {
             ErrorKind::UnknownOperation => "com.amazon.coral.service#UnknownOperationException",
             ErrorKind::MissingAuthenticationToken => {
                 "com.amazon.coral.service#MissingAuthenticationTokenException"
+            }
+            ErrorKind::TransactionCanceled => {
+                "com.amazonaws.dynamodb.v20120810#TransactionCanceledException"
+            }
+            ErrorKind::IdempotentParameterMismatch => {
+                "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException"
+            }
+            ErrorKind::TransactionInProgress => {
+                "com.amazonaws.dynamodb.v20120810#TransactionInProgressException"
             }
             ErrorKind::Internal => "com.amazonaws.dynamodb.v20120810#InternalServerError",
         }
@@ -66,6 +81,8 @@ pub struct ApiError {
     pub message: String,
     /// The item, for ConditionalCheckFailedException with ReturnValuesOnConditionCheckFailure.
     pub item: Option<Box<Item>>,
+    /// CancellationReasons of a TransactionCanceledException, in action order.
+    pub cancellation_reasons: Option<Vec<ferrodyn_engine::CancellationReason>>,
 }
 
 impl ApiError {
@@ -74,6 +91,7 @@ impl ApiError {
             kind,
             message: message.into(),
             item: None,
+            cancellation_reasons: None,
         }
     }
     /// ValidationException.
@@ -122,6 +140,20 @@ impl ApiError {
             message_capitalized: Option<&'a str>,
             #[serde(rename = "Item", skip_serializing_if = "Option::is_none")]
             item: Option<&'a Item>,
+            #[serde(
+                rename = "CancellationReasons",
+                skip_serializing_if = "Option::is_none"
+            )]
+            cancellation_reasons: Option<Vec<Reason<'a>>>,
+        }
+        #[derive(Serialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Reason<'a> {
+            code: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            message: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            item: Option<&'a Item>,
         }
         let text = Some(self.message.as_str()).filter(|m| !m.is_empty());
         let capitalized = self.kind == ErrorKind::Serialization;
@@ -130,6 +162,15 @@ impl ApiError {
             message: if capitalized { None } else { text },
             message_capitalized: if capitalized { text } else { None },
             item: self.item.as_deref(),
+            cancellation_reasons: self.cancellation_reasons.as_ref().map(|rs| {
+                rs.iter()
+                    .map(|r| Reason {
+                        code: &r.code,
+                        message: r.message.as_deref(),
+                        item: r.item.as_ref(),
+                    })
+                    .collect()
+            }),
         })
         .expect("error body serializes")
     }
@@ -145,7 +186,27 @@ impl From<EngineError> for ApiError {
                 kind: ErrorKind::ConditionalCheckFailed,
                 message: "The conditional request failed".into(),
                 item,
+                cancellation_reasons: None,
             },
+            EngineError::TransactionCanceled(reasons) => ApiError {
+                kind: ErrorKind::TransactionCanceled,
+                message: format!(
+                    "Transaction cancelled, please refer cancellation reasons for specific reasons [{}]",
+                    reasons
+                        .iter()
+                        .map(|r| r.code.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                item: None,
+                cancellation_reasons: Some(reasons),
+            },
+            EngineError::IdempotentParameterMismatch(m) => {
+                ApiError::new(ErrorKind::IdempotentParameterMismatch, m)
+            }
+            EngineError::TransactionInProgress(m) => {
+                ApiError::new(ErrorKind::TransactionInProgress, m)
+            }
             EngineError::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
                 ApiError::internal("Internal server error")

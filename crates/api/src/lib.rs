@@ -13,6 +13,7 @@ mod items;
 mod query;
 mod shapes;
 mod tables;
+mod transactions;
 pub mod validate;
 
 pub use error::{ApiError, ErrorKind};
@@ -41,6 +42,8 @@ pub async fn dispatch(engine: &Engine, target: &str, body: &[u8]) -> Result<Vec<
         "UpdateItem" => items::update_item(engine, body).await,
         "BatchGetItem" => batch::batch_get_item(engine, body),
         "BatchWriteItem" => batch::batch_write_item(engine, body).await,
+        "TransactWriteItems" => transactions::transact_write_items(engine, body).await,
+        "TransactGetItems" => transactions::transact_get_items(engine, body),
         _ => Err(ApiError::unknown_operation()),
     }
 }

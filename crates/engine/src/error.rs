@@ -20,6 +20,18 @@ pub enum EngineError {
     /// `ReturnValuesOnConditionCheckFailure = ALL_OLD`.
     #[error("The conditional request failed")]
     ConditionalCheckFailed(Option<Box<Item>>),
+    /// A transaction was cancelled (TransactionCanceledException): one reason per action,
+    /// in action order.
+    #[error("Transaction cancelled")]
+    TransactionCanceled(Vec<crate::CancellationReason>),
+    /// A ClientRequestToken reused with a different request
+    /// (IdempotentParameterMismatchException).
+    #[error("{0}")]
+    IdempotentParameterMismatch(String),
+    /// A ClientRequestToken whose first request is still running
+    /// (TransactionInProgressException).
+    #[error("{0}")]
+    TransactionInProgress(String),
     /// A bug or an I/O failure below us (HTTP 500, InternalServerError).
     #[error("{0}")]
     Internal(String),

@@ -24,6 +24,7 @@ mod items;
 pub mod keys;
 mod query;
 mod schema;
+mod transactions;
 
 pub use batch::{
     check_item_size, BatchGetResult, BatchGetTable, BatchWrite, BatchWriteTable,
@@ -40,6 +41,10 @@ pub use schema::{
     BillingMode, IndexKind, IndexMeta, IndexProjection, KeyAttribute, KeySchema, ScalarType,
     SseSettings, StreamSettings, TableClass, TableMeta, Throughput, MAX_HASH_KEY_BYTES,
     MAX_RANGE_KEY_BYTES,
+};
+pub use transactions::{
+    CancellationReason, TransactApply, TransactGet, TransactWrite, TransactWriteKind,
+    IDEMPOTENCY_WINDOW,
 };
 
 use std::collections::BTreeMap;
@@ -75,6 +80,8 @@ pub struct Engine {
     tables: Arc<RwLock<BTreeMap<String, Arc<TableMeta>>>>,
     /// Serializes table creation, change and deletion.
     ddl: Arc<tokio::sync::Mutex<()>>,
+    /// ClientRequestTokens of TransactWriteItems (`transactions.rs`), in memory.
+    transaction_tokens: transactions::TokenTable,
 }
 
 impl Engine {
@@ -87,6 +94,7 @@ impl Engine {
             config,
             tables: Arc::new(RwLock::new(tables)),
             ddl: Arc::new(tokio::sync::Mutex::new(())),
+            transaction_tokens: Default::default(),
         };
         engine.resume_index_builds();
         Ok(engine)

@@ -1,0 +1,553 @@
+//! TransactWriteItems and TransactGetItems.
+//!
+//! **TransactWriteItems** resolves every action first (tables, keys, no two actions on one
+//! item), so a malformed request touches nothing. Then it runs as one read-modify-write over
+//! all its items: read each item and its version, evaluate every action on what it read
+//! (conditions, updates), and — when all of them pass — stage every change through
+//! [`stage_item_change`] into ONE [`WriteBatch`] with a precondition on the version of every
+//! item read (a ConditionCheck adds its precondition alone). The storage commits it
+//! atomically or not at all; when another write got in between, the whole transaction is
+//! evaluated again, a bounded number of times, after which it is cancelled with
+//! `TransactionConflict`. When any action fails, nothing is written and the transaction is
+//! cancelled with one reason per action, in action order.
+//!
+//! Isolation: every commit is guarded by the versions of all items read, so transactions are
+//! serializable with each other and with single-item writes (which use the same
+//! preconditions). Nothing here names a storage backend.
+//!
+//! **TransactGetItems** reads every key from one storage snapshot.
+//!
+//! **Idempotency**: a ClientRequestToken (see [`Engine::transact_write_items`]) is remembered
+//! with a fingerprint of its request for ten minutes after the request succeeded, as DynamoDB
+//! documents: the same token with the same request answers success without applying it again,
+//! with another request IdempotentParameterMismatchException, and while the first request is
+//! still running TransactionInProgressException. A request that failed forgets its token. The
+//! token table is kept in memory, so it does not survive a restart (DynamoDB keeps it
+//! durably; a client retrying across a restart of ferrodyn could see its transaction applied
+//! twice).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ferrodyn_storage::{StorageError, WriteBatch};
+use ferrodyn_types::{codec, Item};
+use parking_lot::Mutex;
+
+use crate::error::{EngineError, Result};
+use crate::index::stage_item_change;
+use crate::items::{WriteAction, MAX_ITEM_BYTES};
+use crate::schema::TableMeta;
+use crate::{keys, Engine};
+
+/// How often a transaction is evaluated again after losing a race before it is cancelled with
+/// `TransactionConflict`.
+const MAX_CONFLICT_RETRIES: usize = 200;
+
+/// How long a ClientRequestToken is remembered.
+pub const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(600);
+
+/// Decides the outcome of one action on the item's current state: what to write, or an error
+/// (`ConditionalCheckFailed` for a failed condition, `Validation` for anything else).
+pub type TransactApply = Box<dyn Fn(Option<&Item>) -> Result<WriteAction> + Send + Sync>;
+
+/// What one action of a TransactWriteItems does.
+pub enum TransactWriteKind {
+    /// Put: store this item (the action's key is taken from it).
+    Put(Item),
+    /// Delete the item at the key.
+    Delete(Item),
+    /// Update the item at the key; `apply` produces the new item.
+    Update(Item),
+    /// Only check the item at the key; `apply` must return [`WriteAction::Nothing`].
+    ConditionCheck(Item),
+}
+
+/// One action of a TransactWriteItems.
+pub struct TransactWrite {
+    /// TableName.
+    pub table: String,
+    /// Which kind of action, with its item or key.
+    pub kind: TransactWriteKind,
+    /// Evaluates the action on the current item.
+    pub apply: TransactApply,
+}
+
+/// Why one action of a cancelled transaction did not go ahead (a CancellationReason).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CancellationReason {
+    /// `None`, `ConditionalCheckFailed`, `ValidationError`, `TransactionConflict`, ...
+    pub code: String,
+    /// The message, absent for `None`.
+    pub message: Option<String>,
+    /// The current item, when the action asked for it with ALL_OLD.
+    pub item: Option<Item>,
+}
+
+impl CancellationReason {
+    fn none() -> Self {
+        CancellationReason {
+            code: "None".into(),
+            message: None,
+            item: None,
+        }
+    }
+
+    fn conflict() -> Self {
+        CancellationReason {
+            code: "TransactionConflict".into(),
+            message: Some("Transaction is ongoing for the item".into()),
+            item: None,
+        }
+    }
+}
+
+/// One Get of a TransactGetItems.
+#[derive(Debug, Clone)]
+pub struct TransactGet {
+    /// TableName.
+    pub table: String,
+    /// Key.
+    pub key: Item,
+}
+
+/// The remembered ClientRequestTokens: token -> (request fingerprint, state).
+#[derive(Default)]
+pub(crate) struct TokenTable {
+    tokens: Mutex<HashMap<String, (Vec<u8>, TokenUse)>>,
+}
+
+/// Where the request of a token is.
+#[derive(Clone, Copy)]
+enum TokenUse {
+    /// Running since then (forgotten after [`IDEMPOTENCY_WINDOW`] too, in case its request
+    /// was dropped before it finished).
+    Running(Instant),
+    /// Succeeded at this time; remembered for [`IDEMPOTENCY_WINDOW`] from then.
+    Done(Instant),
+}
+
+/// What the token table says about a request.
+enum TokenState {
+    /// Not seen (or expired): run the transaction; the token is now marked running.
+    New,
+    /// Succeeded before with the same request: answer success without running it again.
+    Done,
+}
+
+impl TokenTable {
+    /// Looks the token up and, when it is new, marks it running.
+    fn begin(&self, token: &str, fingerprint: &[u8]) -> Result<TokenState> {
+        let mut tokens = self.tokens.lock();
+        let now = Instant::now();
+        tokens.retain(|_, (_, state)| match state {
+            TokenUse::Running(at) | TokenUse::Done(at) => {
+                now.duration_since(*at) < IDEMPOTENCY_WINDOW
+            }
+        });
+        match tokens.get(token) {
+            None => {
+                tokens.insert(token.to_owned(), (fingerprint.to_vec(), TokenUse::Running(now)));
+                Ok(TokenState::New)
+            }
+            Some((f, _)) if f.as_slice() != fingerprint => {
+                Err(EngineError::IdempotentParameterMismatch(
+                    "Request parameters do not match the original request for this idempotency token"
+                        .into(),
+                ))
+            }
+            Some((_, TokenUse::Running(_))) => Err(EngineError::TransactionInProgress(
+                "Transaction with the given request token is already in progress".into(),
+            )),
+            Some((_, TokenUse::Done(_))) => Ok(TokenState::Done),
+        }
+    }
+
+    /// The request of `token` finished: remember it when it succeeded, forget it otherwise
+    /// (a failed request may be retried with the same token).
+    fn finish(&self, token: &str, succeeded: bool) {
+        let mut tokens = self.tokens.lock();
+        if succeeded {
+            if let Some(entry) = tokens.get_mut(token) {
+                entry.1 = TokenUse::Done(Instant::now());
+            }
+        } else {
+            tokens.remove(token);
+        }
+    }
+}
+
+/// One action resolved against its table.
+struct Planned {
+    meta: Arc<TableMeta>,
+    key: Vec<u8>,
+    check_only: bool,
+    apply: TransactApply,
+}
+
+impl Engine {
+    /// TransactWriteItems: all actions or none. `token` is the ClientRequestToken with a
+    /// fingerprint of the request it came with.
+    pub async fn transact_write_items(
+        &self,
+        actions: Vec<TransactWrite>,
+        token: Option<(String, Vec<u8>)>,
+    ) -> Result<()> {
+        let Some((token, fingerprint)) = token else {
+            return self.run_transaction(actions).await;
+        };
+        if let TokenState::Done = self.transaction_tokens.begin(&token, &fingerprint)? {
+            return Ok(());
+        }
+        let result = self.run_transaction(actions).await;
+        self.transaction_tokens.finish(&token, result.is_ok());
+        result
+    }
+
+    async fn run_transaction(&self, actions: Vec<TransactWrite>) -> Result<()> {
+        let mut planned = Vec::with_capacity(actions.len());
+        let mut seen = HashSet::new();
+        for a in actions {
+            let meta = self.table(&a.table)?;
+            let mut key = keys::data_prefix(meta.id);
+            let check_only = matches!(a.kind, TransactWriteKind::ConditionCheck(_));
+            match &a.kind {
+                TransactWriteKind::Put(item) => {
+                    meta.key_schema.encode_item_key(item, &mut key)?;
+                    for index in &meta.indexes {
+                        index.check_item(item, false)?;
+                    }
+                }
+                TransactWriteKind::Delete(k)
+                | TransactWriteKind::Update(k)
+                | TransactWriteKind::ConditionCheck(k) => {
+                    meta.key_schema.encode_key(k, &mut key)?
+                }
+            }
+            if !seen.insert(key.clone()) {
+                return Err(EngineError::validation(
+                    "Transaction request cannot include multiple operations on one item",
+                ));
+            }
+            planned.push(Planned {
+                meta,
+                key,
+                check_only,
+                apply: a.apply,
+            });
+        }
+        self.commit_transaction(&planned).await
+    }
+
+    async fn commit_transaction(&self, planned: &[Planned]) -> Result<()> {
+        for _ in 0..MAX_CONFLICT_RETRIES {
+            let mut batch = WriteBatch::new();
+            let mut reasons = Vec::with_capacity(planned.len());
+            let mut failed = false;
+            for p in planned {
+                let current = self.storage.get(&p.key)?;
+                let version = current.as_ref().map(|v| v.version);
+                let old = current.map(|v| codec::decode_item(&v.value)).transpose()?;
+                let outcome = (p.apply)(old.as_ref()).and_then(|action| {
+                    if let WriteAction::Put(item) = &action {
+                        for index in &p.meta.indexes {
+                            index.check_item(item, true)?;
+                        }
+                        if ferrodyn_types::item_size(item) > MAX_ITEM_BYTES {
+                            return Err(EngineError::validation(
+                                "Item size has exceeded the maximum allowed size",
+                            ));
+                        }
+                    }
+                    Ok(action)
+                });
+                match outcome {
+                    Ok(action) => {
+                        reasons.push(CancellationReason::none());
+                        if failed {
+                            continue;
+                        }
+                        let new = match action {
+                            WriteAction::Put(item) => Some(item),
+                            WriteAction::Delete => None,
+                            WriteAction::Nothing => {
+                                batch.expect(p.key.clone(), version);
+                                continue;
+                            }
+                        };
+                        if p.check_only {
+                            batch.expect(p.key.clone(), version);
+                        } else if old.is_none() && new.is_none() {
+                            // Deleting a missing item: still guard that it stays missing.
+                            batch.expect(p.key.clone(), None);
+                        } else {
+                            stage_item_change(
+                                &p.meta,
+                                &p.key,
+                                version,
+                                old.as_ref(),
+                                new.as_ref(),
+                                &mut batch,
+                            );
+                        }
+                    }
+                    Err(e) => {
+                        failed = true;
+                        reasons.push(match e {
+                            EngineError::ConditionalCheckFailed(item) => CancellationReason {
+                                code: "ConditionalCheckFailed".into(),
+                                message: Some("The conditional request failed".into()),
+                                item: item.map(|i| *i),
+                            },
+                            EngineError::Validation(m) => CancellationReason {
+                                code: "ValidationError".into(),
+                                message: Some(m),
+                                item: None,
+                            },
+                            other => return Err(other),
+                        });
+                    }
+                }
+            }
+            if failed {
+                return Err(EngineError::TransactionCanceled(reasons));
+            }
+            if batch.mutations.is_empty() {
+                // Only checks and deletes of missing items: the reads were one consistent
+                // state if the versions are still there; verify with a snapshot.
+                let snapshot = self.storage.snapshot();
+                let mut same = true;
+                for pre in &batch.preconditions {
+                    let now = snapshot.get(&pre.key)?.map(|v| v.version);
+                    if now != pre.expected {
+                        same = false;
+                        break;
+                    }
+                }
+                if same {
+                    return Ok(());
+                }
+                continue;
+            }
+            match self.storage.commit(batch).await {
+                Ok(()) => return Ok(()),
+                Err(StorageError::Conflict { .. }) => {
+                    tokio::task::yield_now().await;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(EngineError::TransactionCanceled(
+            planned
+                .iter()
+                .map(|p| {
+                    if p.check_only {
+                        CancellationReason::none()
+                    } else {
+                        CancellationReason::conflict()
+                    }
+                })
+                .collect(),
+        ))
+    }
+
+    /// TransactGetItems: every key read from one snapshot; `None` where there is no item.
+    pub fn transact_get_items(&self, gets: &[TransactGet]) -> Result<Vec<Option<Item>>> {
+        let mut storage_keys = Vec::with_capacity(gets.len());
+        for g in gets {
+            let meta = self.table(&g.table)?;
+            let mut k = keys::data_prefix(meta.id);
+            meta.key_schema.encode_key(&g.key, &mut k)?;
+            storage_keys.push(k);
+        }
+        let snapshot = self.storage.snapshot();
+        storage_keys
+            .iter()
+            .map(|k| {
+                snapshot
+                    .get(k)?
+                    .map(|v| codec::decode_item(&v.value).map_err(EngineError::from))
+                    .transpose()
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ferrodyn_storage::MemoryStorage;
+    use ferrodyn_types::{AttributeValue, Number};
+
+    use super::*;
+    use crate::{
+        BillingMode, EngineConfig, KeyAttribute, KeySchema, ScalarType, TableClass, TableSpec,
+        Throughput,
+    };
+
+    fn key(pk: &str) -> Item {
+        [("pk".to_string(), AttributeValue::S(pk.into()))]
+            .into_iter()
+            .collect()
+    }
+
+    async fn engine() -> Arc<Engine> {
+        let engine = Engine::open(Arc::new(MemoryStorage::new()), EngineConfig::default()).unwrap();
+        engine
+            .create_table(TableSpec {
+                name: "T".into(),
+                key_schema: KeySchema {
+                    hash: KeyAttribute {
+                        name: "pk".into(),
+                        ty: ScalarType::S,
+                    },
+                    range: None,
+                },
+                attribute_definitions: vec![("pk".into(), ScalarType::S)],
+                billing_mode: BillingMode::PayPerRequest,
+                throughput: Throughput::default(),
+                table_class: TableClass::Standard,
+                tags: vec![],
+                sse: None,
+                stream: None,
+                deletion_protection: false,
+                indexes: vec![],
+            })
+            .await
+            .unwrap();
+        Arc::new(engine)
+    }
+
+    fn count(item: Option<&Item>) -> i64 {
+        match item.and_then(|i| i.get("n")) {
+            Some(AttributeValue::N(n)) => n.to_string().parse().unwrap(),
+            _ => 0,
+        }
+    }
+
+    /// Adds one to attribute `n` of the item at `pk`.
+    fn increment(pk: &str) -> TransactWrite {
+        let k = key(pk);
+        TransactWrite {
+            table: "T".into(),
+            kind: TransactWriteKind::Update(k.clone()),
+            apply: Box::new(move |current| {
+                let mut new = current.cloned().unwrap_or_else(|| k.clone());
+                let next: Number = (count(current) + 1).to_string().parse().unwrap();
+                new.insert("n".into(), AttributeValue::N(next));
+                Ok(WriteAction::Put(new))
+            }),
+        }
+    }
+
+    fn counts(engine: &Engine, pks: &[&str]) -> Vec<i64> {
+        let gets: Vec<_> = pks
+            .iter()
+            .map(|pk| TransactGet {
+                table: "T".into(),
+                key: key(pk),
+            })
+            .collect();
+        engine
+            .transact_get_items(&gets)
+            .unwrap()
+            .iter()
+            .map(|i| count(i.as_ref()))
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_transactions_lose_no_update() {
+        let engine = engine().await;
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let engine = Arc::clone(&engine);
+            tasks.push(tokio::spawn(async move {
+                for _ in 0..25 {
+                    engine
+                        .transact_write_items(vec![increment("a"), increment("b")], None)
+                        .await
+                        .unwrap();
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(counts(&engine, &["a", "b", "c"]), [200, 200, 0]);
+    }
+
+    #[tokio::test]
+    async fn a_failing_action_cancels_all_with_reasons_in_order() {
+        let engine = engine().await;
+        let fail = TransactWrite {
+            table: "T".into(),
+            kind: TransactWriteKind::ConditionCheck(key("x")),
+            apply: Box::new(|current| {
+                Err(EngineError::ConditionalCheckFailed(
+                    current.map(|i| Box::new(i.clone())),
+                ))
+            }),
+        };
+        let err = engine
+            .transact_write_items(vec![increment("a"), fail], None)
+            .await
+            .unwrap_err();
+        let EngineError::TransactionCanceled(reasons) = err else {
+            panic!("{err:?}");
+        };
+        let codes: Vec<_> = reasons.iter().map(|r| r.code.as_str()).collect();
+        assert_eq!(codes, ["None", "ConditionalCheckFailed"]);
+        assert_eq!(counts(&engine, &["a"]), [0]);
+    }
+
+    #[tokio::test]
+    async fn tokens_apply_a_request_once_and_refuse_another() {
+        let engine = engine().await;
+        let token = || Some(("t".to_string(), b"request".to_vec()));
+        for _ in 0..3 {
+            engine
+                .transact_write_items(vec![increment("a")], token())
+                .await
+                .unwrap();
+        }
+        assert_eq!(counts(&engine, &["a"]), [1]);
+        let err = engine
+            .transact_write_items(
+                vec![increment("a")],
+                Some(("t".to_string(), b"other".to_vec())),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, EngineError::IdempotentParameterMismatch(_)));
+
+        // A running request's token answers TransactionInProgress.
+        assert!(matches!(
+            engine.transaction_tokens.begin("u", b"r"),
+            Ok(TokenState::New)
+        ));
+        assert!(matches!(
+            engine.transaction_tokens.begin("u", b"r"),
+            Err(EngineError::TransactionInProgress(_))
+        ));
+        // A failed request forgets its token.
+        engine.transaction_tokens.finish("u", false);
+        assert!(matches!(
+            engine.transaction_tokens.begin("u", b"r"),
+            Ok(TokenState::New)
+        ));
+    }
+
+    #[tokio::test]
+    async fn two_actions_on_one_item_are_refused() {
+        let engine = engine().await;
+        let err = engine
+            .transact_write_items(vec![increment("a"), increment("a")], None)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Transaction request cannot include multiple operations on one item"
+        );
+    }
+}
