@@ -172,48 +172,82 @@ fn check_placeholders_used(
     Ok(())
 }
 
+/// The members PutItem and DeleteItem share besides the item or key.
+struct ConditionalWrite<'a> {
+    return_values: &'a Option<String>,
+    return_consumed_capacity: &'a Option<String>,
+    return_item_collection_metrics: &'a Option<String>,
+    return_values_on_condition_check_failure: &'a Option<String>,
+    condition_expression: &'a Option<String>,
+    expression_attribute_names: &'a Option<HashMap<String, String>>,
+    expression_attribute_values: &'a Option<HashMap<String, AttributeValue>>,
+    expected: &'a Option<BTreeMap<String, ExpectedAttributeValue>>,
+    conditional_operator: &'a Option<String>,
+}
+
+impl ConditionalWrite<'_> {
+    /// Finishes the member-constraint pass `v` (the operation has pushed its own members),
+    /// then runs DynamoDB's later checks. Returns whether to return the old item and the
+    /// condition to check against the current item.
+    fn check(&self, mut v: Violations) -> Result<(bool, WriteCondition), ApiError> {
+        check_common(
+            &mut v,
+            self.return_values,
+            self.return_consumed_capacity,
+            self.return_item_collection_metrics,
+        );
+        let return_item_on_failure =
+            check_on_failure(&mut v, self.return_values_on_condition_check_failure);
+        check_legacy_members(&mut v, self.expected, self.conditional_operator);
+        v.finish()?;
+        let return_old = returns_old(self.return_values.as_deref())?;
+        ParametersPresent {
+            expected: self.expected.is_some(),
+            conditional_operator: self.conditional_operator.is_some(),
+            condition_expression: self.condition_expression.is_some(),
+            ..Default::default()
+        }
+        .check_mixing()?;
+        check_placeholders_used(
+            self.condition_expression.is_some(),
+            self.expression_attribute_names,
+            self.expression_attribute_values,
+        )?;
+        let parsed = ferrodyn_expr::parse_request(
+            ferrodyn_expr::RequestExpressions {
+                condition: self.condition_expression.as_deref(),
+                ..Default::default()
+            },
+            self.expression_attribute_names.as_ref(),
+            self.expression_attribute_values.as_ref(),
+        )?;
+        let condition = WriteCondition::new(
+            parsed.condition,
+            self.expected.as_ref(),
+            self.conditional_operator.as_deref(),
+            return_item_on_failure,
+        )?;
+        Ok((return_old, condition))
+    }
+}
+
 pub async fn put_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     let input: PutItemInput = parse(body)?;
     let mut v = Violations::new();
     check_table_name(&mut v, &input.table_name)?;
     v.require(&input.item, "item");
-    check_common(
-        &mut v,
-        &input.return_values,
-        &input.return_consumed_capacity,
-        &input.return_item_collection_metrics,
-    );
-    let return_item_on_failure =
-        check_on_failure(&mut v, &input.return_values_on_condition_check_failure);
-    check_legacy_members(&mut v, &input.expected, &input.conditional_operator);
-    v.finish()?;
-    let return_old = returns_old(input.return_values.as_deref())?;
-    ParametersPresent {
-        expected: input.expected.is_some(),
-        conditional_operator: input.conditional_operator.is_some(),
-        condition_expression: input.condition_expression.is_some(),
-        ..Default::default()
+    let (return_old, condition) = ConditionalWrite {
+        return_values: &input.return_values,
+        return_consumed_capacity: &input.return_consumed_capacity,
+        return_item_collection_metrics: &input.return_item_collection_metrics,
+        return_values_on_condition_check_failure: &input.return_values_on_condition_check_failure,
+        condition_expression: &input.condition_expression,
+        expression_attribute_names: &input.expression_attribute_names,
+        expression_attribute_values: &input.expression_attribute_values,
+        expected: &input.expected,
+        conditional_operator: &input.conditional_operator,
     }
-    .check_mixing()?;
-    check_placeholders_used(
-        input.condition_expression.is_some(),
-        &input.expression_attribute_names,
-        &input.expression_attribute_values,
-    )?;
-    let parsed = ferrodyn_expr::parse_request(
-        ferrodyn_expr::RequestExpressions {
-            condition: input.condition_expression.as_deref(),
-            ..Default::default()
-        },
-        input.expression_attribute_names.as_ref(),
-        input.expression_attribute_values.as_ref(),
-    )?;
-    let condition = WriteCondition::new(
-        parsed.condition,
-        input.expected.as_ref(),
-        input.conditional_operator.as_deref(),
-        return_item_on_failure,
-    )?;
+    .check(v)?;
     let table = input.table_name.expect("checked");
     let old = engine
         .put_item(&table, input.item.expect("checked"), |current| {
@@ -246,43 +280,18 @@ pub async fn delete_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiErr
     let mut v = Violations::new();
     check_table_name(&mut v, &input.table_name)?;
     v.require(&input.key, "key");
-    check_common(
-        &mut v,
-        &input.return_values,
-        &input.return_consumed_capacity,
-        &input.return_item_collection_metrics,
-    );
-    let return_item_on_failure =
-        check_on_failure(&mut v, &input.return_values_on_condition_check_failure);
-    check_legacy_members(&mut v, &input.expected, &input.conditional_operator);
-    v.finish()?;
-    let return_old = returns_old(input.return_values.as_deref())?;
-    ParametersPresent {
-        expected: input.expected.is_some(),
-        conditional_operator: input.conditional_operator.is_some(),
-        condition_expression: input.condition_expression.is_some(),
-        ..Default::default()
+    let (return_old, condition) = ConditionalWrite {
+        return_values: &input.return_values,
+        return_consumed_capacity: &input.return_consumed_capacity,
+        return_item_collection_metrics: &input.return_item_collection_metrics,
+        return_values_on_condition_check_failure: &input.return_values_on_condition_check_failure,
+        condition_expression: &input.condition_expression,
+        expression_attribute_names: &input.expression_attribute_names,
+        expression_attribute_values: &input.expression_attribute_values,
+        expected: &input.expected,
+        conditional_operator: &input.conditional_operator,
     }
-    .check_mixing()?;
-    check_placeholders_used(
-        input.condition_expression.is_some(),
-        &input.expression_attribute_names,
-        &input.expression_attribute_values,
-    )?;
-    let parsed = ferrodyn_expr::parse_request(
-        ferrodyn_expr::RequestExpressions {
-            condition: input.condition_expression.as_deref(),
-            ..Default::default()
-        },
-        input.expression_attribute_names.as_ref(),
-        input.expression_attribute_values.as_ref(),
-    )?;
-    let condition = WriteCondition::new(
-        parsed.condition,
-        input.expected.as_ref(),
-        input.conditional_operator.as_deref(),
-        return_item_on_failure,
-    )?;
+    .check(v)?;
     let table = input.table_name.expect("checked");
     let old = engine
         .delete_item(&table, &input.key.expect("checked"), |current| {
