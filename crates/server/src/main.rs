@@ -28,6 +28,8 @@ struct Cli {
 enum Command {
     /// Run the server.
     Serve(ServeArgs),
+    /// Load any DynamoDB endpoint and report throughput and latency.
+    Bench(ferrodyn_bench::BenchArgs),
 }
 
 #[derive(clap::Args)]
@@ -73,6 +75,7 @@ fn main() -> std::process::ExitCode {
                 }
             }
         }
+        Command::Bench(args) => ferrodyn_bench::run_cli(args),
     }
 }
 
