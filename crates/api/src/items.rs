@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use std::collections::BTreeMap;
 
-use ferrodyn_engine::{Engine, EngineError, WriteAction};
+use ferrodyn_engine::{Engine, EngineError, WriteAction, MAX_ITEM_BYTES};
 use ferrodyn_expr::{
     AttributeValueUpdate, ExpectedAttributeValue, ParametersPresent, ATTRIBUTE_ACTION_VALUES,
     COMPARISON_OPERATOR_VALUES, CONDITIONAL_OPERATOR_VALUES,
@@ -332,8 +332,30 @@ fn only_removes(update: &ferrodyn_expr::Update) -> bool {
         })
 }
 
-/// DynamoDB's limit on the item an update produces.
-const MAX_ITEM_BYTES: usize = 400 * 1024;
+/// The item an update makes of `current` (a missing item starts as its key), refused when
+/// it outgrows DynamoDB's item size limit. UpdateItem and TransactWriteItems share it.
+pub(crate) fn apply_update(
+    update: Option<&ferrodyn_expr::Update>,
+    key: &Item,
+    current: Option<&Item>,
+) -> Result<Item, EngineError> {
+    let base = match current {
+        Some(item) => item.clone(),
+        None => key.clone(),
+    };
+    let new = match update {
+        Some(u) => u
+            .apply(Some(&base))
+            .map_err(|e| EngineError::Validation(e.to_string()))?,
+        None => base,
+    };
+    if item_size(&new) > MAX_ITEM_BYTES {
+        return Err(EngineError::validation(
+            "Item size to update has exceeded the maximum allowed size",
+        ));
+    }
+    Ok(new)
+}
 
 pub async fn update_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     let input: UpdateItemInput = parse(body)?;
@@ -414,22 +436,7 @@ pub async fn update_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiErr
             if current.is_none() && update.as_ref().is_some_and(only_removes) {
                 return Ok(WriteAction::Nothing);
             }
-            // A new item starts as its key; the update then applies to it.
-            let base = match current {
-                Some(item) => item.clone(),
-                None => key.clone(),
-            };
-            let new = match &update {
-                Some(u) => u
-                    .apply(Some(&base))
-                    .map_err(|e| EngineError::Validation(e.to_string()))?,
-                None => base,
-            };
-            if item_size(&new) > MAX_ITEM_BYTES {
-                return Err(EngineError::validation(
-                    "Item size to update has exceeded the maximum allowed size",
-                ));
-            }
+            let new = apply_update(update.as_ref(), &key, current)?;
             Ok(WriteAction::Put(new))
         })
         .await?;

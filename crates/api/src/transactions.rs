@@ -127,7 +127,6 @@ fn canonical(value: &serde_json::Value, out: &mut Vec<u8>) {
 }
 
 /// DynamoDB's wording for a write whose item grew past 400 KB.
-const MAX_ITEM_BYTES: usize = 400 * 1024;
 
 pub async fn transact_write_items(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     let input: TransactWriteItemsInput = parse(body)?;
@@ -314,18 +313,7 @@ fn write_action(engine: &Engine, item: TransactWriteItem) -> Result<TransactWrit
                 TransactWriteKind::Update(key),
                 Box::new(move |current| {
                     check(current)?;
-                    let base = match current {
-                        Some(item) => item.clone(),
-                        None => base_key.clone(),
-                    };
-                    let new = update
-                        .apply(Some(&base))
-                        .map_err(|e| EngineError::Validation(e.to_string()))?;
-                    if item_size(&new) > MAX_ITEM_BYTES {
-                        return Err(EngineError::validation(
-                            "Item size to update has exceeded the maximum allowed size",
-                        ));
-                    }
+                    let new = crate::items::apply_update(Some(&update), &base_key, current)?;
                     Ok(WriteAction::Put(new))
                 }),
             )

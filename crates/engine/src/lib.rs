@@ -32,7 +32,7 @@ pub use batch::{
 };
 pub use catalog::{IndexUpdate, TableSpec, TableStats, TableUpdate};
 pub use error::{EngineError, Result};
-pub use items::WriteAction;
+pub use items::{WriteAction, MAX_ITEM_BYTES};
 pub use query::{
     check_query, check_scan, Page, QueryRequest, ScanRequest, ScanSegment, MAX_PAGE_BYTES,
     MAX_TOTAL_SEGMENTS,
