@@ -9,12 +9,13 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::{self, Write as _};
 use std::marker::PhantomData;
 
-use ferrodyn_engine::{BatchGetTable, BatchWrite, BatchWriteTable, Engine};
+use ferrodyn_engine::{BatchGetTable, BatchWrite, BatchWriteTable, Engine, ReadConsistency};
 use ferrodyn_types::{codec, AttributeValue, Item};
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::capacity::{ConsumedCapacity, ReturnCapacity};
 use crate::error::ApiError;
 use crate::items::Projection;
 use crate::validate::Violations;
@@ -141,6 +142,8 @@ struct KeysAndAttributes {
 struct BatchGetItemOutput {
     responses: TableMap<Vec<Item>>,
     unprocessed_keys: TableMap<KeysAndAttributes>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    consumed_capacity: Option<Vec<ConsumedCapacity>>,
 }
 
 pub fn batch_get_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
@@ -222,6 +225,11 @@ pub fn batch_get_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError>
         projections.push(projection);
     }
 
+    let consistency: Vec<ReadConsistency> = request_items
+        .0
+        .iter()
+        .map(|(_, ka)| ReadConsistency::from_consistent_read(ka.consistent_read == Some(true)))
+        .collect();
     let tables = request_items
         .0
         .iter_mut()
@@ -230,11 +238,13 @@ pub fn batch_get_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError>
             keys: ka.keys.take().unwrap_or_default(),
         })
         .collect();
-    let results = engine.batch_get_item(tables)?;
+    let (results, consumed) = engine.batch_get_item_metered(tables, &consistency)?;
 
+    let capacity = ReturnCapacity::parse(input.return_consumed_capacity.as_deref());
     let mut output = BatchGetItemOutput {
         responses: TableMap(Vec::with_capacity(results.len())),
         unprocessed_keys: TableMap(Vec::new()),
+        consumed_capacity: capacity.of_tables(&consumed),
     };
     for (((table, ka), projection), result) in
         request_items.0.into_iter().zip(projections).zip(results)
@@ -294,6 +304,11 @@ struct DeleteRequest {
 struct BatchWriteItemOutput {
     /// Always empty (`{}`): ferrodyn applies every write it accepts.
     unprocessed_items: serde_json::Map<String, serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    item_collection_metrics:
+        Option<std::collections::BTreeMap<String, Vec<crate::indexes::ItemCollectionMetrics>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    consumed_capacity: Option<Vec<ConsumedCapacity>>,
 }
 
 pub async fn batch_write_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
@@ -385,9 +400,27 @@ pub async fn batch_write_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, A
         tables.push(BatchWriteTable { table, writes });
     }
 
-    engine.batch_write_item(tables).await?;
+    // ReturnItemCollectionMetrics: the item collections written to (`indexes.rs`).
+    let metrics = input.return_item_collection_metrics.as_deref();
+    let written: Vec<(String, Item)> = match metrics {
+        Some("SIZE") => tables
+            .iter()
+            .flat_map(|t| {
+                t.writes.iter().map(|w| match w {
+                    BatchWrite::Put(i) | BatchWrite::Delete(i) => (t.table.clone(), i.clone()),
+                })
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let consumed = engine.batch_write_item_metered(tables).await?;
+    let capacity = ReturnCapacity::parse(input.return_consumed_capacity.as_deref());
     to_body(&BatchWriteItemOutput {
         unprocessed_items: serde_json::Map::new(),
+        consumed_capacity: capacity.of_tables(&consumed),
+        item_collection_metrics: crate::indexes::item_collection_metrics_by_table(
+            engine, metrics, &written,
+        )?,
     })
 }
 

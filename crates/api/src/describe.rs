@@ -29,6 +29,11 @@ pub struct TableDescription {
     sse_description: Option<SseDescription>,
     #[serde(skip_serializing_if = "Option::is_none")]
     stream_specification: Option<StreamSpecification>,
+    /// The latest stream, kept after it is disabled (its StreamSpecification is not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latest_stream_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latest_stream_label: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     local_secondary_indexes: Vec<IndexDescription>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -88,6 +93,9 @@ struct BillingModeSummary {
 #[serde(rename_all = "PascalCase")]
 struct TableClassSummary {
     table_class: &'static str,
+    /// Set once UpdateTable has changed the class.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_update_date_time: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -114,12 +122,14 @@ fn key_schema_elements(ks: &KeySchema) -> Vec<KeySchemaElement> {
     key_schema
 }
 
-/// A GSI is CREATING while its table is (CreateTable's answer) or while it is being built.
+/// A GSI is CREATING while its table is (CreateTable's answer) or while it is being built,
+/// DELETING while its entries are being removed (`deleting`).
 fn index_description(
     meta: &TableMeta,
     index: &IndexMeta,
     stats: TableStats,
     table_status: &'static str,
+    deleting: bool,
 ) -> IndexDescription {
     let global = index.kind == IndexKind::Global;
     IndexDescription {
@@ -132,7 +142,9 @@ fn index_description(
                 _ => None,
             },
         },
-        index_status: global.then_some(if index.backfilling || table_status == "CREATING" {
+        index_status: global.then_some(if deleting {
+            "DELETING"
+        } else if index.backfilling || table_status == "CREATING" {
             "CREATING"
         } else {
             "ACTIVE"
@@ -172,7 +184,14 @@ pub fn table_description(
                     .chain(std::iter::repeat(TableStats::default())),
             )
             .filter(|(i, _)| i.kind == kind)
-            .map(|(i, s)| index_description(meta, i, s, status))
+            .map(|(i, s)| index_description(meta, i, s, status, false))
+            .chain(
+                // GSIs being deleted (only GSIs can be), with no figures left to show.
+                meta.deleting_indexes
+                    .iter()
+                    .filter(|i| i.kind == kind)
+                    .map(|i| index_description(meta, i, TableStats::default(), status, true)),
+            )
             .collect()
     };
     TableDescription {
@@ -213,6 +232,7 @@ pub fn table_description(
         }),
         table_class_summary: TableClassSummary {
             table_class: meta.table_class.as_str(),
+            last_update_date_time: meta.table_class_updated_at,
         },
         deletion_protection_enabled: meta.deletion_protection,
         sse_description: meta
@@ -232,8 +252,10 @@ pub fn table_description(
         stream_specification: meta.stream.as_ref().filter(|s| s.enabled).map(|s| {
             StreamSpecification {
                 stream_enabled: Some(true),
-                stream_view_type: s.view_type.clone(),
+                stream_view_type: s.view_type.map(|t| t.as_str().to_owned()),
             }
         }),
+        latest_stream_arn: meta.latest_stream.as_ref().map(|s| s.arn.clone()),
+        latest_stream_label: meta.latest_stream.as_ref().map(|s| s.label.clone()),
     }
 }

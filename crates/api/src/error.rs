@@ -29,6 +29,16 @@ pub enum ErrorKind {
     IdempotentParameterMismatch,
     /// TransactionInProgressException.
     TransactionInProgress,
+    /// ItemCollectionSizeLimitExceededException.
+    ItemCollectionSizeLimitExceeded,
+    /// LimitExceededException.
+    LimitExceeded,
+    /// ExpiredIteratorException (DynamoDB Streams).
+    ExpiredIterator,
+    /// TrimmedDataAccessException (DynamoDB Streams).
+    TrimmedDataAccess,
+    /// ProvisionedThroughputExceededException.
+    ProvisionedThroughputExceeded,
     /// InternalServerError.
     Internal,
 }
@@ -58,6 +68,19 @@ impl ErrorKind {
             }
             ErrorKind::TransactionInProgress => {
                 "com.amazonaws.dynamodb.v20120810#TransactionInProgressException"
+            }
+            ErrorKind::ItemCollectionSizeLimitExceeded => {
+                "com.amazonaws.dynamodb.v20120810#ItemCollectionSizeLimitExceededException"
+            }
+            ErrorKind::LimitExceeded => "com.amazonaws.dynamodb.v20120810#LimitExceededException",
+            ErrorKind::ExpiredIterator => {
+                "com.amazonaws.dynamodb.v20120810#ExpiredIteratorException"
+            }
+            ErrorKind::TrimmedDataAccess => {
+                "com.amazonaws.dynamodb.v20120810#TrimmedDataAccessException"
+            }
+            ErrorKind::ProvisionedThroughputExceeded => {
+                "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException"
             }
             ErrorKind::Internal => "com.amazonaws.dynamodb.v20120810#InternalServerError",
         }
@@ -206,6 +229,15 @@ impl From<EngineError> for ApiError {
             }
             EngineError::TransactionInProgress(m) => {
                 ApiError::new(ErrorKind::TransactionInProgress, m)
+            }
+            EngineError::ItemCollectionSizeLimitExceeded(m) => {
+                ApiError::new(ErrorKind::ItemCollectionSizeLimitExceeded, m)
+            }
+            EngineError::LimitExceeded(m) => ApiError::new(ErrorKind::LimitExceeded, m),
+            EngineError::ExpiredIterator(m) => ApiError::new(ErrorKind::ExpiredIterator, m),
+            EngineError::TrimmedDataAccess(m) => ApiError::new(ErrorKind::TrimmedDataAccess, m),
+            EngineError::ProvisionedThroughputExceeded(m) => {
+                ApiError::new(ErrorKind::ProvisionedThroughputExceeded, m)
             }
             EngineError::Internal(m) => {
                 tracing::error!(error = %m, "internal error");

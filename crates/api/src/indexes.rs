@@ -1,13 +1,17 @@
 //! LocalSecondaryIndexes and GlobalSecondaryIndexes of CreateTable: their member
 //! constraints and DynamoDB's rules between them, in DynamoDB's order (dynalite's
 //! `test/createTable.js`, recorded against DynamoDB, and AWS's recorded messages for the
-//! rules dynalite lacks).
+//! rules dynalite lacks); GlobalSecondaryIndexUpdates of UpdateTable; and the
+//! ItemCollectionMetrics that writes to a table with an LSI return.
+
+use std::collections::BTreeMap;
 
 use ferrodyn_engine::{
-    BillingMode, IndexKind, IndexMeta, IndexProjection, IndexUpdate, KeyAttribute, KeySchema,
-    ScalarType, TableMeta, Throughput,
+    BillingMode, Engine, IndexKind, IndexMeta, IndexProjection, IndexUpdate, KeyAttribute,
+    KeySchema, ScalarType, TableMeta, Throughput,
 };
-use serde::Deserialize;
+use ferrodyn_types::Item;
+use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
 use crate::shapes::{KeySchemaElement, ProvisionedThroughput};
@@ -285,7 +289,18 @@ fn check_index(
         projection.non_key_attributes,
     ) {
         (None, _) => return Err(invalid("Unknown ProjectionType: null")),
-        (Some("INCLUDE"), Some(names)) => IndexProjection::Include(names),
+        (Some("INCLUDE"), Some(names)) => {
+            if names
+                .iter()
+                .enumerate()
+                .any(|(i, n)| names[..i].contains(n))
+            {
+                return Err(ApiError::validation(
+                    "Cannot have two attributes with the same name",
+                ));
+            }
+            IndexProjection::Include(names)
+        }
         (Some("INCLUDE"), None) => {
             return Err(invalid(
                 "ProjectionType is INCLUDE, but NonKeyAttributes is not specified",
@@ -568,4 +583,66 @@ pub fn check_switch_to_provisioned(
         "ProvisionedThroughput must be specified for index: {}",
         remaining.join(",")
     )))
+}
+
+/// ItemCollectionMetrics: the partition key of an item collection of a table with a local
+/// secondary index and the estimate of its size.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub struct ItemCollectionMetrics {
+    item_collection_key: Item,
+    #[serde(rename = "SizeEstimateRangeGB")]
+    size_estimate_range_gb: [f64; 2],
+}
+
+/// Whether ReturnItemCollectionMetrics asks for the metrics (SIZE; NONE and absent don't).
+fn metrics_asked(asked: Option<&str>) -> bool {
+    asked == Some("SIZE")
+}
+
+/// ItemCollectionMetrics of PutItem, UpdateItem and DeleteItem: the collection of the item
+/// with `key` (the item or its key) in `table`, when `asked` is SIZE and the table has a
+/// local secondary index. DynamoDB returns nothing for a table without one.
+pub fn item_collection_metrics(
+    engine: &Engine,
+    asked: Option<&str>,
+    table: &str,
+    key: &Item,
+) -> Result<Option<ItemCollectionMetrics>, ApiError> {
+    if !metrics_asked(asked) {
+        return Ok(None);
+    }
+    Ok(engine
+        .item_collection_size(table, key)?
+        .map(|size| ItemCollectionMetrics {
+            size_estimate_range_gb: size.estimate_range_gb(),
+            item_collection_key: size.key,
+        }))
+}
+
+/// ItemCollectionMetrics of BatchWriteItem and TransactWriteItems: by table, one entry per
+/// item collection written to (`writes`: table and item or key of each write), for the
+/// tables with a local secondary index; `None` when not asked or none has one.
+pub fn item_collection_metrics_by_table(
+    engine: &Engine,
+    asked: Option<&str>,
+    writes: &[(String, Item)],
+) -> Result<Option<BTreeMap<String, Vec<ItemCollectionMetrics>>>, ApiError> {
+    if !metrics_asked(asked) {
+        return Ok(None);
+    }
+    let mut out: BTreeMap<String, Vec<ItemCollectionMetrics>> = BTreeMap::new();
+    for (table, key) in writes {
+        let Some(size) = engine.item_collection_size(table, key)? else {
+            continue;
+        };
+        let seen = out.entry(table.clone()).or_default();
+        if !seen.iter().any(|m| m.item_collection_key == size.key) {
+            seen.push(ItemCollectionMetrics {
+                size_estimate_range_gb: size.estimate_range_gb(),
+                item_collection_key: size.key,
+            });
+        }
+    }
+    Ok((!out.is_empty()).then_some(out))
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use std::collections::BTreeMap;
 
-use ferrodyn_engine::{Engine, EngineError, WriteAction, MAX_ITEM_BYTES};
+use ferrodyn_engine::{Engine, EngineError, ReadConsistency, WriteAction, MAX_ITEM_BYTES};
 use ferrodyn_expr::{
     AttributeValueUpdate, ExpectedAttributeValue, ParametersPresent, ATTRIBUTE_ACTION_VALUES,
     COMPARISON_OPERATOR_VALUES, CONDITIONAL_OPERATOR_VALUES,
@@ -12,7 +12,9 @@ use ferrodyn_expr::{
 use ferrodyn_types::{item_size, AttributeValue, Item};
 use serde::{Deserialize, Serialize};
 
+use crate::capacity::{ConsumedCapacity, ReturnCapacity};
 use crate::error::ApiError;
+use crate::indexes::item_collection_metrics;
 use crate::validate::{required_table_name, Violations};
 use crate::{parse, to_body};
 
@@ -41,6 +43,10 @@ struct PutItemInput {
 struct AttributesOutput {
     #[serde(skip_serializing_if = "Option::is_none")]
     attributes: Option<Item>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    consumed_capacity: Option<ConsumedCapacity>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    item_collection_metrics: Option<crate::indexes::ItemCollectionMetrics>,
 }
 
 fn check_table_name(v: &mut Violations, name: &Option<String>) -> Result<(), ApiError> {
@@ -249,13 +255,17 @@ pub async fn put_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError>
     }
     .check(v)?;
     let table = input.table_name.expect("checked");
-    let old = engine
-        .put_item(&table, input.item.expect("checked"), |current| {
-            condition.check(current)
-        })
+    let item = input.item.expect("checked");
+    let key = item.clone();
+    let (old, consumed) = engine
+        .put_item_metered(&table, item, |current| condition.check(current))
         .await?;
+    let metrics = input.return_item_collection_metrics.as_deref();
+    let capacity = ReturnCapacity::parse(input.return_consumed_capacity.as_deref());
     to_body(&AttributesOutput {
         attributes: old.filter(|_| return_old),
+        consumed_capacity: capacity.of(&table, &consumed),
+        item_collection_metrics: item_collection_metrics(engine, metrics, &table, &key)?,
     })
 }
 
@@ -293,13 +303,16 @@ pub async fn delete_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiErr
     }
     .check(v)?;
     let table = input.table_name.expect("checked");
-    let old = engine
-        .delete_item(&table, &input.key.expect("checked"), |current| {
-            condition.check(current)
-        })
+    let key = input.key.expect("checked");
+    let (old, consumed) = engine
+        .delete_item_metered(&table, &key, |current| condition.check(current))
         .await?;
+    let metrics = input.return_item_collection_metrics.as_deref();
+    let capacity = ReturnCapacity::parse(input.return_consumed_capacity.as_deref());
     to_body(&AttributesOutput {
         attributes: old.filter(|_| return_old),
+        consumed_capacity: capacity.of(&table, &consumed),
+        item_collection_metrics: item_collection_metrics(engine, metrics, &table, &key)?,
     })
 }
 
@@ -428,8 +441,8 @@ pub async fn update_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiErr
             .collect();
         update.check_key_attributes(&names)?;
     }
-    let (old, new) = engine
-        .update_item(&table, &key, |current| {
+    let (old, new, consumed) = engine
+        .update_item_metered(&table, &key, |current| {
             condition.check(current)?;
             // An update that only removes things does not create a missing item (DynamoDB's
             // exception to upserting, see scylladb/scylladb#5862).
@@ -453,8 +466,12 @@ pub async fn update_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiErr
         },
         _ => None,
     };
+    let metrics = input.return_item_collection_metrics.as_deref();
+    let capacity = ReturnCapacity::parse(input.return_consumed_capacity.as_deref());
     to_body(&AttributesOutput {
         attributes: attributes.filter(|a| !a.is_empty()),
+        consumed_capacity: capacity.of(&table, &consumed),
+        item_collection_metrics: item_collection_metrics(engine, metrics, &table, &key)?,
     })
 }
 
@@ -475,6 +492,8 @@ struct GetItemInput {
 struct GetItemOutput {
     #[serde(skip_serializing_if = "Option::is_none")]
     item: Option<Item>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    consumed_capacity: Option<ConsumedCapacity>,
 }
 
 pub fn get_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
@@ -493,16 +512,19 @@ pub fn get_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     }
     check_common(&mut v, &None, &input.return_consumed_capacity, &None);
     v.finish()?;
-    let _ = input.consistent_read;
+    let consistency = ReadConsistency::from_consistent_read(input.consistent_read == Some(true));
     let projection = Projection::new(
         input.attributes_to_get,
         input.projection_expression.as_deref(),
         input.expression_attribute_names.as_ref(),
     )?;
     let table = input.table_name.expect("checked");
-    let item = engine.get_item(&table, &input.key.expect("checked"))?;
+    let (item, consumed) =
+        engine.get_item_metered(&table, &input.key.expect("checked"), consistency)?;
+    let capacity = ReturnCapacity::parse(input.return_consumed_capacity.as_deref());
     to_body(&GetItemOutput {
         item: item.map(|i| projection.apply(i)),
+        consumed_capacity: capacity.of(&table, &consumed),
     })
 }
 

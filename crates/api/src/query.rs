@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use ferrodyn_engine::{
     check_query, check_scan, Engine, IndexKind, IndexMeta, IndexProjection, KeySchema, Page,
-    QueryRequest, ScanRequest, ScanSegment, TableMeta, MAX_TOTAL_SEGMENTS,
+    QueryRequest, ReadConsistency, ScanRequest, ScanSegment, TableMeta, MAX_TOTAL_SEGMENTS,
 };
 use ferrodyn_expr::{
     Condition, ExprError, FilterParameter, KeyCondition, LegacyCondition, LegacyError,
@@ -28,6 +28,7 @@ use ferrodyn_expr::{
 use ferrodyn_types::{AttributeValue, Item};
 use serde::{Deserialize, Serialize};
 
+use crate::capacity::{ConsumedCapacity, ReturnCapacity};
 use crate::error::ApiError;
 use crate::items::Projection;
 use crate::validate::{required_table_name, Violations};
@@ -88,7 +89,7 @@ struct ScanInput {
     expression_attribute_values: Option<HashMap<String, AttributeValue>>,
 }
 
-/// QueryOutput and ScanOutput (ConsumedCapacity is not reported yet).
+/// QueryOutput and ScanOutput.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct ReadOutput {
@@ -99,6 +100,8 @@ struct ReadOutput {
     scanned_count: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     last_evaluated_key: Option<Item>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    consumed_capacity: Option<ConsumedCapacity>,
 }
 
 pub fn query(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
@@ -240,7 +243,8 @@ pub fn query(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
 
     // Table and LSI reads are strongly consistent here, which satisfies both settings.
     let filter = parsed.filter.or(legacy_filter);
-    let page = engine.query(
+    let consistency = ReadConsistency::from_consistent_read(input.consistent_read == Some(true));
+    let (page, consumed) = engine.query_metered(
         &meta,
         &QueryRequest {
             key_range,
@@ -251,11 +255,14 @@ pub fn query(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
             read_table_items,
         },
         filter.as_ref(),
+        consistency,
     )?;
+    let capacity = ReturnCapacity::parse(input.return_consumed_capacity.as_deref());
     respond(
         page,
         projection(input.attributes_to_get, parsed.projection),
         input.select.as_deref() == Some("COUNT"),
+        capacity.of(&meta.name, &consumed),
     )
 }
 
@@ -372,7 +379,8 @@ pub fn scan(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
 
     // Table and LSI reads are strongly consistent here, which satisfies both settings.
     let filter = parsed.filter.or(legacy_filter);
-    let page = engine.scan(
+    let consistency = ReadConsistency::from_consistent_read(input.consistent_read == Some(true));
+    let (page, consumed) = engine.scan_metered(
         &meta,
         &ScanRequest {
             segment,
@@ -382,11 +390,14 @@ pub fn scan(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
             read_table_items,
         },
         filter.as_ref(),
+        consistency,
     )?;
+    let capacity = ReturnCapacity::parse(input.return_consumed_capacity.as_deref());
     respond(
         page,
         projection(input.attributes_to_get, parsed.projection),
         input.select.as_deref() == Some("COUNT"),
+        capacity.of(&meta.name, &consumed),
     )
 }
 
@@ -719,7 +730,12 @@ fn projection(
     }
 }
 
-fn respond(page: Page, projection: Projection, count_only: bool) -> Result<Vec<u8>, ApiError> {
+fn respond(
+    page: Page,
+    projection: Projection,
+    count_only: bool,
+    consumed_capacity: Option<ConsumedCapacity>,
+) -> Result<Vec<u8>, ApiError> {
     let count = page.items.len();
     let items = (!count_only).then(|| {
         page.items
@@ -732,6 +748,7 @@ fn respond(page: Page, projection: Projection, count_only: bool) -> Result<Vec<u
         count,
         scanned_count: page.scanned_count,
         last_evaluated_key: page.last_evaluated_key,
+        consumed_capacity,
     })
 }
 

@@ -1,8 +1,8 @@
 //! CreateTable, DescribeTable, ListTables, UpdateTable, DeleteTable.
 
 use ferrodyn_engine::{
-    BillingMode, Engine, KeyAttribute, KeySchema, ScalarType, SseSettings, StreamSettings,
-    TableClass, TableSpec, TableStats, TableUpdate, Throughput,
+    BillingMode, Engine, KeyAttribute, KeySchema, ScalarType, SseSettings, TableClass, TableSpec,
+    TableStats, TableUpdate, Throughput,
 };
 use serde::{Deserialize, Serialize};
 
@@ -14,7 +14,19 @@ use crate::validate::{required_table_name, Violations};
 use crate::{parse, to_body};
 
 const BILLING_MODES: &[&str] = &["PROVISIONED", "PAY_PER_REQUEST"];
-const TABLE_CLASSES: &[&str] = &["STANDARD_INFREQUENT_ACCESS", "STANDARD"];
+
+/// An unknown TableClass is refused with a text of its own, not with the member-constraint
+/// pass's enum message (recorded from DynamoDB, CreateTable and UpdateTable alike).
+fn check_table_class(class: &Option<String>) -> Result<Option<TableClass>, ApiError> {
+    match class.as_deref() {
+        None => Ok(None),
+        Some(c) => TableClass::parse(c).map(Some).ok_or_else(|| {
+            ApiError::validation(
+                "Invalid table-class parameter provided. Please try again with a valid table-class value: [STANDARD, STANDARD_INFREQUENT_ACCESS].",
+            )
+        }),
+    }
+}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -78,13 +90,6 @@ fn throughput(t: &ProvisionedThroughput) -> Throughput {
     Throughput {
         read: t.read_capacity_units.unwrap_or(0).max(0) as u64,
         write: t.write_capacity_units.unwrap_or(0).max(0) as u64,
-    }
-}
-
-fn table_class(s: &str) -> TableClass {
-    match s {
-        "STANDARD_INFREQUENT_ACCESS" => TableClass::StandardInfrequentAccess,
-        _ => TableClass::Standard,
     }
 }
 
@@ -169,10 +174,9 @@ pub async fn create_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiEr
     if let Some(t) = &input.provisioned_throughput {
         check_throughput(&mut v, t, "provisionedThroughput");
     }
-    if let Some(c) = &input.table_class {
-        v.one_of(c, "tableClass", TABLE_CLASSES);
-    }
+    crate::streams::check_specification_members(&mut v, &input.stream_specification);
     v.finish()?;
+    let class = check_table_class(&input.table_class)?.unwrap_or(TableClass::Standard);
 
     let name = input.table_name.expect("checked");
     let defs = input.attribute_definitions.expect("checked");
@@ -278,6 +282,8 @@ pub async fn create_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiEr
         (BillingMode::PayPerRequest, None) => Throughput::default(),
     };
     indexes::check_global_throughput(mode, &indexes, &global_throughput_given)?;
+    let stream = crate::streams::specification(input.stream_specification, true)?;
+    let tags = crate::tags::check_create_table_tags(input.tags)?;
 
     let spec = TableSpec {
         name,
@@ -285,22 +291,14 @@ pub async fn create_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiEr
         attribute_definitions: def_types,
         billing_mode: mode,
         throughput,
-        table_class: table_class(input.table_class.as_deref().unwrap_or("STANDARD")),
-        tags: input
-            .tags
-            .unwrap_or_default()
-            .into_iter()
-            .map(|t| (t.key.unwrap_or_default(), t.value.unwrap_or_default()))
-            .collect(),
+        table_class: class,
+        tags,
         sse: input.sse_specification.map(|s| SseSettings {
             enabled: s.enabled.unwrap_or(false),
             sse_type: s.sse_type,
             kms_key_id: s.kms_master_key_id,
         }),
-        stream: input.stream_specification.map(|s| StreamSettings {
-            enabled: s.stream_enabled.unwrap_or(false),
-            view_type: s.stream_view_type,
-        }),
+        stream,
         deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
         indexes,
     };
@@ -422,26 +420,22 @@ pub async fn update_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiEr
     if let Some(t) = &input.provisioned_throughput {
         check_throughput(&mut v, t, "provisionedThroughput");
     }
-    if let Some(c) = &input.table_class {
-        v.one_of(c, "tableClass", TABLE_CLASSES);
-    }
     indexes::check_update_members(
         &mut v,
         &input.global_secondary_index_updates,
         check_throughput,
     );
+    crate::streams::check_specification_members(&mut v, &input.stream_specification);
     v.finish()?;
+    let table_class = check_table_class(&input.table_class)?;
     let name = input.table_name.expect("checked");
     let index_updates = input.global_secondary_index_updates.unwrap_or_default();
     let mut update = TableUpdate {
         billing_mode: input.billing_mode.as_deref().map(billing_mode),
         throughput: input.provisioned_throughput.as_ref().map(throughput),
-        table_class: input.table_class.as_deref().map(table_class),
+        table_class,
         deletion_protection: input.deletion_protection_enabled,
-        stream: input.stream_specification.map(|s| StreamSettings {
-            enabled: s.stream_enabled.unwrap_or(false),
-            view_type: s.stream_view_type,
-        }),
+        stream: crate::streams::specification(input.stream_specification, false)?,
         ..TableUpdate::default()
     };
     if update.billing_mode.is_none()
@@ -453,6 +447,18 @@ pub async fn update_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiEr
     {
         return Err(ApiError::validation(
             "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
+        ));
+    }
+    // DynamoDB changes a table's class in an UpdateTable of its own.
+    if update.table_class.is_some()
+        && (update.billing_mode.is_some()
+            || update.throughput.is_some()
+            || update.deletion_protection.is_some()
+            || update.stream.is_some()
+            || !index_updates.is_empty())
+    {
+        return Err(ApiError::validation(
+            "One or more parameter values were invalid: TableClass modification must be the only operation in the request",
         ));
     }
     indexes::check_update_shapes(&index_updates)?;

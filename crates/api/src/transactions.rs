@@ -14,6 +14,7 @@ use ferrodyn_engine::{
 use ferrodyn_types::{item_size, AttributeValue, Item};
 use serde::{Deserialize, Serialize};
 
+use crate::capacity::{ConsumedCapacity, ReturnCapacity};
 use crate::error::ApiError;
 use crate::items::Projection;
 use crate::validate::Violations;
@@ -224,8 +225,32 @@ pub async fn transact_write_items(engine: &Engine, body: &[u8]) -> Result<Vec<u8
         }
         None => None,
     };
-    engine.transact_write_items(actions, token).await?;
-    Ok(b"{}".to_vec())
+    // ReturnItemCollectionMetrics: the item collections written to (`indexes.rs`).
+    let metrics = input.return_item_collection_metrics.as_deref();
+    let written: Vec<(String, Item)> = match metrics {
+        Some("SIZE") => actions
+            .iter()
+            .filter_map(|a| match &a.kind {
+                TransactWriteKind::Put(i)
+                | TransactWriteKind::Delete(i)
+                | TransactWriteKind::Update(i) => Some((a.table.clone(), i.clone())),
+                TransactWriteKind::ConditionCheck(_) => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let consumed = engine.transact_write_items_metered(actions, token).await?;
+    let capacity = ReturnCapacity::parse(input.return_consumed_capacity.as_deref());
+    let mut out = serde_json::Map::new();
+    if let Some(by_table) =
+        crate::indexes::item_collection_metrics_by_table(engine, metrics, &written)?
+    {
+        out.insert("ItemCollectionMetrics".into(), serde_json::json!(by_table));
+    }
+    if let Some(c) = capacity.of_tables(&consumed) {
+        out.insert("ConsumedCapacity".into(), serde_json::json!(c));
+    }
+    to_body(&out)
 }
 
 /// Turns one TransactItem into the engine's action: its expressions parsed, its condition
@@ -346,6 +371,8 @@ struct ItemResponse {
 #[serde(rename_all = "PascalCase")]
 struct TransactGetItemsOutput {
     responses: Vec<ItemResponse>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    consumed_capacity: Option<Vec<ConsumedCapacity>>,
 }
 
 pub fn transact_get_items(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
@@ -391,8 +418,10 @@ pub fn transact_get_items(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiEr
             key: a.key.expect("checked"),
         });
     }
-    let found = engine.transact_get_items(&gets)?;
+    let (found, consumed) = engine.transact_get_items_metered(&gets)?;
+    let capacity = ReturnCapacity::parse(input.return_consumed_capacity.as_deref());
     to_body(&TransactGetItemsOutput {
+        consumed_capacity: capacity.of_tables(&consumed),
         responses: found
             .into_iter()
             .zip(&projections)

@@ -9,7 +9,8 @@
 //! 1. waits until no operation still holds the definition from before the change (the old
 //!    `Arc<TableMeta>` is no longer shared), so no write that ignores the new index can
 //!    commit after this point;
-//! 2. removes the entries of deleted indexes;
+//! 2. removes the entries of deleted indexes, then drops them from the catalog (until then
+//!    DescribeTable shows them DELETING);
 //! 3. reads the table in chunks, each from one snapshot, and commits the new indexes'
 //!    entries of a chunk guarded by the version of every item read: when a write got in
 //!    between, the chunk is read again, so an entry never describes an old version of an
@@ -59,8 +60,9 @@ impl Engine {
         });
     }
 
-    /// Restarts the builds a previous process left unfinished (indexes still backfilling
-    /// in the catalog). Building again from the start is safe: entries are idempotent.
+    /// Restarts the builds and deletions a previous process left unfinished (indexes still
+    /// backfilling or deleting in the catalog). Building again from the start is safe:
+    /// entries are idempotent.
     pub(crate) fn resume_index_builds(&self) {
         let tables: Vec<Arc<TableMeta>> = self.tables.read().values().cloned().collect();
         for meta in tables {
@@ -70,10 +72,11 @@ impl Engine {
                 .filter(|i| i.backfilling)
                 .map(|i| i.id)
                 .collect();
-            if !created.is_empty() {
-                tracing::info!(table = %meta.name, "resuming secondary index backfill");
+            let deleted: Vec<u64> = meta.deleting_indexes.iter().map(|i| i.id).collect();
+            if !created.is_empty() || !deleted.is_empty() {
+                tracing::info!(table = %meta.name, "resuming secondary index backfill or deletion");
                 // Nothing can hold this copy: the build starts at once.
-                self.start_index_build(Arc::new((*meta).clone()), created, Vec::new());
+                self.start_index_build(Arc::new((*meta).clone()), created, deleted);
             }
         }
     }
@@ -99,6 +102,22 @@ async fn build(
             batch.delete_range(start, end);
         }
         storage.commit(batch).await?;
+        // The entries are gone: the indexes leave DELETING and the catalog.
+        let _ddl = ddl.lock().await;
+        let current = tables
+            .read()
+            .get(&name)
+            .filter(|m| m.id == table_id)
+            .cloned();
+        if let Some(meta) = current {
+            let mut meta = (*meta).clone();
+            meta.deleting_indexes.retain(|i| !deleted.contains(&i.id));
+            let mut batch = WriteBatch::new();
+            batch.put(keys::catalog_key(&name), encode_meta(&meta));
+            storage.commit(batch).await?;
+            tables.write().insert(name.clone(), Arc::new(meta));
+            tracing::info!(table = %name, "secondary index deleted");
+        }
     }
     if created.is_empty() {
         return Ok(());
@@ -193,7 +212,7 @@ fn read_chunk(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
     use ferrodyn_storage::MemoryStorage;
     use ferrodyn_types::{AttributeValue, Item};
@@ -201,7 +220,7 @@ mod tests {
     use crate::{
         BatchWrite, BatchWriteTable, BillingMode, EngineConfig, IndexKind, IndexProjection,
         IndexUpdate, KeyAttribute, KeySchema, ScalarType, TableClass, TableSpec, TableUpdate,
-        Throughput,
+        Throughput, WriteAction,
     };
 
     use super::*;
@@ -229,9 +248,11 @@ mod tests {
         it
     }
 
+    /// The figure: a GSI added to a table of 100 000 items while puts, updates and
+    /// deletes go on ends with exactly the entries a recomputation from the table gives.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn writes_during_a_build_are_never_missed() {
-        const ITEMS: u64 = 20_000;
+        const ITEMS: u64 = 100_000;
         let engine = Arc::new(
             Engine::open(Arc::new(MemoryStorage::new()), EngineConfig::default()).unwrap(),
         );
@@ -267,10 +288,13 @@ mod tests {
                 .unwrap();
         }
         let stop = Arc::new(AtomicBool::new(false));
+        // Writes done so far: [puts, updates, deletes].
+        let done: Arc<[AtomicU64; 3]> = Arc::new(Default::default());
         let writers: Vec<_> = (0..2u64)
             .map(|w| {
                 let engine = Arc::clone(&engine);
                 let stop = Arc::clone(&stop);
+                let done = Arc::clone(&done);
                 tokio::spawn(async move {
                     let mut x = 0x9e37_79b9_7f4a_7c15u64 ^ w;
                     let mut round = 1;
@@ -280,22 +304,43 @@ mod tests {
                         x ^= x << 17;
                         let i = x % ITEMS;
                         round += 1;
-                        if x.is_multiple_of(5) {
-                            let mut key = Item::new();
-                            key.insert("pk".into(), s(&format!("k{i:06}")));
-                            engine.delete_item("t", &key, |_| Ok(())).await.unwrap();
-                        } else {
-                            engine
-                                .put_item("t", item(i, round), |_| Ok(()))
-                                .await
-                                .unwrap();
-                        }
+                        let mut key = Item::new();
+                        key.insert("pk".into(), s(&format!("k{i:06}")));
+                        let kind = match x % 5 {
+                            0 => {
+                                engine.delete_item("t", &key, |_| Ok(())).await.unwrap();
+                                2
+                            }
+                            1 => {
+                                // Moves the item within the index, or out of it and back.
+                                engine
+                                    .update_item("t", &key, |old| {
+                                        let mut new = old.cloned().unwrap_or_else(|| key.clone());
+                                        if new.remove("g").is_none() {
+                                            new.insert("g".into(), s(&format!("u{}", round % 3)));
+                                        }
+                                        Ok(WriteAction::Put(new))
+                                    })
+                                    .await
+                                    .unwrap();
+                                1
+                            }
+                            _ => {
+                                engine
+                                    .put_item("t", item(i, round), |_| Ok(()))
+                                    .await
+                                    .unwrap();
+                                0
+                            }
+                        };
+                        done[kind].fetch_add(1, Ordering::Relaxed);
                         // Memory storage commits without waiting: let the build run.
                         tokio::task::yield_now().await;
                     }
                 })
             })
             .collect();
+        let counts = || done.each_ref().map(|c| c.load(Ordering::Relaxed));
         engine
             .update_table(
                 "t",
@@ -318,9 +363,19 @@ mod tests {
             )
             .await
             .unwrap();
+        let at_start = counts();
         while engine.table("t").unwrap().indexes[0].backfilling {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
+        let at_end = counts();
+        for kind in 0..3 {
+            assert!(
+                at_end[kind] > at_start[kind],
+                "writes of kind {kind} went on during the build: {at_start:?} .. {at_end:?}"
+            );
+        }
+        // A few more writes once the index is ACTIVE, then stop.
+        tokio::time::sleep(Duration::from_millis(20)).await;
         stop.store(true, Ordering::Relaxed);
         for w in writers {
             w.await.unwrap();
@@ -346,7 +401,7 @@ mod tests {
                 (k, codec::decode_item(&v.value).unwrap())
             })
             .collect();
-        assert!(want.len() > 1000);
+        assert!(want.len() > ITEMS as usize / 2, "{}", want.len());
         assert_eq!(got.len(), want.len());
         assert!(got == want, "the index differs from its recomputation");
     }

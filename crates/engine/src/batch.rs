@@ -23,8 +23,9 @@ use std::sync::Arc;
 use ferrodyn_storage::{StorageError, Versioned, WriteBatch};
 use ferrodyn_types::{codec, item_size, AttributeValue, Item};
 
+use crate::capacity::{Consumed, ReadConsistency, TableConsumed};
 use crate::error::{EngineError, Result};
-use crate::index::stage_item_change;
+use crate::index::{stage_item_change, CollectionSizes};
 use crate::items::MAX_ITEM_BYTES;
 use crate::schema::{KeySchema, TableMeta};
 use crate::{keys, Engine};
@@ -88,14 +89,31 @@ impl Engine {
     /// answer limit are left for the client to ask again ([`BatchGetResult::unprocessed`]).
     /// Reads are strongly consistent, which satisfies both settings of `ConsistentRead`.
     pub fn batch_get_item(&self, tables: Vec<BatchGetTable>) -> Result<Vec<BatchGetResult>> {
-        self.batch_get_item_limited(tables, MAX_BATCH_GET_BYTES)
+        let consistency = vec![ReadConsistency::Strong; tables.len()];
+        Ok(self
+            .batch_get_item_limited(tables, &consistency, MAX_BATCH_GET_BYTES)?
+            .0)
+    }
+
+    /// [`Engine::batch_get_item`], each table's keys charged as reads of its `consistency`
+    /// (each item rounded up on its own, a missing item as a small one), also returning what
+    /// each table consumed, in request order. A table out of read capacity has all its keys
+    /// handed back as unprocessed; when every table is, the request fails with
+    /// ProvisionedThroughputExceededException (DynamoDB's rule for BatchGetItem).
+    pub fn batch_get_item_metered(
+        &self,
+        tables: Vec<BatchGetTable>,
+        consistency: &[ReadConsistency],
+    ) -> Result<(Vec<BatchGetResult>, Vec<TableConsumed>)> {
+        self.batch_get_item_limited(tables, consistency, MAX_BATCH_GET_BYTES)
     }
 
     fn batch_get_item_limited(
         &self,
         tables: Vec<BatchGetTable>,
+        consistency: &[ReadConsistency],
         max_bytes: usize,
-    ) -> Result<Vec<BatchGetResult>> {
+    ) -> Result<(Vec<BatchGetResult>, Vec<TableConsumed>)> {
         // Every table must exist and every key match its schema before anything is read.
         let mut planned = Vec::with_capacity(tables.len());
         for t in tables {
@@ -109,20 +127,38 @@ impl Engine {
                     Ok(k)
                 })
                 .collect::<Result<Vec<_>>>()?;
-            planned.push((t.keys, storage_keys));
+            planned.push((meta, t.keys, storage_keys));
+        }
+        // A table out of read capacity answers nothing; all of them: the request fails.
+        let mut throttled = Vec::with_capacity(planned.len());
+        let mut refusal = None;
+        for (meta, _, _) in &planned {
+            let admitted = self.admit_read(meta, None);
+            throttled.push(admitted.is_err());
+            refusal = admitted.err().or(refusal);
+        }
+        if let Some(e) = refusal.filter(|_| throttled.iter().all(|t| *t)) {
+            return Err(e);
         }
         let snapshot = self.storage.snapshot();
         let mut budget = max_bytes;
         let mut full = false;
         let mut results = Vec::with_capacity(planned.len());
-        for (keys, storage_keys) in planned {
+        let mut consumed: Vec<TableConsumed> = Vec::new();
+        for (n, (meta, keys, storage_keys)) in planned.into_iter().enumerate() {
             let mut result = BatchGetResult::default();
+            let mut units = Consumed::default();
+            let c = consistency
+                .get(n)
+                .copied()
+                .unwrap_or(ReadConsistency::Strong);
             for (key, storage_key) in keys.into_iter().zip(storage_keys) {
-                if full {
+                if full || throttled[n] {
                     result.unprocessed.push(key);
                     continue;
                 }
                 let Some(found) = snapshot.get(&storage_key)? else {
+                    units.add(&Consumed::of_read(None, 0, c));
                     continue;
                 };
                 let item = codec::decode_item(&found.value)?;
@@ -135,16 +171,39 @@ impl Engine {
                     continue;
                 }
                 budget -= size;
+                units.add(&Consumed::of_read(None, size, c));
                 result.items.push(item);
+            }
+            if !throttled[n] {
+                self.charge(&meta, &units);
+                match consumed.iter_mut().find(|t| t.table == meta.name) {
+                    Some(t) => t.consumed.add(&units),
+                    None => consumed.push(TableConsumed {
+                        table: meta.name.clone(),
+                        consumed: units,
+                    }),
+                }
             }
             results.push(result);
         }
-        Ok(results)
+        Ok((results, consumed))
     }
 
     /// BatchWriteItem: checks every write (tables, keys, sizes, no two writes on one item),
     /// then applies them all in one commit. Nothing is written when a check fails.
     pub async fn batch_write_item(&self, tables: Vec<BatchWriteTable>) -> Result<()> {
+        self.batch_write_item_metered(tables).await.map(|_| ())
+    }
+
+    /// [`Engine::batch_write_item`], also returning what each table consumed (each write
+    /// charged as its PutItem or DeleteItem would be), in request order. Every table must
+    /// have write capacity left, or the whole request fails with
+    /// ProvisionedThroughputExceededException and writes nothing (DynamoDB would hand the
+    /// throttled tables' writes back as unprocessed; a client retries either way).
+    pub async fn batch_write_item_metered(
+        &self,
+        tables: Vec<BatchWriteTable>,
+    ) -> Result<Vec<TableConsumed>> {
         for t in &tables {
             for w in &t.writes {
                 if let BatchWrite::Put(item) = w {
@@ -174,24 +233,49 @@ impl Engine {
                 writes.push(write);
             }
         }
-        self.commit_item_writes(&writes).await
+        let mut consumed: Vec<TableConsumed> = Vec::new();
+        for w in &writes {
+            if !consumed.iter().any(|t| t.table == w.meta.name) {
+                self.admit_write(&w.meta)?;
+                consumed.push(TableConsumed {
+                    table: w.meta.name.clone(),
+                    consumed: Consumed::default(),
+                });
+            }
+        }
+        let units = self.commit_item_writes(&writes).await?;
+        for (w, units) in writes.iter().zip(&units) {
+            self.charge(&w.meta, units);
+            if let Some(t) = consumed.iter_mut().find(|t| t.table == w.meta.name) {
+                t.consumed.add(units);
+            }
+        }
+        Ok(consumed)
     }
 
     /// Runs several item writes as one read-modify-write: one commit guarded by the version of
-    /// every item read, run again when another write got in between.
-    async fn commit_item_writes(&self, writes: &[ItemWrite]) -> Result<()> {
+    /// every item read, run again when another write got in between. Returns what each write
+    /// consumed.
+    async fn commit_item_writes(&self, writes: &[ItemWrite]) -> Result<Vec<Consumed>> {
         for _ in 0..MAX_CONFLICT_RETRIES {
             let mut batch = WriteBatch::new();
+            let mut sizes = CollectionSizes::default();
+            let mut units = Vec::with_capacity(writes.len());
             for w in writes {
                 let current = self.storage.get(&w.key)?;
-                w.stage(current.as_ref(), &mut batch)?;
+                units.push(w.stage(current.as_ref(), &mut batch, &mut sizes)?);
             }
+            sizes.stage(
+                self.storage.as_ref(),
+                self.config.item_collection_limit_bytes,
+                &mut batch,
+            )?;
             if batch.mutations.is_empty() {
                 // Only deletes of items that do not exist.
-                return Ok(());
+                return Ok(units);
             }
             match self.storage.commit(batch).await {
-                Ok(()) => return Ok(()),
+                Ok(()) => return Ok(units),
                 Err(StorageError::Conflict { .. }) => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -257,9 +341,15 @@ impl ItemWrite {
 
     /// Adds this write to `batch`, given the item's current state, through the same
     /// [`stage_item_change`] as the single-item writes. A delete of a missing item adds
-    /// nothing.
-    fn stage(&self, current: Option<&Versioned>, batch: &mut WriteBatch) -> Result<()> {
+    /// nothing. Returns what the write consumes.
+    fn stage(
+        &self,
+        current: Option<&Versioned>,
+        batch: &mut WriteBatch,
+        sizes: &mut CollectionSizes,
+    ) -> Result<Consumed> {
         let old = current.map(|v| codec::decode_item(&v.value)).transpose()?;
+        sizes.record(&self.meta, old.as_ref(), self.new.as_ref());
         stage_item_change(
             &self.meta,
             &self.key,
@@ -268,7 +358,11 @@ impl ItemWrite {
             self.new.as_ref(),
             batch,
         );
-        Ok(())
+        Ok(Consumed::of_write(
+            &self.meta,
+            old.as_ref(),
+            self.new.as_ref(),
+        ))
     }
 }
 
@@ -448,12 +542,18 @@ mod tests {
                 },
             ]
         };
-        let got = engine.batch_get_item_limited(request(), 250).unwrap();
+        let got = engine
+            .batch_get_item_limited(request(), &[], 250)
+            .unwrap()
+            .0;
         assert_eq!(got[0].items, vec![big("a"), big("b")]);
         assert_eq!(got[0].unprocessed, vec![key("c")]);
         assert!(got[1].items.is_empty());
         assert_eq!(got[1].unprocessed, vec![key("a")]);
-        let exact = engine.batch_get_item_limited(request(), 400).unwrap();
+        let exact = engine
+            .batch_get_item_limited(request(), &[], 400)
+            .unwrap()
+            .0;
         assert_eq!(exact[0].items.len() + exact[1].items.len(), 4);
         assert!(exact.iter().all(|r| r.unprocessed.is_empty()));
     }

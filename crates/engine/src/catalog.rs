@@ -72,6 +72,15 @@ pub enum IndexUpdate {
     Update(String, Throughput),
 }
 
+/// The most tags a table may have (DynamoDB's limit: "The maximum number of tags per resource
+/// is 50", Tagging restrictions in the Developer Guide).
+pub const MAX_TAGS: usize = 50;
+
+/// DynamoDB's ValidationException text when a change would leave more than [`MAX_TAGS`]
+/// tags (CreateTable and TagResource alike).
+pub const TOO_MANY_TAGS: &str =
+    "Number of Tags exceed the current limit for the provided ResourceArn";
+
 /// Live figures of a table for DescribeTable.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TableStats {
@@ -118,7 +127,7 @@ impl Engine {
         }
         let uuid = uuid::Uuid::new_v4();
         let id = id_of(&uuid);
-        let meta = TableMeta {
+        let mut meta = TableMeta {
             arn: format!(
                 "arn:aws:dynamodb:{}:{}:table/{}",
                 self.config.region, self.config.account_id, spec.name
@@ -135,9 +144,11 @@ impl Engine {
             billing_mode: spec.billing_mode,
             throughput: spec.throughput,
             table_class: spec.table_class,
+            table_class_updated_at: None,
             tags: spec.tags,
             sse: spec.sse,
-            stream: spec.stream,
+            stream: None,
+            latest_stream: None,
             deletion_protection: spec.deletion_protection,
             created_at: now_epoch_seconds(),
             indexes: spec
@@ -148,12 +159,16 @@ impl Engine {
                     index
                 })
                 .collect(),
+            deleting_indexes: Vec::new(),
+            ttl: None,
         };
+        let streams = self.stream_change(&mut meta, spec.stream, true)?;
         let key = keys::catalog_key(&meta.name);
         let mut batch = WriteBatch::new();
         batch.expect(key.clone(), None);
         batch.put(key, encode_meta(&meta));
-        self.commit_ddl(batch, &meta.name).await?;
+        self.commit_ddl_with_streams(batch, &meta.name, streams)
+            .await?;
         let meta = Arc::new(meta);
         self.tables
             .write()
@@ -257,13 +272,26 @@ impl Engine {
             ));
         }
         if let Some(class) = update.table_class {
+            if class != meta.table_class {
+                meta.table_class_updated_at = Some(now);
+            }
             meta.table_class = class;
         }
         if let Some(dp) = update.deletion_protection {
             meta.deletion_protection = dp;
         }
-        if let Some(stream) = update.stream {
-            meta.stream = Some(stream);
+        let streams = self.stream_change(&mut meta, update.stream, false)?;
+        // DynamoDB builds or removes one GSI of a table at a time.
+        let online = update
+            .index_updates
+            .iter()
+            .filter(|u| !matches!(u, IndexUpdate::Update(..)))
+            .count();
+        let busy = meta.indexes.iter().any(|i| i.backfilling) || !meta.deleting_indexes.is_empty();
+        if online > 1 || (online == 1 && busy) {
+            return Err(EngineError::LimitExceeded(
+                "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table".into(),
+            ));
         }
         let mut created = Vec::new();
         let mut deleted = Vec::new();
@@ -277,7 +305,9 @@ impl Engine {
                 }
                 IndexUpdate::Delete(index_name) => {
                     if let Some(at) = meta.indexes.iter().position(|i| i.name == index_name) {
-                        deleted.push(meta.indexes.remove(at).id);
+                        let index = meta.indexes.remove(at);
+                        deleted.push(index.id);
+                        meta.deleting_indexes.push(index);
                     }
                 }
                 IndexUpdate::Update(index_name, t) => {
@@ -295,7 +325,7 @@ impl Engine {
         let key = keys::catalog_key(name);
         let mut batch = WriteBatch::new();
         batch.put(key, encode_meta(&meta));
-        self.commit_ddl(batch, name).await?;
+        self.commit_ddl_with_streams(batch, name, streams).await?;
         let meta = Arc::new(meta);
         self.tables
             .write()
@@ -304,6 +334,52 @@ impl Engine {
             self.start_index_build(old, created, deleted);
         }
         Ok(meta)
+    }
+
+    /// TagResource on a table: sets each tag (an existing key gets the new value). The
+    /// tags after the change may number at most [`MAX_TAGS`]; else nothing changes.
+    pub async fn tag_table(&self, name: &str, tags: Vec<(String, String)>) -> Result<()> {
+        self.change_tags(name, |current| {
+            for (key, value) in tags {
+                match current.iter_mut().find(|(k, _)| *k == key) {
+                    Some(existing) => existing.1 = value,
+                    None => current.push((key, value)),
+                }
+            }
+            if current.len() > MAX_TAGS {
+                return Err(EngineError::validation(TOO_MANY_TAGS));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// UntagResource on a table: removes the tags with these keys; absent keys are ignored,
+    /// as DynamoDB ignores them.
+    pub async fn untag_table(&self, name: &str, keys: &[String]) -> Result<()> {
+        self.change_tags(name, |current| {
+            current.retain(|(k, _)| !keys.contains(k));
+            Ok(())
+        })
+        .await
+    }
+
+    /// Applies `change` to a table's tags and stores the definition.
+    async fn change_tags(
+        &self,
+        name: &str,
+        change: impl FnOnce(&mut Vec<(String, String)>) -> Result<()>,
+    ) -> Result<()> {
+        let _ddl = self.ddl.lock().await;
+        let mut meta = (*self.table(name)?).clone();
+        change(&mut meta.tags)?;
+        let key = keys::catalog_key(name);
+        let mut batch = WriteBatch::new();
+        batch.put(key, encode_meta(&meta));
+        self.commit_ddl_with_streams(batch, name, Default::default())
+            .await?;
+        self.tables.write().insert(name.to_string(), Arc::new(meta));
+        Ok(())
     }
 
     /// DeleteTable: removes the definition and every item in one atomic commit. Returns the
@@ -322,18 +398,29 @@ impl Engine {
         let mut batch = WriteBatch::new();
         batch.delete(keys::catalog_key(name));
         batch.delete_range(start, end);
-        for index in &meta.indexes {
+        for index in meta.indexes.iter().chain(&meta.deleting_indexes) {
             let (start, end) = keys::index_range(index.id);
             batch.delete_range(start, end);
         }
-        self.commit_ddl(batch, name).await?;
+        let (start, end) = keys::collection_size_range(meta.id);
+        batch.delete_range(start, end);
+        // The stream becomes DISABLED and stays readable for the retention period.
+        let streams = self.stream_change_for_deletion(&meta);
+        self.commit_ddl_with_streams(batch, name, streams).await?;
         self.tables.write().remove(name);
         tracing::info!(table = %name, "table deleted");
         Ok((meta, stats))
     }
 
-    async fn commit_ddl(&self, batch: WriteBatch, name: &str) -> Result<()> {
-        match self.storage.commit(batch).await {
+    /// Commits a catalog change with the table's stream change (`streams.rs`) in the same
+    /// commit.
+    async fn commit_ddl_with_streams(
+        &self,
+        batch: WriteBatch,
+        name: &str,
+        streams: crate::streams::StreamChange,
+    ) -> Result<()> {
+        match self.commit_with_streams(batch, streams).await {
             Ok(()) => Ok(()),
             Err(StorageError::Conflict { .. }) => Err(EngineError::ResourceInUse(format!(
                 "Attempt to change a resource which is still in use: Table: {name}"

@@ -32,6 +32,24 @@ pub enum EngineError {
     /// (TransactionInProgressException).
     #[error("{0}")]
     TransactionInProgress(String),
+    /// An item collection of a table with a local secondary index would pass its size
+    /// limit (ItemCollectionSizeLimitExceededException).
+    #[error("{0}")]
+    ItemCollectionSizeLimitExceeded(String),
+    /// Too many table or index operations at once (LimitExceededException).
+    #[error("{0}")]
+    LimitExceeded(String),
+    /// A shard iterator older than its lifetime (ExpiredIteratorException, DynamoDB Streams).
+    #[error("{0}")]
+    ExpiredIterator(String),
+    /// A read below the oldest stream record kept (TrimmedDataAccessException, DynamoDB
+    /// Streams).
+    #[error("{0}")]
+    TrimmedDataAccess(String),
+    /// A table or index ran out of capacity (ProvisionedThroughputExceededException; see
+    /// `capacity.rs`).
+    #[error("{0}")]
+    ProvisionedThroughputExceeded(String),
     /// A bug or an I/O failure below us (HTTP 500, InternalServerError).
     #[error("{0}")]
     Internal(String),

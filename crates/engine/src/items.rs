@@ -8,8 +8,9 @@
 use ferrodyn_storage::{StorageError, WriteBatch};
 use ferrodyn_types::{codec, item_size, Item};
 
+use crate::capacity::{Consumed, ReadConsistency};
 use crate::error::{EngineError, Result};
-use crate::index::stage_item_change;
+use crate::index::{stage_item_change, CollectionSizes};
 use crate::schema::TableMeta;
 use crate::{keys, Engine};
 
@@ -32,19 +33,47 @@ pub enum WriteAction {
 
 impl Engine {
     /// GetItem. Reads are always strongly consistent here, which satisfies both settings of
-    /// `ConsistentRead`.
+    /// `ConsistentRead`. Charged as a strongly consistent read.
     pub fn get_item(&self, table: &str, key: &Item) -> Result<Option<Item>> {
+        self.get_item_metered(table, key, ReadConsistency::Strong)
+            .map(|(item, _)| item)
+    }
+
+    /// [`Engine::get_item`], charged as a read of `consistency`; returns what it consumed.
+    pub fn get_item_metered(
+        &self,
+        table: &str,
+        key: &Item,
+        consistency: ReadConsistency,
+    ) -> Result<(Option<Item>, Consumed)> {
         let meta = self.table(table)?;
         let mut storage_key = keys::data_prefix(meta.id);
         meta.key_schema.encode_key(key, &mut storage_key)?;
-        match self.storage.get(&storage_key)? {
-            Some(v) => Ok(Some(codec::decode_item(&v.value)?)),
-            None => Ok(None),
-        }
+        self.admit_read(&meta, None)?;
+        let item = match self.storage.get(&storage_key)? {
+            Some(v) => Some(codec::decode_item(&v.value)?),
+            None => None,
+        };
+        let consumed = Consumed::of_read(None, item.as_ref().map_or(0, item_size), consistency);
+        self.charge(&meta, &consumed);
+        Ok((item, consumed))
     }
 
     /// PutItem: stores `item` if `check(current)` passes. Returns the item it replaced.
     pub async fn put_item<C>(&self, table: &str, item: Item, check: C) -> Result<Option<Item>>
+    where
+        C: Fn(Option<&Item>) -> Result<()> + Send + Sync,
+    {
+        Ok(self.put_item_metered(table, item, check).await?.0)
+    }
+
+    /// [`Engine::put_item`], also returning what it consumed.
+    pub async fn put_item_metered<C>(
+        &self,
+        table: &str,
+        item: Item,
+        check: C,
+    ) -> Result<(Option<Item>, Consumed)>
     where
         C: Fn(Option<&Item>) -> Result<()> + Send + Sync,
     {
@@ -59,13 +88,14 @@ impl Engine {
                 "Item size has exceeded the maximum allowed size",
             ));
         }
-        let (old, _) = self
-            .rmw(&meta, storage_key, |current| {
+        self.admit_write(&meta)?;
+        let (old, _, consumed) = self
+            .rmw(&meta, storage_key, Some(&item), |current| {
                 check(current)?;
                 Ok(WriteAction::Put(item.clone()))
             })
             .await?;
-        Ok(old)
+        Ok((old, consumed))
     }
 
     /// DeleteItem: removes the item at `key` if `check(current)` passes. Returns the item removed.
@@ -73,16 +103,30 @@ impl Engine {
     where
         C: Fn(Option<&Item>) -> Result<()> + Send + Sync,
     {
+        Ok(self.delete_item_metered(table, key, check).await?.0)
+    }
+
+    /// [`Engine::delete_item`], also returning what it consumed.
+    pub async fn delete_item_metered<C>(
+        &self,
+        table: &str,
+        key: &Item,
+        check: C,
+    ) -> Result<(Option<Item>, Consumed)>
+    where
+        C: Fn(Option<&Item>) -> Result<()> + Send + Sync,
+    {
         let meta = self.table(table)?;
         let mut storage_key = keys::data_prefix(meta.id);
         meta.key_schema.encode_key(key, &mut storage_key)?;
-        let (old, _) = self
-            .rmw(&meta, storage_key, |current| {
+        self.admit_write(&meta)?;
+        let (old, _, consumed) = self
+            .rmw(&meta, storage_key, None, |current| {
                 check(current)?;
                 Ok(WriteAction::Delete)
             })
             .await?;
-        Ok(old)
+        Ok((old, consumed))
     }
 
     /// UpdateItem and any other write whose new item depends on the old one: `apply` gets the
@@ -96,10 +140,25 @@ impl Engine {
     where
         F: Fn(Option<&Item>) -> Result<WriteAction> + Send + Sync,
     {
+        let (old, new, _) = self.update_item_metered(table, key, apply).await?;
+        Ok((old, new))
+    }
+
+    /// [`Engine::update_item`], also returning what it consumed.
+    pub async fn update_item_metered<F>(
+        &self,
+        table: &str,
+        key: &Item,
+        apply: F,
+    ) -> Result<(Option<Item>, Option<Item>, Consumed)>
+    where
+        F: Fn(Option<&Item>) -> Result<WriteAction> + Send + Sync,
+    {
         let meta = self.table(table)?;
         let mut storage_key = keys::data_prefix(meta.id);
         meta.key_schema.encode_key(key, &mut storage_key)?;
-        self.rmw(&meta, storage_key, |current| {
+        self.admit_write(&meta)?;
+        self.rmw(&meta, storage_key, None, |current| {
             let action = apply(current)?;
             if let WriteAction::Put(item) = &action {
                 for index in &meta.indexes {
@@ -114,13 +173,17 @@ impl Engine {
     /// The read-modify-write loop under every single-item write: read the item and its
     /// version, let `apply` decide, stage the item's change with its index entries
     /// ([`stage_item_change`]) and commit guarded by the version read. Returns (old item,
-    /// new item).
+    /// new item, what the write consumed) and charges the consumption to the table; a write
+    /// refused by `apply`'s condition is charged too (DynamoDB: "If the expression evaluates
+    /// to false, DynamoDB still consumes write capacity units"), as a write of the larger of
+    /// the item and `attempted`, the item a PutItem would have stored.
     async fn rmw<F>(
         &self,
         meta: &TableMeta,
         storage_key: Vec<u8>,
+        attempted: Option<&Item>,
         mut apply: F,
-    ) -> Result<(Option<Item>, Option<Item>)>
+    ) -> Result<(Option<Item>, Option<Item>, Consumed)>
     where
         F: FnMut(Option<&Item>) -> Result<WriteAction> + Send,
     {
@@ -130,10 +193,22 @@ impl Engine {
                 Some(v) => (Some(v.version), Some(codec::decode_item(&v.value)?)),
                 None => (None, None),
             };
-            let new = match apply(old.as_ref())? {
+            let action = match apply(old.as_ref()) {
+                Ok(action) => action,
+                Err(e @ EngineError::ConditionalCheckFailed(_)) => {
+                    self.charge(meta, &Consumed::of_failed_write(old.as_ref(), attempted));
+                    return Err(e);
+                }
+                Err(e) => return Err(e),
+            };
+            let new = match action {
                 WriteAction::Put(item) => Some(item),
                 WriteAction::Delete => None,
-                WriteAction::Nothing => return Ok((old.clone(), old)),
+                WriteAction::Nothing => {
+                    let consumed = Consumed::of_write(meta, old.as_ref(), old.as_ref());
+                    self.charge(meta, &consumed);
+                    return Ok((old.clone(), old, consumed));
+                }
             };
             let mut batch = WriteBatch::new();
             stage_item_change(
@@ -144,12 +219,26 @@ impl Engine {
                 new.as_ref(),
                 &mut batch,
             );
+            // The item collection's size, in a table with an LSI (`index.rs`).
+            let mut sizes = CollectionSizes::default();
+            sizes.record(meta, old.as_ref(), new.as_ref());
+            sizes.stage(
+                self.storage.as_ref(),
+                self.config.item_collection_limit_bytes,
+                &mut batch,
+            )?;
             if batch.mutations.is_empty() {
                 // A delete of an item that does not exist.
-                return Ok((old, new));
+                let consumed = Consumed::of_write(meta, None, None);
+                self.charge(meta, &consumed);
+                return Ok((old, new, consumed));
             }
             match self.storage.commit(batch).await {
-                Ok(()) => return Ok((old, new)),
+                Ok(()) => {
+                    let consumed = Consumed::of_write(meta, old.as_ref(), new.as_ref());
+                    self.charge(meta, &consumed);
+                    return Ok((old, new, consumed));
+                }
                 Err(StorageError::Conflict { .. }) => continue,
                 Err(e) => return Err(e.into()),
             }

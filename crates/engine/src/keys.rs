@@ -5,6 +5,10 @@
 //! 0x01 <table id: u64 BE> <bucket: u32 BE> <enc(hash)> [enc(range)] -> item (types::codec)
 //! 0x02 <index id: u64 BE> <bucket: u32 BE> <enc(index hash)> [enc(index range)]
 //!      <enc(table hash)> [enc(table range)]        -> projected item (types::codec)
+//! 0x00 "stream/" <stream id: u64 BE>            -> StreamMeta (JSON)       streams (`streams.rs`)
+//! 0x03 <stream id: u64 BE> <sequence number: u64 BE> -> stream record (`streams.rs`)
+//! 0x04 <table id: u64 BE> <bucket: u32 BE> <enc(hash)> -> u64 BE: size in bytes of the
+//!      item collection of that partition key value, tables with an LSI only (`index.rs`)
 //! ```
 //! `enc` is `ferrodyn_types::key::encode`: self-delimiting and order-preserving, so all items of
 //! one partition are contiguous and sorted by sort key, and Query is a range scan.
@@ -20,7 +24,10 @@
 const CATALOG: u8 = 0x00;
 const DATA: u8 = 0x01;
 const INDEX: u8 = 0x02;
+const STREAM_RECORDS: u8 = 0x03;
+const COLLECTION_SIZES: u8 = 0x04;
 const TABLE_PREFIX: &[u8] = b"table/";
+const STREAM_PREFIX: &[u8] = b"stream/";
 
 /// Catalog key of a table.
 pub fn catalog_key(name: &str) -> Vec<u8> {
@@ -37,6 +44,54 @@ pub fn catalog_range() -> (Vec<u8>, Vec<u8>) {
     start.extend_from_slice(TABLE_PREFIX);
     let mut end = start.clone();
     *end.last_mut().expect("non-empty") += 1;
+    (start, end)
+}
+
+/// Catalog key of a stream (its `StreamMeta`), by internal stream id.
+pub fn stream_catalog_key(id: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + STREAM_PREFIX.len() + 8);
+    k.push(CATALOG);
+    k.extend_from_slice(STREAM_PREFIX);
+    k.extend_from_slice(&id.to_be_bytes());
+    k
+}
+
+/// The range `[start, end)` holding every stream's catalog entry.
+pub fn stream_catalog_range() -> (Vec<u8>, Vec<u8>) {
+    let mut start = vec![CATALOG];
+    start.extend_from_slice(STREAM_PREFIX);
+    let end = prefix_end(&start);
+    (start, end)
+}
+
+/// The prefix of every record of the stream with internal id `id`: records follow it, keyed
+/// by their sequence number (big-endian, so storage order is sequence order).
+pub fn stream_prefix(id: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(9 + 8);
+    k.push(STREAM_RECORDS);
+    k.extend_from_slice(&id.to_be_bytes());
+    k
+}
+
+/// Whether `key` is a stream prefix alone: a record key still without its sequence number.
+pub fn is_stream_prefix(key: &[u8]) -> bool {
+    key.len() == 9 && key[0] == STREAM_RECORDS
+}
+
+/// The key of the record with sequence number `seq` in stream `id`.
+pub fn stream_record_key(id: u64, seq: u64) -> Vec<u8> {
+    let mut k = stream_prefix(id);
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// The range `[start, end)` holding every record of a stream.
+pub fn stream_range(id: u64) -> (Vec<u8>, Vec<u8>) {
+    let start = stream_prefix(id);
+    let end = match id.checked_add(1) {
+        Some(next) => stream_prefix(next),
+        None => vec![STREAM_RECORDS + 1],
+    };
     (start, end)
 }
 
@@ -112,6 +167,30 @@ pub fn prefix_end(prefix: &[u8]) -> Vec<u8> {
     end
 }
 
+/// The key of the running size of the item collection with partition key value `hash` in
+/// the table with internal id `id` (tables with a local secondary index; see `index.rs`).
+pub fn collection_size_key(id: u64, hash: &ferrodyn_types::AttributeValue) -> Vec<u8> {
+    let mut prefix = Vec::with_capacity(9 + 64);
+    prefix.push(COLLECTION_SIZES);
+    prefix.extend_from_slice(&id.to_be_bytes());
+    partition_prefix_under(prefix, hash)
+}
+
+/// The range `[start, end)` holding every item collection size of a table.
+pub fn collection_size_range(id: u64) -> (Vec<u8>, Vec<u8>) {
+    let mut start = vec![COLLECTION_SIZES];
+    start.extend_from_slice(&id.to_be_bytes());
+    let end = match id.checked_add(1) {
+        Some(next) => {
+            let mut end = vec![COLLECTION_SIZES];
+            end.extend_from_slice(&next.to_be_bytes());
+            end
+        }
+        None => vec![COLLECTION_SIZES + 1],
+    };
+    (start, end)
+}
+
 /// The range `[start, end)` holding every item of a table.
 pub fn data_range(id: u64) -> (Vec<u8>, Vec<u8>) {
     let start = data_prefix(id);
@@ -170,6 +249,23 @@ mod tests {
         let (s1, e1) = index_range(3);
         assert!(data_end <= s1);
         assert_eq!(e1, index_prefix(4));
+    }
+
+    #[test]
+    fn stream_keys_sort_by_sequence_and_stay_apart() {
+        assert!(stream_record_key(5, 9) < stream_record_key(5, 10));
+        assert!(stream_record_key(5, 256) > stream_record_key(5, 255));
+        let (s, e) = stream_range(5);
+        assert!(s < stream_record_key(5, 0) && stream_record_key(5, u64::MAX) < e);
+        let (_, index_end) = index_range(u64::MAX);
+        assert!(index_end <= s);
+        let (cs, ce) = stream_catalog_range();
+        assert!(cs <= stream_catalog_key(u64::MAX) && stream_catalog_key(u64::MAX) < ce);
+        let (ts, te) = catalog_range();
+        assert!(
+            ce <= ts || cs >= te,
+            "stream and table catalog entries do not mix"
+        );
     }
 
     #[test]

@@ -17,6 +17,7 @@
 
 mod backfill;
 mod batch;
+mod capacity;
 mod catalog;
 mod error;
 mod index;
@@ -24,28 +25,42 @@ mod items;
 pub mod keys;
 mod query;
 mod schema;
+mod streams;
 mod transactions;
+mod ttl;
 
 pub use batch::{
     check_item_size, BatchGetResult, BatchGetTable, BatchWrite, BatchWriteTable,
     MAX_BATCH_GET_BYTES,
 };
-pub use catalog::{IndexUpdate, TableSpec, TableStats, TableUpdate};
+pub use capacity::{
+    read_units, write_units, Consumed, IndexConsumed, IndexUsage, ReadConsistency, TableConsumed,
+    TableUsage, INDEX_THROUGHPUT_EXCEEDED, TABLE_THROUGHPUT_EXCEEDED,
+};
+pub use catalog::{IndexUpdate, TableSpec, TableStats, TableUpdate, MAX_TAGS, TOO_MANY_TAGS};
 pub use error::{EngineError, Result};
+pub use index::{ItemCollectionSize, COLLECTION_SIZE_EXCEEDED, MAX_ITEM_COLLECTION_BYTES};
 pub use items::{WriteAction, MAX_ITEM_BYTES};
 pub use query::{
     check_query, check_scan, Page, QueryRequest, ScanRequest, ScanSegment, MAX_PAGE_BYTES,
     MAX_TOTAL_SEGMENTS,
 };
+pub use schema::TtlSettings;
 pub use schema::{
-    BillingMode, IndexKind, IndexMeta, IndexProjection, KeyAttribute, KeySchema, ScalarType,
-    SseSettings, StreamSettings, TableClass, TableMeta, Throughput, MAX_HASH_KEY_BYTES,
+    BillingMode, IndexKind, IndexMeta, IndexProjection, KeyAttribute, KeySchema, LatestStream,
+    ScalarType, SseSettings, StreamSettings, TableClass, TableMeta, Throughput, MAX_HASH_KEY_BYTES,
     MAX_RANGE_KEY_BYTES,
+};
+pub use streams::{
+    format_sequence_number, parse_stream_arn, ChangeOrigin, EventName, RecordsPage,
+    ShardIteratorType, StreamMeta, StreamRecord, StreamViewType, MAX_GET_RECORDS_BYTES,
+    MAX_GET_RECORDS_LIMIT,
 };
 pub use transactions::{
     CancellationReason, TransactApply, TransactGet, TransactWrite, TransactWriteKind,
     IDEMPOTENCY_WINDOW,
 };
+pub use ttl::{TtlDescription, TtlStatus};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -60,6 +75,32 @@ pub struct EngineConfig {
     pub region: String,
     /// Account id shown in ARNs.
     pub account_id: String,
+    /// How long stream records are kept, and disabled streams after they were disabled
+    /// (DynamoDB: 24 hours; `streams.rs`).
+    pub stream_retention: std::time::Duration,
+    /// How long a shard iterator can be used (DynamoDB: 15 minutes).
+    pub stream_iterator_lifetime: std::time::Duration,
+    /// The most bytes an item collection (items of one partition key value and their LSI
+    /// entries) of a table with a local secondary index may hold: DynamoDB's 10 GB. A knob
+    /// so that tests can reach it.
+    pub item_collection_limit_bytes: u64,
+    /// How often the Time to Live sweeper deletes expired items (`ttl.rs`); zero: never.
+    pub ttl_sweep_interval: std::time::Duration,
+    /// How long after an UpdateTimeToLive a further one is refused (DynamoDB: one hour).
+    pub ttl_update_cooldown: std::time::Duration,
+    /// How long TimeToLiveStatus shows ENABLING or DISABLING after a change. DynamoDB says
+    /// up to an hour but shows the settled status at once in practice; zero by default.
+    pub ttl_transition: std::time::Duration,
+    /// Whether provisioned throughput is enforced (`capacity.rs`); on by default, as in
+    /// DynamoDB.
+    pub throttle: bool,
+    /// How much unused capacity a table or GSI keeps for bursts, in seconds of its
+    /// provisioned rate (DynamoDB: 300 seconds). A knob so that tests can spend it quickly.
+    pub burst_window: std::time::Duration,
+    /// The most read and the most write units a second a PAY_PER_REQUEST table (and each of
+    /// its GSIs) may consume; `None`: unlimited. Defaults to AWS's default per-table quota,
+    /// 40,000.
+    pub on_demand_ceiling: Option<u64>,
 }
 
 impl Default for EngineConfig {
@@ -67,6 +108,15 @@ impl Default for EngineConfig {
         EngineConfig {
             region: "us-east-1".into(),
             account_id: "000000000000".into(),
+            stream_retention: std::time::Duration::from_secs(24 * 3600),
+            stream_iterator_lifetime: std::time::Duration::from_secs(15 * 60),
+            item_collection_limit_bytes: index::MAX_ITEM_COLLECTION_BYTES,
+            ttl_sweep_interval: std::time::Duration::from_secs(300),
+            ttl_update_cooldown: std::time::Duration::from_secs(3600),
+            ttl_transition: std::time::Duration::ZERO,
+            throttle: true,
+            burst_window: std::time::Duration::from_secs(300),
+            on_demand_ceiling: Some(40_000),
         }
     }
 }
@@ -82,19 +132,39 @@ pub struct Engine {
     ddl: Arc<tokio::sync::Mutex<()>>,
     /// ClientRequestTokens of TransactWriteItems (`transactions.rs`), in memory.
     transaction_tokens: transactions::TokenTable,
+    /// Streams and the sequence counter of their records (`streams.rs`); `storage` stamps
+    /// record sequence numbers through it.
+    streams: Arc<streams::Streams>,
+    /// Trims stream records past the retention period; stops when the engine is dropped.
+    _stream_trimmer: Option<streams::Trimmer>,
+    /// The Time to Live sweeper (`ttl.rs`); stops when the engine is dropped.
+    _ttl_sweeper: Option<ttl::Sweeper>,
+    /// Consumption counters and throughput buckets (`capacity.rs`).
+    capacity: capacity::Capacity,
 }
 
 impl Engine {
     /// Opens the engine over a storage, loading the catalog.
     pub fn open(storage: Arc<dyn Storage>, config: EngineConfig) -> Result<Self> {
+        let streams = streams::Streams::load(storage.as_ref())?;
+        let storage = streams::SequencedStorage::wrap(storage, Arc::clone(&streams));
+        let stream_trimmer =
+            streams::Trimmer::start(Arc::clone(&storage), Arc::clone(&streams), &config);
         let tables = catalog::load(storage.as_ref())?;
         tracing::info!(tables = tables.len(), "catalog loaded");
+        let tables = Arc::new(RwLock::new(tables));
+        let ttl_sweeper = ttl::Sweeper::start(Arc::clone(&storage), Arc::clone(&tables), &config);
+        let capacity = capacity::Capacity::new(&config);
         let engine = Engine {
             storage,
             config,
-            tables: Arc::new(RwLock::new(tables)),
+            tables,
             ddl: Arc::new(tokio::sync::Mutex::new(())),
             transaction_tokens: Default::default(),
+            streams,
+            _stream_trimmer: stream_trimmer,
+            _ttl_sweeper: ttl_sweeper,
+            capacity,
         };
         engine.resume_index_builds();
         Ok(engine)

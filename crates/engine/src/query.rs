@@ -21,6 +21,7 @@
 use ferrodyn_expr::{Condition, ExprError, KeyOperator, KeyRange};
 use ferrodyn_types::{codec, item_size, key, AttributeValue, Item};
 
+use crate::capacity::{Consumed, ReadConsistency};
 use crate::error::{EngineError, Result};
 use crate::schema::{
     IndexMeta, KeyAttribute, KeySchema, TableMeta, MAX_HASH_KEY_BYTES, MAX_RANGE_KEY_BYTES,
@@ -454,6 +455,21 @@ impl Engine {
         request: &QueryRequest,
         filter: Option<&Condition>,
     ) -> Result<Page> {
+        Ok(self
+            .query_metered(meta, request, filter, ReadConsistency::Strong)?
+            .0)
+    }
+
+    /// [`Engine::query`], charged as a read of `consistency`: the sizes of all the items (or
+    /// index entries) the page read, before filtering, rounded up once, plus each table
+    /// item fetched for an index that does not project it. Also returns what it consumed.
+    pub fn query_metered(
+        &self,
+        meta: &TableMeta,
+        request: &QueryRequest,
+        filter: Option<&Condition>,
+        consistency: ReadConsistency,
+    ) -> Result<(Page, Consumed)> {
         let source = Source::new(meta, request.index.as_deref(), request.read_table_items)?;
         let (mut start, mut end) = query_bounds(source.prefix(), &request.key_range);
         if let Some(exclusive) = &request.exclusive_start_key {
@@ -464,6 +480,7 @@ impl Engine {
                 end = end.min(k);
             }
         }
+        self.admit_read(meta, source.index)?;
         self.read_page(
             &source,
             &start,
@@ -471,6 +488,7 @@ impl Engine {
             !request.scan_index_forward,
             request.limit,
             filter,
+            consistency,
         )
     }
 
@@ -482,16 +500,39 @@ impl Engine {
         request: &ScanRequest,
         filter: Option<&Condition>,
     ) -> Result<Page> {
+        Ok(self
+            .scan_metered(meta, request, filter, ReadConsistency::Strong)?
+            .0)
+    }
+
+    /// [`Engine::scan`], charged as [`Engine::query_metered`] is.
+    pub fn scan_metered(
+        &self,
+        meta: &TableMeta,
+        request: &ScanRequest,
+        filter: Option<&Condition>,
+        consistency: ReadConsistency,
+    ) -> Result<(Page, Consumed)> {
         let source = Source::new(meta, request.index.as_deref(), request.read_table_items)?;
         let (mut start, end) = scan_bounds(source.range(), request.segment);
         if let Some(exclusive) = &request.exclusive_start_key {
             start = start.max(successor(source.storage_key(exclusive)?));
         }
-        self.read_page(&source, &start, &end, false, request.limit, filter)
+        self.admit_read(meta, source.index)?;
+        self.read_page(
+            &source,
+            &start,
+            &end,
+            false,
+            request.limit,
+            filter,
+            consistency,
+        )
     }
 
     /// Reads `[start, end)` from one snapshot until the end, `limit` items, or the size
-    /// cap, whichever comes first.
+    /// cap, whichever comes first; charges the page to the table.
+    #[allow(clippy::too_many_arguments)]
     fn read_page(
         &self,
         source: &Source<'_>,
@@ -500,6 +541,34 @@ impl Engine {
         reverse: bool,
         limit: Option<usize>,
         filter: Option<&Condition>,
+        consistency: ReadConsistency,
+    ) -> Result<(Page, Consumed)> {
+        let mut read_bytes = 0usize;
+        let mut fetched = Consumed::default();
+        let page = self.read_page_counting(
+            source,
+            (start, end, reverse),
+            limit,
+            filter,
+            &mut read_bytes,
+            &mut |size| fetched.add(&Consumed::of_read(None, size, consistency)),
+        )?;
+        let mut consumed = Consumed::of_read(source.index, read_bytes, consistency);
+        consumed.add(&fetched);
+        self.charge(source.table, &consumed);
+        Ok((page, consumed))
+    }
+
+    /// The reading of [`Engine::read_page`]: adds the size of every item or index entry read
+    /// to `read_bytes` and calls `fetched` with the size of every table item fetched.
+    fn read_page_counting(
+        &self,
+        source: &Source<'_>,
+        (start, end, reverse): (&[u8], &[u8], bool),
+        limit: Option<usize>,
+        filter: Option<&Condition>,
+        read_bytes: &mut usize,
+        fetched: &mut dyn FnMut(usize),
     ) -> Result<Page> {
         let limit = limit.map(|l| l.max(1));
         let snapshot = self.storage.snapshot();
@@ -509,6 +578,8 @@ impl Engine {
         for entry in snapshot.scan(start, end, reverse) {
             let (_, value) = entry?;
             let mut item = codec::decode_item(&value.value)?;
+            let read_size = item_size(&item);
+            let mut fetched_size = None;
             if source.read_table_items {
                 // The entry and its item were committed together, so the item is in the
                 // same snapshot.
@@ -517,15 +588,20 @@ impl Engine {
                 source.table.key_schema.encode_key(&key, &mut k)?;
                 if let Some(found) = snapshot.get(&k)? {
                     item = codec::decode_item(&found.value)?;
+                    fetched_size = Some(item_size(&item));
                 }
             }
-            let size = item_size(&item);
+            let size = fetched_size.unwrap_or(read_size);
             // Stop before the page would pass the cap; the item is read again next page.
             if page.scanned_count > 0 && bytes + size > MAX_PAGE_BYTES {
                 page.last_evaluated_key = last_key;
                 return Ok(page);
             }
             bytes += size;
+            *read_bytes += read_size;
+            if let Some(f) = fetched_size {
+                fetched(f);
+            }
             page.scanned_count += 1;
             last_key = Some(source.key_of(&item));
             if filter.is_none_or(|f| f.evaluate(Some(&item))) {

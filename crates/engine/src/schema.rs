@@ -209,6 +209,15 @@ impl TableClass {
             TableClass::StandardInfrequentAccess => "STANDARD_INFREQUENT_ACCESS",
         }
     }
+
+    /// Parses DynamoDB's name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "STANDARD" => Some(TableClass::Standard),
+            "STANDARD_INFREQUENT_ACCESS" => Some(TableClass::StandardInfrequentAccess),
+            _ => None,
+        }
+    }
 }
 
 /// Read and write capacity units of a provisioned table.
@@ -231,13 +240,38 @@ pub struct SseSettings {
     pub kms_key_id: Option<String>,
 }
 
-/// StreamSpecification as given.
+/// StreamSpecification as given (checked by the `api` crate).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct StreamSettings {
     /// StreamEnabled.
     pub enabled: bool,
-    /// StreamViewType.
-    pub view_type: Option<String>,
+    /// StreamViewType (present exactly when enabled).
+    pub view_type: Option<crate::streams::StreamViewType>,
+}
+
+/// The table's latest stream, enabled or not: LatestStreamArn and LatestStreamLabel. The
+/// stream itself is described by its catalog entry (`streams.rs`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LatestStream {
+    /// Internal id of the stream; prefixes its records (see `keys.rs`).
+    pub id: u64,
+    /// LatestStreamArn.
+    pub arn: String,
+    /// LatestStreamLabel.
+    pub label: String,
+}
+
+/// A table's Time to Live setting as the last UpdateTimeToLive left it. The status
+/// DescribeTimeToLive shows (ENABLING, ENABLED, DISABLING, DISABLED) follows from it and the
+/// time since the change (`ttl.rs`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TtlSettings {
+    /// TimeToLiveSpecification.Enabled of the last change.
+    pub enabled: bool,
+    /// TimeToLiveSpecification.AttributeName of the last change.
+    pub attribute_name: String,
+    /// Seconds since the epoch of the last change.
+    pub changed_at: f64,
 }
 
 /// Everything the engine knows about a table.
@@ -274,15 +308,23 @@ pub struct TableMeta {
     pub decreases_today: u64,
     /// TableClass.
     pub table_class: TableClass,
-    /// Tags, in the order given.
+    /// Seconds since the epoch of the last change of the table class by UpdateTable
+    /// (TableClassSummary.LastUpdateDateTime); `None` while it is the class it was created with.
+    #[serde(default)]
+    pub table_class_updated_at: Option<f64>,
+    /// Tags (TagResource, UntagResource, CreateTable's Tags), in the order first set; keys
+    /// are unique.
     #[serde(default)]
     pub tags: Vec<(String, String)>,
     /// SSESpecification.
     #[serde(default)]
     pub sse: Option<SseSettings>,
-    /// StreamSpecification.
+    /// StreamSpecification; records are written to `latest_stream` while it is enabled.
     #[serde(default)]
     pub stream: Option<StreamSettings>,
+    /// The latest stream (`None`: streams were never enabled on the table).
+    #[serde(default)]
+    pub latest_stream: Option<LatestStream>,
     /// DeletionProtectionEnabled.
     #[serde(default)]
     pub deletion_protection: bool,
@@ -291,6 +333,14 @@ pub struct TableMeta {
     /// LocalSecondaryIndexes and GlobalSecondaryIndexes, in the order given.
     #[serde(default)]
     pub indexes: Vec<IndexMeta>,
+    /// GSIs deleted by UpdateTable whose entries are still being removed (IndexStatus
+    /// DELETING): no longer in `indexes`, so no write maintains them and no read finds
+    /// them; they leave the catalog once their entries are gone (`backfill.rs`).
+    #[serde(default)]
+    pub deleting_indexes: Vec<IndexMeta>,
+    /// Time to Live, as last set by UpdateTimeToLive; `None` when never set (see `ttl.rs`).
+    #[serde(default)]
+    pub ttl: Option<TtlSettings>,
 }
 
 impl TableMeta {
@@ -390,9 +440,14 @@ impl IndexMeta {
     }
 
     /// DynamoDB's checks of an item about to be written against this index's key
-    /// attributes: when present, of the declared type and not empty. `update` words a wrong
-    /// type as UpdateItem does.
+    /// attributes: when present, of the declared type and not empty, and within the key
+    /// size limits when the item has an entry. `update` words a wrong type as UpdateItem
+    /// does.
     pub fn check_item(&self, item: &Item, update: bool) -> Result<()> {
+        let in_index = self
+            .key_schema
+            .attributes()
+            .all(|a| item.contains_key(&a.name));
         for attr in self.key_schema.attributes() {
             let Some(value) = item.get(&attr.name) else {
                 continue;
@@ -421,6 +476,26 @@ impl IndexMeta {
                     "One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty {kind} value. IndexName: {}, IndexKey: {}",
                     self.name, attr.name
                 )));
+            }
+            // The key of an entry obeys the table's key limits: 2048 bytes for a partition
+            // key, 1024 for a sort key (DynamoDB Local's wording, for puts and updates).
+            if !in_index {
+                continue;
+            }
+            let len = match value {
+                AttributeValue::S(s) => s.len(),
+                AttributeValue::B(b) => b.len(),
+                _ => 0,
+            };
+            let max = if attr.name == self.key_schema.hash.name {
+                MAX_HASH_KEY_BYTES
+            } else {
+                MAX_RANGE_KEY_BYTES
+            };
+            if len > max {
+                return Err(EngineError::validation(
+                    "One or more parameter values were invalid: Size limit exceeded",
+                ));
             }
         }
         Ok(())

@@ -31,11 +31,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ferrodyn_storage::{StorageError, WriteBatch};
-use ferrodyn_types::{codec, Item};
+use ferrodyn_types::{codec, item_size, Item};
 use parking_lot::Mutex;
 
+use crate::capacity::{Consumed, TableConsumed};
 use crate::error::{EngineError, Result};
-use crate::index::stage_item_change;
+use crate::index::{
+    collection_counter_of, stage_item_change, CollectionSizeError, CollectionSizes,
+    COLLECTION_SIZE_EXCEEDED,
+};
 use crate::items::{WriteAction, MAX_ITEM_BYTES};
 use crate::schema::TableMeta;
 use crate::{keys, Engine};
@@ -193,18 +197,33 @@ impl Engine {
         actions: Vec<TransactWrite>,
         token: Option<(String, Vec<u8>)>,
     ) -> Result<()> {
+        self.transact_write_items_metered(actions, token)
+            .await
+            .map(|_| ())
+    }
+
+    /// [`Engine::transact_write_items`], also returning what each table consumed, in the
+    /// order the tables first appear: every action is charged as a transactional write (twice
+    /// the units of the same plain write; a ConditionCheck as a write of the item it read).
+    /// A request repeated with a ClientRequestToken that already succeeded writes nothing
+    /// and consumes nothing.
+    pub async fn transact_write_items_metered(
+        &self,
+        actions: Vec<TransactWrite>,
+        token: Option<(String, Vec<u8>)>,
+    ) -> Result<Vec<TableConsumed>> {
         let Some((token, fingerprint)) = token else {
             return self.run_transaction(actions).await;
         };
         if let TokenState::Done = self.transaction_tokens.begin(&token, &fingerprint)? {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let result = self.run_transaction(actions).await;
         self.transaction_tokens.finish(&token, result.is_ok());
         result
     }
 
-    async fn run_transaction(&self, actions: Vec<TransactWrite>) -> Result<()> {
+    async fn run_transaction(&self, actions: Vec<TransactWrite>) -> Result<Vec<TableConsumed>> {
         let mut planned = Vec::with_capacity(actions.len());
         let mut seen = HashSet::new();
         for a in actions {
@@ -236,13 +255,33 @@ impl Engine {
                 apply: a.apply,
             });
         }
-        self.commit_transaction(&planned).await
+        let mut consumed: Vec<TableConsumed> = Vec::new();
+        for p in &planned {
+            if !consumed.iter().any(|t| t.table == p.meta.name) {
+                self.admit_write(&p.meta)?;
+                consumed.push(TableConsumed {
+                    table: p.meta.name.clone(),
+                    consumed: Consumed::default(),
+                });
+            }
+        }
+        let units = self.commit_transaction(&planned).await?;
+        for (p, units) in planned.iter().zip(&units) {
+            self.charge(&p.meta, units);
+            if let Some(t) = consumed.iter_mut().find(|t| t.table == p.meta.name) {
+                t.consumed.add(units);
+            }
+        }
+        Ok(consumed)
     }
 
-    async fn commit_transaction(&self, planned: &[Planned]) -> Result<()> {
+    /// Commits the transaction; returns what each action consumed.
+    async fn commit_transaction(&self, planned: &[Planned]) -> Result<Vec<Consumed>> {
         for _ in 0..MAX_CONFLICT_RETRIES {
             let mut batch = WriteBatch::new();
+            let mut units = Vec::with_capacity(planned.len());
             let mut reasons = Vec::with_capacity(planned.len());
+            let mut sizes = CollectionSizes::default();
             let mut failed = false;
             for p in planned {
                 let current = self.storage.get(&p.key)?;
@@ -271,10 +310,20 @@ impl Engine {
                             WriteAction::Put(item) => Some(item),
                             WriteAction::Delete => None,
                             WriteAction::Nothing => {
+                                units.push(Consumed::of_transactional_write(
+                                    &p.meta,
+                                    old.as_ref(),
+                                    old.as_ref(),
+                                ));
                                 batch.expect(p.key.clone(), version);
                                 continue;
                             }
                         };
+                        units.push(if p.check_only {
+                            Consumed::of_transactional_write(&p.meta, old.as_ref(), old.as_ref())
+                        } else {
+                            Consumed::of_transactional_write(&p.meta, old.as_ref(), new.as_ref())
+                        });
                         if p.check_only {
                             batch.expect(p.key.clone(), version);
                         } else if old.is_none() && new.is_none() {
@@ -289,6 +338,7 @@ impl Engine {
                                 new.as_ref(),
                                 &mut batch,
                             );
+                            sizes.record(&p.meta, old.as_ref(), new.as_ref());
                         }
                     }
                     Err(e) => {
@@ -312,6 +362,31 @@ impl Engine {
             if failed {
                 return Err(EngineError::TransactionCanceled(reasons));
             }
+            // The item collections' sizes, in tables with an LSI (`index.rs`): the actions
+            // on a collection that would pass its limit cancel the transaction.
+            let limit = self.config.item_collection_limit_bytes;
+            match sizes.stage(self.storage.as_ref(), limit, &mut batch) {
+                Ok(()) => {}
+                Err(CollectionSizeError::TooLarge(too_large)) => {
+                    let reasons = planned
+                        .iter()
+                        .map(|p| {
+                            let counter = collection_counter_of(&p.meta, &p.key);
+                            if !p.check_only && counter.as_ref() == Some(&too_large.counter) {
+                                CancellationReason {
+                                    code: "ItemCollectionSizeLimitExceeded".into(),
+                                    message: Some(COLLECTION_SIZE_EXCEEDED.into()),
+                                    item: None,
+                                }
+                            } else {
+                                CancellationReason::none()
+                            }
+                        })
+                        .collect();
+                    return Err(EngineError::TransactionCanceled(reasons));
+                }
+                Err(e) => return Err(e.into()),
+            }
             if batch.mutations.is_empty() {
                 // Only checks and deletes of missing items: the reads were one consistent
                 // state if the versions are still there; verify with a snapshot.
@@ -325,12 +400,12 @@ impl Engine {
                     }
                 }
                 if same {
-                    return Ok(());
+                    return Ok(units);
                 }
                 continue;
             }
             match self.storage.commit(batch).await {
-                Ok(()) => return Ok(()),
+                Ok(()) => return Ok(units),
                 Err(StorageError::Conflict { .. }) => {
                     tokio::task::yield_now().await;
                     continue;
@@ -354,23 +429,48 @@ impl Engine {
 
     /// TransactGetItems: every key read from one snapshot; `None` where there is no item.
     pub fn transact_get_items(&self, gets: &[TransactGet]) -> Result<Vec<Option<Item>>> {
-        let mut storage_keys = Vec::with_capacity(gets.len());
+        Ok(self.transact_get_items_metered(gets)?.0)
+    }
+
+    /// [`Engine::transact_get_items`], also returning what each table consumed, in the order
+    /// the tables first appear: each item a transactional read (twice a strongly consistent
+    /// one; a missing item as a small one).
+    pub fn transact_get_items_metered(
+        &self,
+        gets: &[TransactGet],
+    ) -> Result<(Vec<Option<Item>>, Vec<TableConsumed>)> {
+        let mut planned = Vec::with_capacity(gets.len());
         for g in gets {
             let meta = self.table(&g.table)?;
             let mut k = keys::data_prefix(meta.id);
             meta.key_schema.encode_key(&g.key, &mut k)?;
-            storage_keys.push(k);
+            planned.push((meta, k));
+        }
+        let mut consumed: Vec<TableConsumed> = Vec::new();
+        for (meta, _) in &planned {
+            if !consumed.iter().any(|t| t.table == meta.name) {
+                self.admit_read(meta, None)?;
+                consumed.push(TableConsumed {
+                    table: meta.name.clone(),
+                    consumed: Consumed::default(),
+                });
+            }
         }
         let snapshot = self.storage.snapshot();
-        storage_keys
-            .iter()
-            .map(|k| {
-                snapshot
-                    .get(k)?
-                    .map(|v| codec::decode_item(&v.value).map_err(EngineError::from))
-                    .transpose()
-            })
-            .collect()
+        let mut items = Vec::with_capacity(planned.len());
+        for (meta, k) in &planned {
+            let item = snapshot
+                .get(k)?
+                .map(|v| codec::decode_item(&v.value))
+                .transpose()?;
+            let units = Consumed::of_transactional_read(item.as_ref().map_or(0, item_size));
+            self.charge(meta, &units);
+            if let Some(t) = consumed.iter_mut().find(|t| t.table == meta.name) {
+                t.consumed.add(&units);
+            }
+            items.push(item);
+        }
+        Ok((items, consumed))
     }
 }
 

@@ -7,19 +7,22 @@
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use ferrodyn_api::ApiError;
 use ferrodyn_engine::Engine;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
 
 use crate::auth;
 
-/// DynamoDB's own limit on a request body is 16 MB (BatchWriteItem); a little headroom for JSON.
-pub const MAX_BODY_BYTES: usize = 17 * 1024 * 1024;
+/// The largest request body taken: 16 MiB, DynamoDB's request size limit (BatchWriteItem's
+/// "up to 16 MB"). Amazon's DynamoDB Local takes 16,777,216 bytes and answers one byte more
+/// with 413 Payload Too Large; so do we, before reading the body.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 const JSON_1_0: &str = "application/x-amz-json-1.0";
 
@@ -28,14 +31,17 @@ pub struct AppState {
     /// The engine every request runs on.
     pub engine: Engine,
     request_ids: RequestIds,
+    /// How long a client may take to send a request's body (slow-drip clients are cut off).
+    body_timeout: Duration,
 }
 
 impl AppState {
-    /// Wraps an engine.
-    pub fn new(engine: Engine) -> Self {
+    /// Wraps an engine; a request body must arrive within `body_timeout`.
+    pub fn new(engine: Engine, body_timeout: Duration) -> Self {
         AppState {
             engine,
             request_ids: RequestIds::new(),
+            body_timeout,
         }
     }
 }
@@ -46,6 +52,16 @@ pub async fn handle(
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let request_id = state.request_ids.next();
+    if req.method() == Method::GET && req.uri().path() == crate::usage::USAGE_PATH {
+        // ferrodyn's usage and cost report (usage.rs), outside DynamoDB's protocol.
+        let body = crate::usage::report_json(&state.engine);
+        return Ok(response(
+            StatusCode::OK,
+            "application/json",
+            body,
+            &request_id,
+        ));
+    }
     if req.method() == Method::GET {
         // DynamoDB answers a GET with a plain-text health line; load balancers use it.
         let body = format!(
@@ -71,15 +87,43 @@ pub async fn handle(
     }
     let (status, body) = match answer(&state, req).await {
         Ok(body) => (StatusCode::OK, body),
-        Err(e) => {
+        Err(Refusal::Api(e)) => {
             tracing::debug!(request_id = %request_id, kind = ?e.kind, message = %e.message, "error answer");
             (
                 StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST),
                 e.to_json(),
             )
         }
+        Err(Refusal::Close(status)) => {
+            // The rest of the body stays unread: answer, then close the connection.
+            tracing::debug!(request_id = %request_id, %status, "request body refused");
+            let mut resp = response(
+                status,
+                JSON_1_0,
+                b"{\"Message\":\"\"}".to_vec(),
+                &request_id,
+            );
+            resp.headers_mut()
+                .insert(CONNECTION, HeaderValue::from_static("close"));
+            return Ok(resp);
+        }
     };
     Ok(response(status, JSON_1_0, body, &request_id))
+}
+
+/// Why a request gets no answer from the API.
+enum Refusal {
+    /// DynamoDB's error answer.
+    Api(ApiError),
+    /// The body is refused unread (too large, too slow, or broken off); the status is sent
+    /// with DynamoDB Local's body for these, `{"Message":""}`, and the connection closed.
+    Close(StatusCode),
+}
+
+impl From<ApiError> for Refusal {
+    fn from(e: ApiError) -> Self {
+        Refusal::Api(e)
+    }
 }
 
 /// DynamoDB takes `application/x-amz-json-1.0` and plain `application/json`.
@@ -91,7 +135,7 @@ fn is_json_content_type(headers: &hyper::HeaderMap) -> bool {
     mime.eq_ignore_ascii_case(JSON_1_0) || mime.eq_ignore_ascii_case("application/json")
 }
 
-async fn answer(state: &AppState, req: Request<Incoming>) -> Result<Vec<u8>, ApiError> {
+async fn answer(state: &AppState, req: Request<Incoming>) -> Result<Vec<u8>, Refusal> {
     let headers = req.headers();
     let authorized = headers
         .get(hyper::header::AUTHORIZATION)
@@ -99,27 +143,40 @@ async fn answer(state: &AppState, req: Request<Incoming>) -> Result<Vec<u8>, Api
         .and_then(auth::parse_authorization)
         .is_some();
     if !authorized {
-        return Err(ApiError::missing_authentication_token());
+        return Err(ApiError::missing_authentication_token().into());
     }
     let target = headers
         .get("x-amz-target")
         .and_then(|h| h.to_str().ok())
         .map(str::to_owned);
     let Some(target) = target else {
-        return Err(ApiError::unknown_operation());
+        return Err(ApiError::unknown_operation().into());
     };
-    let body = match Limited::new(req.into_body(), MAX_BODY_BYTES)
-        .collect()
-        .await
+    let body = read_body(req.into_body(), state.body_timeout).await?;
+    Ok(ferrodyn_api::dispatch(&state.engine, &target, &body).await?)
+}
+
+/// Reads a request body of at most [`MAX_BODY_BYTES`] within `timeout`. A declared length
+/// over the limit is refused before anything is read; a chunked body as soon as it passes
+/// the limit; a body still incomplete at `timeout` (a slow-drip client) with 408.
+async fn read_body(body: Incoming, timeout: Duration) -> Result<Bytes, Refusal> {
+    use hyper::body::Body as _;
+    if body
+        .size_hint()
+        .exact()
+        .is_some_and(|len| len > MAX_BODY_BYTES as u64)
     {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => {
-            return Err(ApiError::validation(format!(
-                "Request size exceeded {MAX_BODY_BYTES} bytes"
-            )))
+        return Err(Refusal::Close(StatusCode::PAYLOAD_TOO_LARGE));
+    }
+    match tokio::time::timeout(timeout, Limited::new(body, MAX_BODY_BYTES).collect()).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+            Err(Refusal::Close(StatusCode::PAYLOAD_TOO_LARGE))
         }
-    };
-    ferrodyn_api::dispatch(&state.engine, &target, &body).await
+        // The client broke the body off; nobody reads the answer.
+        Ok(Err(_)) => Err(Refusal::Close(StatusCode::BAD_REQUEST)),
+        Err(_) => Err(Refusal::Close(StatusCode::REQUEST_TIMEOUT)),
+    }
 }
 
 fn response(

@@ -5,6 +5,7 @@
 
 mod auth;
 mod http;
+mod usage;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -13,9 +14,13 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use ferrodyn_engine::{Engine, EngineConfig};
 use ferrodyn_storage::{MemoryStorage, RocksDbStorage, Storage};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
+
+/// mimalloc instead of glibc malloc: see the workspace Cargo.toml.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(name = "ferrodyn", version, about = "A DynamoDB-compatible database")]
@@ -30,6 +35,8 @@ enum Command {
     Serve(ServeArgs),
     /// Load any DynamoDB endpoint and report throughput and latency.
     Bench(ferrodyn_bench::BenchArgs),
+    /// Report a running server's consumed units, storage and monthly costs per table.
+    Usage(usage::UsageArgs),
 }
 
 #[derive(clap::Args)]
@@ -55,6 +62,27 @@ struct ServeArgs {
     /// Log as JSON lines instead of text.
     #[arg(long)]
     log_json: bool,
+    /// Seconds a connection may stay idle, or take to send a request's headers, and then its
+    /// body; slower clients (slow-drip, slowloris) are disconnected.
+    #[arg(long, default_value_t = 60)]
+    idle_timeout: u64,
+    /// Seconds between two sweeps deleting items whose Time to Live has passed (0: never).
+    #[arg(long, default_value_t = 300)]
+    ttl_sweep_interval: u64,
+    /// Do not enforce provisioned throughput (no ProvisionedThroughputExceededException).
+    #[arg(long)]
+    no_throttle: bool,
+    /// Seconds of unused provisioned capacity a table or GSI keeps for bursts (DynamoDB: 300).
+    #[arg(long, default_value_t = 300)]
+    burst_seconds: u64,
+    /// Read and write units a second each PAY_PER_REQUEST table may consume (0: unlimited;
+    /// AWS's default per-table quota is 40000).
+    #[arg(long, default_value_t = 40_000)]
+    on_demand_ceiling: u64,
+    /// JSON file of unit prices for the usage report (GET /ferrodyn/usage); any price not in
+    /// it is AWS's us-east-1 list price (see the README).
+    #[arg(long)]
+    prices: Option<PathBuf>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -76,6 +104,7 @@ fn main() -> std::process::ExitCode {
             }
         }
         Command::Bench(args) => ferrodyn_bench::run_cli(args),
+        Command::Usage(args) => usage::run_cli(args),
     }
 }
 
@@ -93,6 +122,10 @@ fn init_logging(json: bool) {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+    usage::configure(match &args.prices {
+        Some(path) => usage::Prices::load(path)?,
+        None => usage::Prices::default(),
+    });
     let storage: Arc<dyn Storage> = if args.in_memory {
         tracing::info!("in-memory storage: nothing survives a restart");
         Arc::new(MemoryStorage::new())
@@ -106,9 +139,16 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         EngineConfig {
             region: args.region,
             account_id: args.account_id,
+            ttl_sweep_interval: std::time::Duration::from_secs(args.ttl_sweep_interval),
+            throttle: !args.no_throttle,
+            burst_window: std::time::Duration::from_secs(args.burst_seconds),
+            on_demand_ceiling: (args.on_demand_ceiling > 0).then_some(args.on_demand_ceiling),
+            ..EngineConfig::default()
         },
     )?;
-    let state = Arc::new(http::AppState::new(engine));
+    let idle_timeout = std::time::Duration::from_secs(args.idle_timeout.max(1));
+    let state = Arc::new(http::AppState::new(engine, idle_timeout));
+    raise_open_files_limit();
 
     let addr: SocketAddr = format!("{}:{}", args.bind, args.port).parse()?;
     let listener = TcpListener::bind(addr).await?;
@@ -117,7 +157,16 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     // Tests and scripts read this line to learn the port when started with --port 0.
     println!("ferrodyn listening on {local}");
 
+    // HTTP/1: the headers of each request (and the wait for the next one on a kept-alive
+    // connection) must arrive within the idle timeout; `http::read_body` bounds the body.
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(idle_timeout);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    // Tells connections that have not sent a byte yet to close at shutdown.
+    let (stopping_tx, stopping) = tokio::sync::watch::channel(());
     let mut shutdown = std::pin::pin!(shutdown_signal());
     loop {
         tokio::select! {
@@ -125,19 +174,36 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
                 let (stream, _) = match accepted {
                     Ok(c) => c,
                     Err(e) => {
+                        // Out of file descriptors, most likely: wait for some to close
+                        // rather than spin.
                         tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                         continue;
                     }
                 };
                 let _ = stream.set_nodelay(true);
                 let state = Arc::clone(&state);
-                let service = hyper::service::service_fn(move |req| http::handle(Arc::clone(&state), req));
-                let conn = auto::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(stream), service)
-                    .into_owned();
-                let conn = graceful.watch(conn);
+                let builder = builder.clone();
+                let watcher = graceful.watcher();
+                let mut stopping = stopping.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = conn.await {
+                    // hyper's header timeout starts only once the protocol is known, that is
+                    // after the first bytes: a client that connects and sends nothing is
+                    // closed here after the idle timeout.
+                    let mut first_byte = [0u8; 1];
+                    tokio::select! {
+                        first = tokio::time::timeout(idle_timeout, stream.peek(&mut first_byte)) => {
+                            if !matches!(first, Ok(Ok(n)) if n > 0) {
+                                return;
+                            }
+                        }
+                        _ = stopping.changed() => return,
+                    }
+                    let service = hyper::service::service_fn(move |req| http::handle(Arc::clone(&state), req));
+                    let conn = builder
+                        .serve_connection(TokioIo::new(stream), service)
+                        .into_owned();
+                    if let Err(e) = watcher.watch(conn).await {
                         tracing::debug!(error = %e, "connection ended with an error");
                     }
                 });
@@ -146,6 +212,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     drop(listener);
+    let _ = stopping_tx.send(());
     tracing::info!("shutting down: finishing requests in flight");
     if tokio::time::timeout(std::time::Duration::from_secs(30), graceful.shutdown())
         .await
@@ -156,6 +223,37 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     state.engine.flush()?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Raises the soft limit on open files to the hard limit, as servers do: every connection
+/// holds a descriptor, and the usual soft limit (1024) is low for thousands of clients.
+fn raise_open_files_limit() {
+    #[cfg(unix)]
+    {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit and setrlimit only read and write the struct passed.
+        unsafe {
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0
+                || limit.rlim_cur >= limit.rlim_max
+            {
+                return;
+            }
+            let wanted = libc::rlimit {
+                rlim_cur: limit.rlim_max,
+                rlim_max: limit.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &wanted) == 0 {
+                tracing::debug!(
+                    from = limit.rlim_cur,
+                    to = limit.rlim_max,
+                    "raised the open files limit"
+                );
+            }
+        }
+    }
 }
 
 async fn shutdown_signal() {

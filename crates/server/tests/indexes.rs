@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
-    AttributeValue as Av, DeleteRequest, IndexStatus, ProjectionType, PutRequest, Select,
-    WriteRequest,
+    AttributeValue as Av, ConditionCheck, Delete, DeleteRequest, IndexStatus, ProjectionType, Put,
+    PutRequest, Select, TransactWriteItem, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
 use common::{table_name, Server};
@@ -777,17 +777,17 @@ async fn scan_all(client: &Client, table: &str, index: Option<&str>) -> BTreeMap
 
 #[tokio::test]
 async fn index_contents_equal_a_recomputation_after_random_writes() {
-    random_mix_leaves_exact_indexes(&Server::start_in_memory(), 2000).await;
+    random_mix_leaves_exact_indexes(&Server::start_in_memory(), 10_000).await;
 }
 
 #[tokio::test]
 async fn index_contents_equal_a_recomputation_after_random_writes_on_disk() {
     let dir = tempfile::tempdir().unwrap();
-    random_mix_leaves_exact_indexes(&Server::start_on_disk(dir.path()), 500).await;
+    random_mix_leaves_exact_indexes(&Server::start_on_disk(dir.path()), 2_000).await;
 }
 
-/// Runs `ops` random puts, updates, deletes and batch writes, 16 at a time, then checks
-/// every index (Scan with IndexName) against a recomputation from the table.
+/// Runs `ops` random puts, updates, deletes, batch writes and transactions, 16 at a time,
+/// then checks every index (Scan with IndexName) against a recomputation from the table.
 async fn random_mix_leaves_exact_indexes(server: &Server, ops: usize) {
     let client = server.client();
     let name = table_name("idx-prop");
@@ -813,8 +813,10 @@ async fn random_mix_leaves_exact_indexes(server: &Server, ops: usize) {
         .into_iter()
         .flatten()
         .collect();
-        let kind = rng.below(10);
+        let kind = rng.below(11);
         let remove = ["gpk", "gsk", "lsk", "a"][rng.below(4) as usize];
+        // Another item of the same partition, for the transactions.
+        let other_sk = s(&format!("{}", rng.below(40)));
         let client = client.clone();
         let name = name.clone();
         pending.spawn(async move {
@@ -860,6 +862,50 @@ async fn random_mix_leaves_exact_indexes(server: &Server, ops: usize) {
                         .table_name(name)
                         .key("pk", pk)
                         .key("sk", sk)
+                        .send()
+                        .await
+                        .unwrap();
+                }
+                10 => {
+                    // A put of one item and a delete of another, or (same key) a put and
+                    // a condition check of a third, in one transaction.
+                    let mut i = item(&[("pk", pk.clone()), ("sk", sk.clone())]);
+                    i.extend(attrs);
+                    let put = TransactWriteItem::builder()
+                        .put(
+                            Put::builder()
+                                .table_name(&name)
+                                .set_item(Some(i))
+                                .build()
+                                .unwrap(),
+                        )
+                        .build();
+                    let second = if other_sk != sk {
+                        TransactWriteItem::builder()
+                            .delete(
+                                Delete::builder()
+                                    .table_name(&name)
+                                    .set_key(Some(item(&[("pk", pk), ("sk", other_sk)])))
+                                    .build()
+                                    .unwrap(),
+                            )
+                            .build()
+                    } else {
+                        TransactWriteItem::builder()
+                            .condition_check(
+                                ConditionCheck::builder()
+                                    .table_name(&name)
+                                    .set_key(Some(item(&[("pk", pk), ("sk", s("y"))])))
+                                    .condition_expression("attribute_not_exists(pk)")
+                                    .build()
+                                    .unwrap(),
+                            )
+                            .build()
+                    };
+                    client
+                        .transact_write_items()
+                        .transact_items(put)
+                        .transact_items(second)
                         .send()
                         .await
                         .unwrap();
@@ -1141,8 +1187,17 @@ async fn a_gsi_added_to_a_populated_table_while_writes_continue_ends_exact() {
         "UpdateTable",
         json!({"TableName": name, "GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": "by_g"}}]}),
     );
-    let t = ok(&server, "DescribeTable", json!({"TableName": name}));
-    assert!(t["Table"].get("GlobalSecondaryIndexes").is_none());
+    // DELETING while its entries go, then gone.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let t = ok(&server, "DescribeTable", json!({"TableName": name}));
+        match t["Table"].get("GlobalSecondaryIndexes") {
+            None => break,
+            Some(g) => assert_eq!(g[0]["IndexStatus"], "DELETING"),
+        }
+        assert!(std::time::Instant::now() < deadline, "never deleted");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
     assert_eq!(
         validation(
             &server,
@@ -1194,4 +1249,212 @@ async fn switching_to_provisioned_needs_every_gsi_throughput() {
         t["Table"]["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"]["ReadCapacityUnits"],
         0
     );
+}
+
+#[tokio::test]
+async fn writes_to_a_table_with_an_lsi_return_item_collection_metrics() {
+    let server = Server::start_in_memory();
+    let name = table_name("idx-icm");
+    let plain = table_name("idx-icm-plain");
+    create_indexed(&server, &name);
+    ok(
+        &server,
+        "CreateTable",
+        json!({"TableName": plain, "BillingMode": "PAY_PER_REQUEST",
+               "AttributeDefinitions": [def("pk", "S"), def("sk", "S")],
+               "KeySchema": [key("pk", "HASH"), key("sk", "RANGE")]}),
+    );
+    let metrics = |pk: &str| json!({"ItemCollectionKey": {"pk": {"S": pk}}, "SizeEstimateRangeGB": [0.0, 1.0]});
+    let put = |table: &str, asked: &str| {
+        ok(
+            &server,
+            "PutItem",
+            json!({"TableName": table, "Item": {"pk": {"S": "a"}, "sk": {"S": "1"}, "lsk": {"N": "1"}},
+                   "ReturnItemCollectionMetrics": asked}),
+        )
+    };
+    assert_eq!(
+        put(&name, "SIZE"),
+        json!({"ItemCollectionMetrics": metrics("a")})
+    );
+    assert_eq!(put(&name, "NONE"), json!({}));
+    assert_eq!(put(&plain, "SIZE"), json!({}), "no LSI: no metrics");
+    let update = ok(
+        &server,
+        "UpdateItem",
+        json!({"TableName": name, "Key": {"pk": {"S": "a"}, "sk": {"S": "1"}},
+               "UpdateExpression": "SET v = :v", "ExpressionAttributeValues": {":v": {"S": "x"}},
+               "ReturnItemCollectionMetrics": "SIZE", "ReturnValues": "UPDATED_NEW"}),
+    );
+    assert_eq!(
+        update,
+        json!({"Attributes": {"v": {"S": "x"}}, "ItemCollectionMetrics": metrics("a")})
+    );
+    let delete = ok(
+        &server,
+        "DeleteItem",
+        json!({"TableName": name, "Key": {"pk": {"S": "a"}, "sk": {"S": "1"}},
+               "ReturnItemCollectionMetrics": "SIZE"}),
+    );
+    assert_eq!(delete, json!({"ItemCollectionMetrics": metrics("a")}));
+
+    let put_request =
+        |pk: &str, sk: &str| json!({"PutRequest": {"Item": {"pk": {"S": pk}, "sk": {"S": sk}}}});
+    let batch = ok(
+        &server,
+        "BatchWriteItem",
+        json!({"RequestItems": {
+                   name.as_str(): [put_request("b", "1"), put_request("b", "2"), put_request("c", "1"),
+                                   {"DeleteRequest": {"Key": {"pk": {"S": "d"}, "sk": {"S": "1"}}}}],
+                   plain.as_str(): [put_request("b", "1")]},
+               "ReturnItemCollectionMetrics": "SIZE"}),
+    );
+    assert_eq!(
+        batch,
+        json!({"UnprocessedItems": {}, "ItemCollectionMetrics": {
+            name.as_str(): [metrics("b"), metrics("c"), metrics("d")]}})
+    );
+    let transaction = ok(
+        &server,
+        "TransactWriteItems",
+        json!({"TransactItems": [
+                   {"Put": {"TableName": name, "Item": {"pk": {"S": "e"}, "sk": {"S": "1"}}}},
+                   {"Put": {"TableName": plain, "Item": {"pk": {"S": "e"}, "sk": {"S": "1"}}}},
+                   {"ConditionCheck": {"TableName": name, "Key": {"pk": {"S": "f"}, "sk": {"S": "1"}},
+                                       "ConditionExpression": "attribute_not_exists(pk)"}}],
+               "ReturnItemCollectionMetrics": "SIZE"}),
+    );
+    assert_eq!(
+        transaction,
+        json!({"ItemCollectionMetrics": {name.as_str(): [metrics("e")]}})
+    );
+}
+
+#[tokio::test]
+async fn index_key_values_obey_the_key_size_limits() {
+    let server = Server::start_in_memory();
+    let name = table_name("idx-keysize");
+    create_indexed(&server, &name);
+    let put = |attrs: Value| {
+        let mut item = json!({"pk": {"S": "p"}, "sk": {"S": "1"}});
+        item.as_object_mut()
+            .unwrap()
+            .extend(attrs.as_object().unwrap().clone());
+        json!({"TableName": name, "Item": item})
+    };
+    let too_long = "One or more parameter values were invalid: Size limit exceeded";
+    // gpk is the partition key of gsi_keys (2048 bytes) and the sort key of gsi_inc
+    // (1024 bytes), which holds only items that have gsk as well.
+    ok(
+        &server,
+        "PutItem",
+        put(json!({"gpk": {"S": "x".repeat(2048)}})),
+    );
+    assert_eq!(
+        validation(
+            &server,
+            "PutItem",
+            put(json!({"gpk": {"S": "x".repeat(2049)}}))
+        ),
+        too_long
+    );
+    let wide_sort_key = json!({"gsk": {"N": "1"}, "gpk": {"S": "x".repeat(1025)}});
+    // gsi_inc has gsk as partition key and gpk as sort key: 1025 bytes is too long there.
+    assert_eq!(validation(&server, "PutItem", put(wide_sort_key)), too_long);
+    assert_eq!(
+        validation(
+            &server,
+            "UpdateItem",
+            json!({"TableName": name, "Key": {"pk": {"S": "p"}, "sk": {"S": "2"}},
+                   "UpdateExpression": "SET gpk = :g",
+                   "ExpressionAttributeValues": {":g": {"S": "x".repeat(2049)}}})
+        ),
+        too_long
+    );
+    let item = put(json!({"gpk": {"S": "x".repeat(2049)}}))["Item"].clone();
+    assert_eq!(
+        validation(
+            &server,
+            "BatchWriteItem",
+            json!({"RequestItems": {name.as_str(): [{"PutRequest": {"Item": item}}]}})
+        ),
+        too_long
+    );
+}
+
+#[tokio::test]
+async fn one_online_index_change_at_a_time_and_deleted_indexes_show_deleting() {
+    let server = Server::start_in_memory();
+    let name = table_name("idx-online-limits");
+    create_indexed(&server, &name);
+    let create = |index: &str, projection: Value| json!({"Create": {"IndexName": index, "KeySchema": [key("gpk", "HASH")], "Projection": projection}});
+    let all = json!({"ProjectionType": "ALL"});
+    let resp = server.post(
+        Some("UpdateTable"),
+        json!({"TableName": name, "GlobalSecondaryIndexUpdates": [create("new1", all.clone()), create("new2", all.clone())]})
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(resp.status, 400);
+    assert_eq!(resp.error_type(), "LimitExceededException");
+    assert_eq!(
+        resp.message().unwrap(),
+        "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table"
+    );
+    let resp = server.post(
+        Some("UpdateTable"),
+        json!({"TableName": name, "GlobalSecondaryIndexUpdates": [create("new1", all.clone()), {"Delete": {"IndexName": "gsi"}}]})
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(resp.error_type(), "LimitExceededException");
+    assert_eq!(
+        validation(
+            &server,
+            "UpdateTable",
+            json!({"TableName": name, "GlobalSecondaryIndexUpdates": [create("new1",
+                json!({"ProjectionType": "INCLUDE", "NonKeyAttributes": ["x", "y", "x"]}))]})
+        ),
+        "Cannot have two attributes with the same name"
+    );
+
+    let deleted = ok(
+        &server,
+        "UpdateTable",
+        json!({"TableName": name, "GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": "gsi_keys"}}]}),
+    );
+    let statuses: Vec<(Value, Value)> = deleted["TableDescription"]["GlobalSecondaryIndexes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["IndexName"].clone(), g["IndexStatus"].clone()))
+        .collect();
+    assert!(
+        statuses.contains(&(json!("gsi_keys"), json!("DELETING"))),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        validation(
+            &server,
+            "Scan",
+            json!({"TableName": name, "IndexName": "gsi_keys"})
+        ),
+        "The table does not have the specified index: gsi_keys"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let t = ok(&server, "DescribeTable", json!({"TableName": name}));
+        let names: Vec<&str> = t["Table"]["GlobalSecondaryIndexes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["IndexName"].as_str().unwrap())
+            .collect();
+        if !names.contains(&"gsi_keys") {
+            assert_eq!(names, ["gsi", "gsi_inc"]);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never deleted");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
 }

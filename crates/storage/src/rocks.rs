@@ -55,8 +55,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use rocksdb::{
-    BlockBasedOptions, Cache, DBCompressionType, DBRawIteratorWithThreadMode, Options, ReadOptions,
-    SnapshotWithThreadMode, WriteOptions, DB,
+    BlockBasedOptions, Cache, DBCompressionType, DBRawIteratorWithThreadMode, DataBlockIndexType,
+    Options, ReadOptions, SnapshotWithThreadMode, WriteOptions, DB,
 };
 use tokio::sync::oneshot;
 
@@ -110,6 +110,9 @@ impl RocksDbOptions {
         table.set_bloom_filter(self.bloom_bits_per_key, false);
         table.set_cache_index_and_filter_blocks(true);
         table.set_pin_l0_filter_and_index_blocks_in_cache(true);
+        // A hash index inside each data block: point lookups skip the binary search.
+        table.set_data_block_index_type(DataBlockIndexType::BinaryAndHash);
+        table.set_data_block_hash_ratio(0.75);
 
         let mut opts = Options::default();
         opts.create_if_missing(true);
@@ -120,6 +123,11 @@ impl RocksDbOptions {
         opts.set_level_compaction_dynamic_level_bytes(true);
         opts.set_bytes_per_sync(1 << 20);
         opts.set_keep_log_file_num(10);
+        // No row cache: RocksDB refuses DeleteRange (DeleteTable) with one.
+        // A bloom filter over the memtable's keys: the read before a write of a new item
+        // (and every miss) skips the skiplist search.
+        opts.set_memtable_whole_key_filtering(true);
+        opts.set_memtable_prefix_bloom_ratio(0.02);
         opts
     }
 }

@@ -30,7 +30,8 @@ impl Server {
         Self::start(&["--data-dir", d], Some(dir.to_path_buf()))
     }
 
-    fn start(extra: &[&str], data_dir: Option<PathBuf>) -> Server {
+    /// A server started with `serve --port 0 --bind 127.0.0.1` and `extra` arguments.
+    pub fn start(extra: &[&str], data_dir: Option<PathBuf>) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ferrodyn"))
             .args(["serve", "--port", "0", "--bind", "127.0.0.1"])
             .args(extra)
@@ -70,6 +71,16 @@ impl Server {
             .endpoint_url(self.endpoint())
             .build();
         Client::from_conf(config)
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the process to exit (after a signal sent some other way).
+    pub fn wait(mut self) -> std::process::ExitStatus {
+        self.child.wait().expect("wait")
     }
 
     /// SIGKILL: no chance to flush anything.

@@ -1,0 +1,716 @@
+//! Capacity: what an operation consumes (ConsumedCapacity), provisioned throughput
+//! enforcement, and per-table consumption counters for the usage report.
+//!
+//! **Units** follow the Developer Guide ("Managing settings on DynamoDB provisioned capacity
+//! tables", "Provisioned throughput considerations for Global Secondary Indexes"): a read
+//! costs one unit per 4 KB of item data, rounded up (half for an eventually consistent read,
+//! double for a transactional one), a write one unit per 1 KB rounded up (double in a
+//! transaction). A write's size is the larger of the item before and after; a failed
+//! conditional write costs the same way. Query and Scan add up the sizes of all the items a
+//! page read (before filtering) and round once. Every secondary index entry a write changes
+//! costs its own units: a new or removed entry one write of its size, a changed index key a
+//! delete and a put, a changed projected attribute one write. A local secondary index entry
+//! counts 100 bytes of bookkeeping on top of its attributes (DynamoDB Local charges LSI
+//! writes so), and LSI units are drawn from the table's capacity; a GSI has its own.
+//!
+//! **Throttling** keeps one token bucket per table and per global secondary index, for reads
+//! and for writes. A provisioned bucket refills at its capacity units per second and holds
+//! up to [`EngineConfig::burst_window`](crate::EngineConfig) of them (DynamoDB keeps up to
+//! 300 seconds of unused capacity); it starts full. A request is admitted while every bucket
+//! it draws from holds a positive balance and is then charged what it actually consumed, so a
+//! large item may leave a bucket in debt that later requests wait out. A request turned away
+//! consumes nothing and fails with ProvisionedThroughputExceededException; a write is turned
+//! away when a GSI it would change has no capacity left ("a GSI that cannot keep up throttles
+//! its table"). Throughput changed by UpdateTable applies to the next request. An on-demand
+//! (PAY_PER_REQUEST) table is only limited by the server's per-table ceiling
+//! ([`EngineConfig::on_demand_ceiling`](crate::EngineConfig)).
+//!
+//! **Usage** counters ([`Engine::usage`]) sum the units every table (and its indexes)
+//! consumed since the server started; they live in memory only.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ferrodyn_types::{item_size, Item};
+use parking_lot::{Mutex, RwLock};
+
+use crate::error::{EngineError, Result};
+use crate::schema::{BillingMode, IndexKind, IndexMeta, KeySchema, TableMeta, Throughput};
+use crate::Engine;
+
+/// DynamoDB's read unit: 4 KB of item data.
+pub const READ_UNIT_BYTES: usize = 4 * 1024;
+/// DynamoDB's write unit: 1 KB of item data.
+pub const WRITE_UNIT_BYTES: usize = 1024;
+/// What DynamoDB adds to the size of a local secondary index entry when it charges for it.
+const LSI_ENTRY_OVERHEAD: usize = 100;
+
+/// ProvisionedThroughputExceededException's message when a table ran out of capacity, as
+/// DynamoDB words it.
+pub const TABLE_THROUGHPUT_EXCEEDED: &str = "The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.";
+/// ProvisionedThroughputExceededException's message when a global secondary index ran out
+/// of capacity, as DynamoDB words it.
+pub const INDEX_THROUGHPUT_EXCEEDED: &str = "The level of configured provisioned throughput for one or more global secondary indexes of the table was exceeded. Consider increasing your provisioning level for the under-provisioned global secondary indexes with the UpdateTable API";
+
+/// How a read is charged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadConsistency {
+    /// Half a unit per 4 KB.
+    Eventual,
+    /// One unit per 4 KB.
+    Strong,
+    /// Two units per 4 KB (TransactGetItems).
+    Transactional,
+}
+
+impl ReadConsistency {
+    /// `ConsistentRead` as a consistency.
+    pub fn from_consistent_read(consistent: bool) -> Self {
+        if consistent {
+            ReadConsistency::Strong
+        } else {
+            ReadConsistency::Eventual
+        }
+    }
+
+    fn factor(self) -> f64 {
+        match self {
+            ReadConsistency::Eventual => 0.5,
+            ReadConsistency::Strong => 1.0,
+            ReadConsistency::Transactional => 2.0,
+        }
+    }
+}
+
+/// The read units of reading `bytes` of item data at once: rounded up to 4 KB, at least one
+/// 4 KB unit (reading nothing costs as much as a small item).
+pub fn read_units(bytes: usize, consistency: ReadConsistency) -> f64 {
+    bytes.div_ceil(READ_UNIT_BYTES).max(1) as f64 * consistency.factor()
+}
+
+/// The write units of writing an item of `bytes`: rounded up to 1 KB, at least one.
+pub fn write_units(bytes: usize) -> f64 {
+    bytes.div_ceil(WRITE_UNIT_BYTES).max(1) as f64
+}
+
+/// What one operation consumed in one table: on the table itself and on each secondary
+/// index it touched. The wire shape (ConsumedCapacity) is the `api` crate's business.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Consumed {
+    /// Read units consumed on the table.
+    pub read: f64,
+    /// Write units consumed on the table.
+    pub write: f64,
+    /// Units consumed on secondary indexes, one entry per index touched, in the table's
+    /// index order. Empty (no allocation) when no index was touched.
+    pub indexes: Vec<IndexConsumed>,
+    /// Whether the units come from a transaction (DynamoDB then also reports them as
+    /// ReadCapacityUnits / WriteCapacityUnits).
+    pub transactional: bool,
+}
+
+/// What one operation consumed on one secondary index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexConsumed {
+    /// IndexName.
+    pub name: String,
+    /// Local or global.
+    pub kind: IndexKind,
+    /// Read units.
+    pub read: f64,
+    /// Write units.
+    pub write: f64,
+}
+
+/// What one operation consumed in one of the tables it used (BatchGetItem, BatchWriteItem,
+/// TransactGetItems, TransactWriteItems), in the order the tables first appear.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableConsumed {
+    /// TableName.
+    pub table: String,
+    /// The units.
+    pub consumed: Consumed,
+}
+
+impl Consumed {
+    /// CapacityUnits: everything, table and indexes, read and write.
+    pub fn total(&self) -> f64 {
+        self.read + self.write + self.indexes.iter().map(|i| i.read + i.write).sum::<f64>()
+    }
+
+    /// ReadCapacityUnits of the table and all its indexes.
+    pub fn total_read(&self) -> f64 {
+        self.read + self.indexes.iter().map(|i| i.read).sum::<f64>()
+    }
+
+    /// WriteCapacityUnits of the table and all its indexes.
+    pub fn total_write(&self) -> f64 {
+        self.write + self.indexes.iter().map(|i| i.write).sum::<f64>()
+    }
+
+    /// Adds `other` (of the same table) to this.
+    pub fn add(&mut self, other: &Consumed) {
+        self.read += other.read;
+        self.write += other.write;
+        self.transactional |= other.transactional;
+        for i in &other.indexes {
+            self.add_index(i.name.as_str(), i.kind, i.read, i.write);
+        }
+    }
+
+    fn add_index(&mut self, name: &str, kind: IndexKind, read: f64, write: f64) {
+        match self.indexes.iter_mut().find(|i| i.name == name) {
+            Some(i) => {
+                i.read += read;
+                i.write += write;
+            }
+            None => self.indexes.push(IndexConsumed {
+                name: name.to_owned(),
+                kind,
+                read,
+                write,
+            }),
+        }
+    }
+
+    /// Doubles everything: the units of a transaction.
+    fn transactional(mut self) -> Self {
+        self.read *= 2.0;
+        self.write *= 2.0;
+        for i in &mut self.indexes {
+            i.read *= 2.0;
+            i.write *= 2.0;
+        }
+        self.transactional = true;
+        self
+    }
+
+    /// The units of reading `bytes` of a table (`index: None`) or an index, at once.
+    pub(crate) fn of_read(index: Option<&IndexMeta>, bytes: usize, c: ReadConsistency) -> Self {
+        let units = read_units(bytes, c);
+        let mut consumed = Consumed::default();
+        match index {
+            None => consumed.read = units,
+            Some(i) => consumed.add_index(&i.name, i.kind, units, 0.0),
+        }
+        consumed
+    }
+
+    /// The units of changing an item of `meta` from `old` to `new` (either may be absent):
+    /// the table's write of the larger of the two, and every index entry that changes.
+    pub(crate) fn of_write(meta: &TableMeta, old: Option<&Item>, new: Option<&Item>) -> Self {
+        let size = old.map_or(0, item_size).max(new.map_or(0, item_size));
+        let mut consumed = Consumed {
+            write: write_units(size),
+            ..Consumed::default()
+        };
+        for index in &meta.indexes {
+            let units = index_write_units(&meta.key_schema, index, old, new);
+            if units > 0.0 {
+                consumed.add_index(&index.name, index.kind, 0.0, units);
+            }
+        }
+        consumed
+    }
+
+    /// The units of a write refused by its condition on `current`: the larger of the item
+    /// and the item that would have been written, no index work.
+    pub(crate) fn of_failed_write(current: Option<&Item>, new: Option<&Item>) -> Self {
+        let size = current.map_or(0, item_size).max(new.map_or(0, item_size));
+        Consumed {
+            write: write_units(size),
+            ..Consumed::default()
+        }
+    }
+
+    /// As [`Consumed::of_write`], in a transaction.
+    pub(crate) fn of_transactional_write(
+        meta: &TableMeta,
+        old: Option<&Item>,
+        new: Option<&Item>,
+    ) -> Self {
+        Self::of_write(meta, old, new).transactional()
+    }
+
+    /// A transactional read of an item of `bytes`, or a ConditionCheck of one.
+    pub(crate) fn of_transactional_read(bytes: usize) -> Self {
+        Consumed::of_read(None, bytes, ReadConsistency::Strong).transactional()
+    }
+}
+
+/// The size DynamoDB charges for the entry of `item` in `index`, or `None` when the item has
+/// no entry (it lacks an index key attribute). Computed without building the entry.
+fn entry_size(table: &KeySchema, index: &IndexMeta, item: &Item) -> Option<usize> {
+    if !index
+        .key_schema
+        .attributes()
+        .all(|a| item.contains_key(&a.name))
+    {
+        return None;
+    }
+    let attributes: usize = item
+        .iter()
+        .filter(|(name, _)| index.projects(table, name))
+        .map(|(name, value)| name.len() + value.size())
+        .sum();
+    Some(match index.kind {
+        IndexKind::Local => attributes + LSI_ENTRY_OVERHEAD,
+        IndexKind::Global => attributes,
+    })
+}
+
+/// Whether the entries of `old` and `new` in `index` hold the same projected attributes.
+fn same_entry(table: &KeySchema, index: &IndexMeta, old: &Item, new: &Item) -> bool {
+    let projected = |item: &Item| {
+        item.iter()
+            .filter(|(name, _)| index.projects(table, name))
+            .count()
+    };
+    projected(old) == projected(new)
+        && old
+            .iter()
+            .filter(|(name, _)| index.projects(table, name))
+            .all(|(name, value)| new.get(name) == Some(value))
+}
+
+/// The write units of the change of one item's entry in `index` (zero when it does not
+/// change), per the Developer Guide's GSI write rules.
+fn index_write_units(
+    table: &KeySchema,
+    index: &IndexMeta,
+    old: Option<&Item>,
+    new: Option<&Item>,
+) -> f64 {
+    let old_size = old.and_then(|i| entry_size(table, index, i));
+    let new_size = new.and_then(|i| entry_size(table, index, i));
+    match (old_size, new_size) {
+        (None, None) => 0.0,
+        (Some(s), None) | (None, Some(s)) => write_units(s),
+        (Some(o), Some(n)) => {
+            let (old, new) = (old.expect("sized"), new.expect("sized"));
+            let key_changed = index
+                .key_schema
+                .attributes()
+                .any(|a| old.get(&a.name) != new.get(&a.name));
+            if key_changed {
+                // A delete of the old entry and a put of the new one.
+                write_units(o) + write_units(n)
+            } else if same_entry(table, index, old, new) {
+                0.0
+            } else {
+                write_units(o.max(n))
+            }
+        }
+    }
+}
+
+// ---- Consumption counters and token buckets ------------------------------------------
+
+/// Consumption of one table since the server started, for the usage report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableUsage {
+    /// TableName.
+    pub table: String,
+    /// Read units consumed on the table and its indexes.
+    pub read_units: f64,
+    /// Write units consumed on the table and its indexes.
+    pub write_units: f64,
+    /// The part of the units consumed on each secondary index, by index name.
+    pub indexes: Vec<IndexUsage>,
+    /// Read requests turned away with ProvisionedThroughputExceededException.
+    pub throttled_reads: u64,
+    /// Write requests turned away with ProvisionedThroughputExceededException.
+    pub throttled_writes: u64,
+}
+
+/// Consumption of one secondary index since the server started.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexUsage {
+    /// IndexName.
+    pub index: String,
+    /// Read units consumed.
+    pub read_units: f64,
+    /// Write units consumed.
+    pub write_units: f64,
+}
+
+/// Read or write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dimension {
+    Read,
+    Write,
+}
+
+/// Units are counted in halves so that they fit an atomic integer exactly.
+fn halves(units: f64) -> u64 {
+    (units * 2.0).round() as u64
+}
+
+/// A unit counter.
+#[derive(Debug, Default)]
+struct Counter(AtomicU64);
+
+impl Counter {
+    fn add(&self, units: f64) {
+        self.0.fetch_add(halves(units), Ordering::Relaxed);
+    }
+    fn units(&self) -> f64 {
+        self.0.load(Ordering::Relaxed) as f64 / 2.0
+    }
+}
+
+/// A token bucket: refills at `rate` units a second up to `capacity`.
+#[derive(Debug)]
+struct Bucket {
+    rate: f64,
+    capacity: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+impl Bucket {
+    fn new(rate: f64, burst: Duration, now: Instant) -> Self {
+        let capacity = rate * burst.as_secs_f64().max(1.0);
+        Bucket {
+            rate,
+            capacity,
+            tokens: capacity,
+            last: now,
+        }
+    }
+
+    /// Takes a new rate at once, keeping the balance within the new capacity.
+    fn set_rate(&mut self, rate: f64, burst: Duration, now: Instant) {
+        self.refill(now);
+        self.rate = rate;
+        self.capacity = rate * burst.as_secs_f64().max(1.0);
+        self.tokens = self.tokens.min(self.capacity);
+    }
+
+    fn refill(&mut self, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.rate).min(self.capacity);
+        self.last = now;
+    }
+
+    fn has_capacity(&mut self, now: Instant) -> bool {
+        self.refill(now);
+        self.tokens > 0.0
+    }
+}
+
+/// The read and write buckets of a table or GSI; `None` when it is not limited.
+#[derive(Debug, Default)]
+struct Limits {
+    /// The rates the buckets were made for: (read, write) units a second.
+    rates: (Option<f64>, Option<f64>),
+    read: Option<Bucket>,
+    write: Option<Bucket>,
+}
+
+impl Limits {
+    /// Brings the buckets in line with `rates` (a change takes effect at once).
+    fn configure(&mut self, rates: (Option<f64>, Option<f64>), burst: Duration, now: Instant) {
+        if self.rates == rates {
+            return;
+        }
+        let fit = |bucket: &mut Option<Bucket>, rate: Option<f64>| match (bucket.as_mut(), rate) {
+            (_, None) => *bucket = None,
+            (Some(b), Some(r)) => b.set_rate(r, burst, now),
+            (None, Some(r)) => *bucket = Some(Bucket::new(r, burst, now)),
+        };
+        fit(&mut self.read, rates.0);
+        fit(&mut self.write, rates.1);
+        self.rates = rates;
+    }
+
+    fn bucket(&mut self, d: Dimension) -> Option<&mut Bucket> {
+        match d {
+            Dimension::Read => self.read.as_mut(),
+            Dimension::Write => self.write.as_mut(),
+        }
+    }
+}
+
+/// Everything capacity knows of one table: counters and buckets (the table's, then one per
+/// GSI by name).
+#[derive(Debug, Default)]
+struct TableState {
+    read: Counter,
+    write: Counter,
+    throttled_reads: AtomicU64,
+    throttled_writes: AtomicU64,
+    indexes: RwLock<HashMap<String, Arc<IndexCounters>>>,
+    limits: Mutex<TableLimits>,
+}
+
+#[derive(Debug, Default)]
+struct IndexCounters {
+    read: Counter,
+    write: Counter,
+}
+
+#[derive(Debug, Default)]
+struct TableLimits {
+    table: Limits,
+    gsis: HashMap<String, Limits>,
+}
+
+/// The engine's capacity bookkeeping (see the module docs).
+pub(crate) struct Capacity {
+    throttle: bool,
+    burst: Duration,
+    on_demand_ceiling: Option<u64>,
+    /// By table id, so that a table created again under an old name starts afresh.
+    tables: RwLock<HashMap<u64, Arc<TableState>>>,
+}
+
+impl Capacity {
+    pub(crate) fn new(config: &crate::EngineConfig) -> Self {
+        Capacity {
+            throttle: config.throttle,
+            burst: config.burst_window,
+            on_demand_ceiling: config.on_demand_ceiling,
+            tables: RwLock::new(HashMap::new()),
+        }
+    }
+
+    fn state(&self, meta: &TableMeta) -> Arc<TableState> {
+        if let Some(s) = self.tables.read().get(&meta.id) {
+            return Arc::clone(s);
+        }
+        Arc::clone(self.tables.write().entry(meta.id).or_default())
+    }
+
+    /// The (read, write) rates a table or GSI with `throughput` is limited to.
+    fn rates(&self, billing: BillingMode, throughput: Throughput) -> (Option<f64>, Option<f64>) {
+        match billing {
+            BillingMode::Provisioned => {
+                (Some(throughput.read as f64), Some(throughput.write as f64))
+            }
+            BillingMode::PayPerRequest => {
+                let ceiling = self.on_demand_ceiling.map(|c| c as f64);
+                (ceiling, ceiling)
+            }
+        }
+    }
+
+    /// Admits a request reading from `meta` (or its index `index`) or writing to it, or
+    /// refuses it with ProvisionedThroughputExceededException. A write must also find
+    /// capacity in every GSI of the table.
+    fn admit(&self, meta: &TableMeta, index: Option<&IndexMeta>, d: Dimension) -> Result<()> {
+        if !self.throttle {
+            return Ok(());
+        }
+        let state = self.state(meta);
+        let now = Instant::now();
+        let mut limits = state.limits.lock();
+        let gsi = index.filter(|i| i.kind == IndexKind::Global);
+        let table_ok = gsi.is_some() || {
+            let rates = self.rates(meta.billing_mode, meta.throughput);
+            limits.table.configure(rates, self.burst, now);
+            limits.table.bucket(d).is_none_or(|b| b.has_capacity(now))
+        };
+        if !table_ok {
+            drop(limits);
+            state.count_throttle(d);
+            return Err(EngineError::ProvisionedThroughputExceeded(
+                TABLE_THROUGHPUT_EXCEEDED.into(),
+            ));
+        }
+        let mut gsis_ok = true;
+        for i in &meta.indexes {
+            let asked = match d {
+                Dimension::Read => gsi.is_some_and(|g| g.name == i.name),
+                Dimension::Write => i.kind == IndexKind::Global,
+            };
+            if !asked {
+                continue;
+            }
+            let rates = self.rates(meta.billing_mode, i.throughput);
+            let l = limits.gsis.entry(i.name.clone()).or_default();
+            l.configure(rates, self.burst, now);
+            gsis_ok &= l.bucket(d).is_none_or(|b| b.has_capacity(now));
+        }
+        if !gsis_ok {
+            drop(limits);
+            state.count_throttle(d);
+            return Err(EngineError::ProvisionedThroughputExceeded(
+                if d == Dimension::Read {
+                    TABLE_THROUGHPUT_EXCEEDED
+                } else {
+                    INDEX_THROUGHPUT_EXCEEDED
+                }
+                .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Charges what an operation on `meta` consumed: counters always, buckets when
+    /// throttling is on. LSI units are drawn from the table's buckets.
+    pub(crate) fn charge(&self, meta: &TableMeta, consumed: &Consumed) {
+        let state = self.state(meta);
+        state.read.add(consumed.total_read());
+        state.write.add(consumed.total_write());
+        if !consumed.indexes.is_empty() {
+            for i in &consumed.indexes {
+                let counters = state.indexes.read().get(&i.name).cloned();
+                let counters = counters.unwrap_or_else(|| {
+                    Arc::clone(state.indexes.write().entry(i.name.clone()).or_default())
+                });
+                counters.read.add(i.read);
+                counters.write.add(i.write);
+            }
+        }
+        if !self.throttle {
+            return;
+        }
+        let mut limits = state.limits.lock();
+        let (mut read, mut write) = (consumed.read, consumed.write);
+        for i in &consumed.indexes {
+            match i.kind {
+                IndexKind::Local => {
+                    read += i.read;
+                    write += i.write;
+                }
+                IndexKind::Global => {
+                    if let Some(l) = limits.gsis.get_mut(&i.name) {
+                        if let Some(b) = l.read.as_mut() {
+                            b.tokens -= i.read;
+                        }
+                        if let Some(b) = l.write.as_mut() {
+                            b.tokens -= i.write;
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(b) = limits.table.read.as_mut() {
+            b.tokens -= read;
+        }
+        if let Some(b) = limits.table.write.as_mut() {
+            b.tokens -= write;
+        }
+    }
+}
+
+impl TableState {
+    fn count_throttle(&self, d: Dimension) {
+        match d {
+            Dimension::Read => &self.throttled_reads,
+            Dimension::Write => &self.throttled_writes,
+        }
+        .fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl Engine {
+    /// Admits a read of table `meta` (or of its secondary index `index`), or refuses it with
+    /// ProvisionedThroughputExceededException when the capacity it draws from is spent.
+    pub(crate) fn admit_read(&self, meta: &TableMeta, index: Option<&IndexMeta>) -> Result<()> {
+        self.capacity.admit(meta, index, Dimension::Read)
+    }
+
+    /// Admits a write to table `meta` (and its global secondary indexes), or refuses it.
+    pub(crate) fn admit_write(&self, meta: &TableMeta) -> Result<()> {
+        self.capacity.admit(meta, None, Dimension::Write)
+    }
+
+    /// Charges `consumed` to table `meta`: the usage counters and the token buckets.
+    pub(crate) fn charge(&self, meta: &TableMeta, consumed: &Consumed) {
+        self.capacity.charge(meta, consumed);
+    }
+
+    /// The units every existing table consumed since the server started (in memory only:
+    /// a restart starts from zero), by table name. Every table is listed, also those that
+    /// consumed nothing.
+    pub fn usage(&self) -> Vec<TableUsage> {
+        let tables: Vec<Arc<TableMeta>> = self.tables.read().values().cloned().collect();
+        let states = self.capacity.tables.read();
+        tables
+            .iter()
+            .map(|meta| {
+                let Some(state) = states.get(&meta.id) else {
+                    return TableUsage {
+                        table: meta.name.clone(),
+                        read_units: 0.0,
+                        write_units: 0.0,
+                        indexes: Vec::new(),
+                        throttled_reads: 0,
+                        throttled_writes: 0,
+                    };
+                };
+                let mut indexes: Vec<IndexUsage> = state
+                    .indexes
+                    .read()
+                    .iter()
+                    .filter(|(name, _)| meta.index(name).is_some())
+                    .map(|(name, c)| IndexUsage {
+                        index: name.clone(),
+                        read_units: c.read.units(),
+                        write_units: c.write.units(),
+                    })
+                    .collect();
+                indexes.sort_by(|a, b| a.index.cmp(&b.index));
+                TableUsage {
+                    table: meta.name.clone(),
+                    read_units: state.read.units(),
+                    write_units: state.write.units(),
+                    indexes,
+                    throttled_reads: state.throttled_reads.load(Ordering::Relaxed),
+                    throttled_writes: state.throttled_writes.load(Ordering::Relaxed),
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_round_up_per_4_kb_read_and_1_kb_written() {
+        use ReadConsistency::*;
+        assert_eq!(read_units(0, Strong), 1.0);
+        assert_eq!(read_units(4096, Strong), 1.0);
+        assert_eq!(read_units(4097, Strong), 2.0);
+        assert_eq!(read_units(4097, Eventual), 1.0);
+        assert_eq!(read_units(4096, Eventual), 0.5);
+        assert_eq!(read_units(8193, Transactional), 6.0);
+        assert_eq!(write_units(0), 1.0);
+        assert_eq!(write_units(1024), 1.0);
+        assert_eq!(write_units(1025), 2.0);
+    }
+
+    #[test]
+    fn a_bucket_refills_up_to_its_burst_and_may_go_into_debt() {
+        let start = Instant::now();
+        let mut b = Bucket::new(10.0, Duration::from_secs(2), start);
+        assert_eq!(b.tokens, 20.0);
+        b.tokens -= 25.0;
+        assert!(!b.has_capacity(start));
+        assert!(!b.has_capacity(start + Duration::from_millis(400)));
+        assert!(b.has_capacity(start + Duration::from_millis(600)));
+        assert!(b.has_capacity(start + Duration::from_secs(100)));
+        assert_eq!(b.tokens, 20.0);
+        b.set_rate(
+            1.0,
+            Duration::from_secs(2),
+            start + Duration::from_secs(100),
+        );
+        assert_eq!(b.tokens, 2.0);
+    }
+
+    #[test]
+    fn counters_keep_half_units_exactly() {
+        let c = Counter::default();
+        c.add(0.5);
+        c.add(0.5);
+        c.add(3.0);
+        assert_eq!(c.units(), 4.0);
+    }
+}

@@ -1,0 +1,546 @@
+//! ConsumedCapacity and provisioned throughput, through the real binary and the official SDK.
+//!
+//! Item sizes follow DynamoDB's formula: an item `{pk: "a", pad: "x" * n}` is
+//! `2 + 1 + 3 + n` bytes, so `n = size - 6` gives an item of exactly `size` bytes.
+
+mod common;
+
+use aws_sdk_dynamodb::config::retry::RetryConfig;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, ConsumedCapacity, GlobalSecondaryIndex,
+    KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType,
+    ProvisionedThroughput, PutRequest, ReturnConsumedCapacity, ScalarAttributeType, Select,
+    TransactGetItem, TransactWriteItem, WriteRequest,
+};
+use aws_sdk_dynamodb::Client;
+use common::Server;
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+/// An item of exactly `size` bytes with partition key `pk` (one character).
+fn item(pk: &str, size: usize) -> std::collections::HashMap<String, AttributeValue> {
+    assert_eq!(pk.len(), 1);
+    [
+        ("pk".to_string(), s(pk)),
+        ("pad".to_string(), s(&"x".repeat(size - 6))),
+    ]
+    .into()
+}
+
+fn key(pk: &str) -> std::collections::HashMap<String, AttributeValue> {
+    [("pk".to_string(), s(pk))].into()
+}
+
+async fn create(client: &Client, name: &str, provisioned: Option<(i64, i64)>, gsi: bool) {
+    let mut req = client
+        .create_table()
+        .table_name(name)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        );
+    let throughput = |(r, w): (i64, i64)| {
+        ProvisionedThroughput::builder()
+            .read_capacity_units(r)
+            .write_capacity_units(w)
+            .build()
+            .unwrap()
+    };
+    if gsi {
+        let mut index = GlobalSecondaryIndex::builder()
+            .index_name("by_g")
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name("g")
+                    .key_type(KeyType::Hash)
+                    .build()
+                    .unwrap(),
+            )
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::KeysOnly)
+                    .build(),
+            );
+        if let Some(t) = provisioned {
+            index = index.provisioned_throughput(throughput(t));
+        }
+        req = req
+            .global_secondary_indexes(index.build().unwrap())
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("g")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .unwrap(),
+            );
+    }
+    req = match provisioned {
+        Some(t) => req
+            .billing_mode(BillingMode::Provisioned)
+            .provisioned_throughput(throughput(t)),
+        None => req.billing_mode(BillingMode::PayPerRequest),
+    };
+    req.send().await.unwrap();
+}
+
+fn units(c: Option<&ConsumedCapacity>) -> f64 {
+    c.expect("ConsumedCapacity returned")
+        .capacity_units()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn writes_cost_one_unit_per_kilobyte_of_the_larger_item() {
+    let server = Server::start_in_memory();
+    let client = server.client();
+    create(&client, "cap_w", None, false).await;
+    let put = |size: usize| {
+        client
+            .put_item()
+            .table_name("cap_w")
+            .set_item(Some(item("a", size)))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+    };
+    assert_eq!(units(put(1024).await.unwrap().consumed_capacity()), 1.0);
+    // Replacing a 1 KB item with a 1025-byte one: the larger of the two.
+    assert_eq!(units(put(1025).await.unwrap().consumed_capacity()), 2.0);
+    // Shrinking: still the larger (old) item.
+    assert_eq!(units(put(100).await.unwrap().consumed_capacity()), 2.0);
+    assert_eq!(units(put(2048).await.unwrap().consumed_capacity()), 2.0);
+    assert_eq!(units(put(2049).await.unwrap().consumed_capacity()), 3.0);
+    // Without ReturnConsumedCapacity (or NONE) there is none.
+    let none = client
+        .put_item()
+        .table_name("cap_w")
+        .set_item(Some(item("b", 10)))
+        .send()
+        .await
+        .unwrap();
+    assert!(none.consumed_capacity().is_none());
+
+    let update = client
+        .update_item()
+        .table_name("cap_w")
+        .set_key(Some(key("a")))
+        .update_expression("SET z = :z")
+        .expression_attribute_values(":z", s("z"))
+        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+        .send()
+        .await
+        .unwrap();
+    // 2049 + 2 bytes.
+    assert_eq!(units(update.consumed_capacity()), 3.0);
+    let delete = client
+        .delete_item()
+        .table_name("cap_w")
+        .set_key(Some(key("a")))
+        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(units(delete.consumed_capacity()), 3.0);
+    assert_eq!(
+        delete.consumed_capacity().unwrap().table_name(),
+        Some("cap_w")
+    );
+    let missing = client
+        .delete_item()
+        .table_name("cap_w")
+        .set_key(Some(key("a")))
+        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(units(missing.consumed_capacity()), 1.0);
+}
+
+#[tokio::test]
+async fn reads_cost_one_unit_per_4_kb_and_half_when_eventually_consistent() {
+    let server = Server::start_in_memory();
+    let client = server.client();
+    create(&client, "cap_r", None, false).await;
+    for (pk, size) in [("a", 4096), ("b", 4097), ("c", 8193)] {
+        client
+            .put_item()
+            .table_name("cap_r")
+            .set_item(Some(item(pk, size)))
+            .send()
+            .await
+            .unwrap();
+    }
+    for (pk, strong, eventual) in [
+        ("a", 1.0, 0.5),
+        ("b", 2.0, 1.0),
+        ("c", 3.0, 1.5),
+        ("z", 1.0, 0.5),
+    ] {
+        for (consistent, want) in [(true, strong), (false, eventual)] {
+            let got = client
+                .get_item()
+                .table_name("cap_r")
+                .set_key(Some(key(pk)))
+                .consistent_read(consistent)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(units(got.consumed_capacity()), want, "{pk} {consistent}");
+        }
+    }
+
+    // BatchGetItem rounds each item on its own: 1 + 2 + 3 (+ 1 for the missing key).
+    let batch = client
+        .batch_get_item()
+        .request_items(
+            "cap_r",
+            KeysAndAttributes::builder()
+                .keys(key("a"))
+                .keys(key("b"))
+                .keys(key("c"))
+                .keys(key("z"))
+                .consistent_read(true)
+                .build()
+                .unwrap(),
+        )
+        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+        .send()
+        .await
+        .unwrap();
+    let consumed = batch.consumed_capacity();
+    assert_eq!(consumed.len(), 1);
+    assert_eq!(consumed[0].table_name(), Some("cap_r"));
+    assert_eq!(units(consumed.first()), 7.0);
+
+    // TransactGetItems: twice a strongly consistent read.
+    let transact = client
+        .transact_get_items()
+        .transact_items(
+            TransactGetItem::builder()
+                .get(
+                    aws_sdk_dynamodb::types::Get::builder()
+                        .table_name("cap_r")
+                        .set_key(Some(key("b")))
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(units(transact.consumed_capacity().first()), 4.0);
+    assert_eq!(
+        transact.consumed_capacity()[0].read_capacity_units(),
+        Some(4.0)
+    );
+}
+
+#[tokio::test]
+async fn query_and_scan_round_the_page_once_before_filtering() {
+    let server = Server::start_in_memory();
+    let client = server.client();
+    create(&client, "cap_q", None, false).await;
+    // Two items of 2048 bytes: 4096 bytes together, one unit; a third passes 4 KB.
+    for pk in ["a", "b"] {
+        client
+            .put_item()
+            .table_name("cap_q")
+            .set_item(Some(item(pk, 2048)))
+            .send()
+            .await
+            .unwrap();
+    }
+    let scan = |consistent: bool| {
+        client
+            .scan()
+            .table_name("cap_q")
+            .filter_expression("attribute_exists(nothing)")
+            .consistent_read(consistent)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+    };
+    let page = scan(true).await.unwrap();
+    assert_eq!(page.count(), 0);
+    assert_eq!(units(page.consumed_capacity()), 1.0);
+    assert_eq!(units(scan(false).await.unwrap().consumed_capacity()), 0.5);
+    client
+        .put_item()
+        .table_name("cap_q")
+        .set_item(Some(item("c", 7)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(units(scan(true).await.unwrap().consumed_capacity()), 2.0);
+    // Limit 1: a page of one item.
+    let one = client
+        .scan()
+        .table_name("cap_q")
+        .limit(1)
+        .select(Select::Count)
+        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(units(one.consumed_capacity()), 0.5);
+    let query = client
+        .query()
+        .table_name("cap_q")
+        .key_condition_expression("pk = :p")
+        .expression_attribute_values(":p", s("a"))
+        .consistent_read(true)
+        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(units(query.consumed_capacity()), 1.0);
+}
+
+#[tokio::test]
+async fn indexes_mode_lists_each_index_write_and_a_key_change_costs_two() {
+    let server = Server::start_in_memory();
+    let client = server.client();
+    create(&client, "cap_i", None, true).await;
+    let put = |g: &str| {
+        let mut i = item("a", 100);
+        i.insert("g".into(), s(g));
+        client
+            .put_item()
+            .table_name("cap_i")
+            .set_item(Some(i))
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+            .send()
+    };
+    let first = put("g1").await.unwrap();
+    let c = first.consumed_capacity().unwrap();
+    assert_eq!(c.capacity_units(), Some(2.0));
+    assert_eq!(c.table().unwrap().capacity_units(), Some(1.0));
+    assert_eq!(
+        c.global_secondary_indexes().unwrap()["by_g"].capacity_units(),
+        Some(1.0)
+    );
+    // The same item again: the index entry does not change.
+    let same = put("g1").await.unwrap();
+    let c = same.consumed_capacity().unwrap();
+    assert_eq!(c.capacity_units(), Some(1.0));
+    assert!(c.global_secondary_indexes().is_none());
+    // A new index key: delete and put.
+    let moved = put("g2").await.unwrap();
+    let c = moved.consumed_capacity().unwrap();
+    assert_eq!(c.capacity_units(), Some(3.0));
+    assert_eq!(
+        c.global_secondary_indexes().unwrap()["by_g"].capacity_units(),
+        Some(2.0)
+    );
+    // TOTAL: no breakdown.
+    let total = client
+        .put_item()
+        .table_name("cap_i")
+        .set_item(Some(item("b", 10)))
+        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+        .send()
+        .await
+        .unwrap();
+    assert!(total.consumed_capacity().unwrap().table().is_none());
+    // A query of the index: the index's units, the table at zero.
+    let query = client
+        .query()
+        .table_name("cap_i")
+        .index_name("by_g")
+        .key_condition_expression("g = :g")
+        .expression_attribute_values(":g", s("g2"))
+        .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+        .send()
+        .await
+        .unwrap();
+    let c = query.consumed_capacity().unwrap();
+    assert_eq!(c.capacity_units(), Some(0.5));
+    assert_eq!(c.table().unwrap().capacity_units(), Some(0.0));
+    assert_eq!(
+        c.global_secondary_indexes().unwrap()["by_g"].capacity_units(),
+        Some(0.5)
+    );
+
+    // Batches and transactions report one entry per table.
+    let batch = client
+        .batch_write_item()
+        .request_items(
+            "cap_i",
+            vec![WriteRequest::builder()
+                .put_request(
+                    PutRequest::builder()
+                        .set_item(Some(item("c", 1025)))
+                        .build()
+                        .unwrap(),
+                )
+                .build()],
+        )
+        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(units(batch.consumed_capacity().first()), 2.0);
+    let transact = client
+        .transact_write_items()
+        .transact_items(
+            TransactWriteItem::builder()
+                .put(
+                    aws_sdk_dynamodb::types::Put::builder()
+                        .table_name("cap_i")
+                        .set_item(Some(item("d", 1024)))
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+        .send()
+        .await
+        .unwrap();
+    let c = &transact.consumed_capacity()[0];
+    assert_eq!(c.capacity_units(), Some(2.0));
+    assert_eq!(c.write_capacity_units(), Some(2.0));
+}
+
+/// A client that does not retry, to see the throttling error itself.
+fn no_retry_client(server: &Server) -> Client {
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
+        .endpoint_url(server.endpoint())
+        .retry_config(RetryConfig::disabled())
+        .build();
+    Client::from_conf(config)
+}
+
+#[tokio::test]
+async fn a_provisioned_table_is_throttled_once_its_burst_is_spent_and_retries_succeed() {
+    let server = Server::start(&["--in-memory", "--burst-seconds", "1"], None);
+    let client = server.client();
+    create(&client, "cap_t", Some((10, 10)), false).await;
+    create(&client, "cap_p", None, false).await;
+    let raw = no_retry_client(&server);
+
+    // 10 WCU with one second of burst: a quick burst of 1 KB writes runs out.
+    let mut throttled = None;
+    for n in 0..200 {
+        let pk = ((b'a' + (n % 26) as u8) as char).to_string();
+        match raw
+            .put_item()
+            .table_name("cap_t")
+            .set_item(Some(item(&pk, 1000)))
+            .send()
+            .await
+        {
+            Ok(_) => {}
+            Err(e) => {
+                throttled = Some((n, e.into_service_error()));
+                break;
+            }
+        }
+    }
+    let (after, err) = throttled.expect("the burst was throttled");
+    assert!(after >= 10, "throttled after only {after} writes");
+    assert!(
+        err.is_provisioned_throughput_exceeded_exception(),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.meta().message(),
+        Some("The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.")
+    );
+
+    // The SDK's standard retries (backoff) wait for the bucket to refill.
+    for n in 0..30 {
+        let pk = ((b'a' + (n % 26) as u8) as char).to_string();
+        client
+            .put_item()
+            .table_name("cap_t")
+            .set_item(Some(item(&pk, 1000)))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    // On demand: not throttled by the same burst.
+    for n in 0..200 {
+        let pk = ((b'a' + (n % 26) as u8) as char).to_string();
+        raw.put_item()
+            .table_name("cap_p")
+            .set_item(Some(item(&pk, 1000)))
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_gsi_without_write_capacity_throttles_its_table() {
+    let server = Server::start(&["--in-memory", "--burst-seconds", "1"], None);
+    let client = server.client();
+    create(&client, "cap_g", Some((100, 100)), true).await;
+    client
+        .update_table()
+        .table_name("cap_g")
+        .global_secondary_index_updates(
+            aws_sdk_dynamodb::types::GlobalSecondaryIndexUpdate::builder()
+                .update(
+                    aws_sdk_dynamodb::types::UpdateGlobalSecondaryIndexAction::builder()
+                        .index_name("by_g")
+                        .provisioned_throughput(
+                            ProvisionedThroughput::builder()
+                                .read_capacity_units(1)
+                                .write_capacity_units(1)
+                                .build()
+                                .unwrap(),
+                        )
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let raw = no_retry_client(&server);
+    let mut err = None;
+    for n in 0..50 {
+        let mut i = item("a", 100);
+        i.insert("g".into(), s(&format!("g{n}")));
+        if let Err(e) = raw
+            .put_item()
+            .table_name("cap_g")
+            .set_item(Some(i))
+            .send()
+            .await
+        {
+            err = Some(e.into_service_error());
+            break;
+        }
+    }
+    let err = err.expect("the GSI throttled the table");
+    assert!(
+        err.is_provisioned_throughput_exceeded_exception(),
+        "{err:?}"
+    );
+    assert!(err
+        .meta()
+        .message()
+        .unwrap()
+        .contains("one or more global secondary indexes"));
+}
