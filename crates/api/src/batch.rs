@@ -302,13 +302,28 @@ struct DeleteRequest {
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct BatchWriteItemOutput {
-    /// Always empty (`{}`): ferrodyn applies every write it accepts.
-    unprocessed_items: serde_json::Map<String, serde_json::Value>,
+    /// The writes of the tables that were out of capacity, as requested (`{}` when none).
+    unprocessed_items: TableMap<Vec<UnprocessedWrite>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     item_collection_metrics:
         Option<std::collections::BTreeMap<String, Vec<crate::indexes::ItemCollectionMetrics>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     consumed_capacity: Option<Vec<ConsumedCapacity>>,
+}
+
+/// A WriteRequest handed back in UnprocessedItems.
+#[derive(Serialize)]
+enum UnprocessedWrite {
+    #[serde(rename = "PutRequest")]
+    Put {
+        #[serde(rename = "Item")]
+        item: Item,
+    },
+    #[serde(rename = "DeleteRequest")]
+    Delete {
+        #[serde(rename = "Key")]
+        key: Item,
+    },
 }
 
 pub async fn batch_write_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
@@ -413,11 +428,33 @@ pub async fn batch_write_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, A
             .collect(),
         _ => Vec::new(),
     };
-    let consumed = engine.batch_write_item_metered(tables).await?;
+    let result = engine.batch_write_item_metered(tables).await?;
+    // The item collections of the writes made, not of those handed back.
+    let written: Vec<(String, Item)> = written
+        .into_iter()
+        .filter(|(table, _)| !result.unprocessed.iter().any(|t| t.table == *table))
+        .collect();
+    let unprocessed = TableMap(
+        result
+            .unprocessed
+            .into_iter()
+            .map(|t| {
+                let writes = t
+                    .writes
+                    .into_iter()
+                    .map(|w| match w {
+                        BatchWrite::Put(item) => UnprocessedWrite::Put { item },
+                        BatchWrite::Delete(key) => UnprocessedWrite::Delete { key },
+                    })
+                    .collect();
+                (t.table, writes)
+            })
+            .collect(),
+    );
     let capacity = ReturnCapacity::parse(input.return_consumed_capacity.as_deref());
     to_body(&BatchWriteItemOutput {
-        unprocessed_items: serde_json::Map::new(),
-        consumed_capacity: capacity.of_tables(&consumed),
+        unprocessed_items: unprocessed,
+        consumed_capacity: capacity.of_tables(&result.consumed),
         item_collection_metrics: crate::indexes::item_collection_metrics_by_table(
             engine, metrics, &written,
         )?,

@@ -5,6 +5,7 @@ use ferrodyn_engine::{
 };
 use serde::Serialize;
 
+use crate::capacity::OnDemandThroughputDescription;
 use crate::shapes::{AttributeDefinition, KeySchemaElement, StreamSpecification};
 
 /// TableDescription.
@@ -23,6 +24,9 @@ pub struct TableDescription {
     table_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     billing_mode_summary: Option<BillingModeSummary>,
+    /// PAY_PER_REQUEST tables with a maximum only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    on_demand_throughput: Option<OnDemandThroughputDescription>,
     table_class_summary: TableClassSummary,
     deletion_protection_enabled: bool,
     #[serde(rename = "SSEDescription", skip_serializing_if = "Option::is_none")]
@@ -56,6 +60,9 @@ struct IndexDescription {
     /// GSIs only.
     #[serde(skip_serializing_if = "Option::is_none")]
     provisioned_throughput: Option<ProvisionedThroughputDescription>,
+    /// GSIs of PAY_PER_REQUEST tables with a maximum only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    on_demand_throughput: Option<OnDemandThroughputDescription>,
     index_size_bytes: u64,
     item_count: u64,
     index_arn: String,
@@ -157,6 +164,9 @@ fn index_description(
             read_capacity_units: index.throughput.read,
             write_capacity_units: index.throughput.write,
         }),
+        on_demand_throughput: global
+            .then(|| OnDemandThroughputDescription::of(&index.throughput.on_demand))
+            .flatten(),
         index_size_bytes: stats.size_bytes,
         item_count: stats.item_count,
         index_arn: format!("{}/index/{}", meta.arn, index.name),
@@ -230,6 +240,7 @@ pub fn table_description(
                 BillingMode::Provisioned => None,
             },
         }),
+        on_demand_throughput: OnDemandThroughputDescription::of(&meta.throughput.on_demand),
         table_class_summary: TableClassSummary {
             table_class: meta.table_class.as_str(),
             last_update_date_time: meta.table_class_updated_at,

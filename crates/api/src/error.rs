@@ -39,6 +39,8 @@ pub enum ErrorKind {
     TrimmedDataAccess,
     /// ProvisionedThroughputExceededException.
     ProvisionedThroughputExceeded,
+    /// ThrottlingException.
+    Throttling,
     /// InternalServerError.
     Internal,
 }
@@ -82,6 +84,7 @@ impl ErrorKind {
             ErrorKind::ProvisionedThroughputExceeded => {
                 "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException"
             }
+            ErrorKind::Throttling => "com.amazonaws.dynamodb.v20120810#ThrottlingException",
             ErrorKind::Internal => "com.amazonaws.dynamodb.v20120810#InternalServerError",
         }
     }
@@ -239,6 +242,7 @@ impl From<EngineError> for ApiError {
             EngineError::ProvisionedThroughputExceeded(m) => {
                 ApiError::new(ErrorKind::ProvisionedThroughputExceeded, m)
             }
+            EngineError::Throttling(m) => ApiError::new(ErrorKind::Throttling, m),
             EngineError::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
                 ApiError::internal("Internal server error")

@@ -13,6 +13,7 @@ use ferrodyn_engine::{
 use ferrodyn_types::Item;
 use serde::{Deserialize, Serialize};
 
+use crate::capacity::{OnDemandOwner, OnDemandThroughputInput};
 use crate::error::ApiError;
 use crate::shapes::{KeySchemaElement, ProvisionedThroughput};
 use crate::validate::Violations;
@@ -33,6 +34,8 @@ pub struct SecondaryIndexInput {
     projection: Option<ProjectionInput>,
     /// GSIs only.
     provisioned_throughput: Option<ProvisionedThroughput>,
+    /// GSIs of PAY_PER_REQUEST tables only.
+    on_demand_throughput: Option<OnDemandThroughputInput>,
 }
 
 impl SecondaryIndexInput {
@@ -147,10 +150,14 @@ fn invalid(message: impl std::fmt::Display) -> ApiError {
 /// DynamoDB's rules on the index definitions of a CreateTable whose own key schema
 /// (`table`) and AttributeDefinitions (`defs`) have passed their checks. Returns the
 /// indexes, locals first, with throughput as given (zero when PAY_PER_REQUEST).
+///
+/// `ceiling` is the server's per-table on-demand quota, which an OnDemandThroughput maximum
+/// may not pass.
 pub fn check_rules(
     table: &KeySchema,
     defs: &[(String, ScalarType)],
     mode: BillingMode,
+    ceiling: Option<u64>,
     locals: Option<Vec<SecondaryIndexInput>>,
     globals: Option<Vec<SecondaryIndexInput>>,
 ) -> Result<Vec<IndexMeta>, ApiError> {
@@ -169,6 +176,7 @@ pub fn check_rules(
                 table,
                 defs,
                 mode,
+                ceiling,
                 index,
                 IndexKind::Local,
                 &out,
@@ -190,6 +198,7 @@ pub fn check_rules(
                 table,
                 defs,
                 mode,
+                ceiling,
                 index,
                 IndexKind::Global,
                 &out,
@@ -230,10 +239,12 @@ pub fn keys_used(table: &KeySchema, indexes: &[IndexMeta]) -> Vec<String> {
     used
 }
 
+#[allow(clippy::too_many_arguments)]
 fn check_index(
     table: &KeySchema,
     defs: &[(String, ScalarType)],
     mode: BillingMode,
+    ceiling: Option<u64>,
     index: SecondaryIndexInput,
     kind: IndexKind,
     earlier: &[IndexMeta],
@@ -323,9 +334,14 @@ fn check_index(
         (IndexKind::Global, BillingMode::Provisioned, Some(t)) => Throughput {
             read: t.read_capacity_units.unwrap_or(0).max(0) as u64,
             write: t.write_capacity_units.unwrap_or(0).max(0) as u64,
+            ..Throughput::default()
         },
         _ => Throughput::default(),
     };
+    let mut throughput = throughput;
+    if let (IndexKind::Global, Some(odt)) = (kind, index.on_demand_throughput) {
+        throughput.on_demand = odt.for_create(mode, OnDemandOwner::Index(&name), ceiling)?;
+    }
     if earlier.iter().any(|i| i.name == name) {
         return Err(invalid(format!("Duplicate index name: {name}")));
     }
@@ -390,6 +406,7 @@ pub struct IndexNameInput {
 pub struct UpdateIndexInput {
     index_name: Option<String>,
     provisioned_throughput: Option<ProvisionedThroughput>,
+    on_demand_throughput: Option<OnDemandThroughputInput>,
 }
 
 /// The member constraints of GlobalSecondaryIndexUpdates.
@@ -423,6 +440,8 @@ pub fn check_update_members(
                 Some(n) => v.table_name(n, &format!("{p}.update.indexName")),
             }
             match &update.provisioned_throughput {
+                // A GSI of a PAY_PER_REQUEST table is updated by its OnDemandThroughput.
+                None if update.on_demand_throughput.is_some() => {}
                 None => v.push(
                     "null",
                     &format!("{p}.update.provisionedThroughput"),
@@ -468,10 +487,12 @@ pub fn check_update_shapes(updates: &[GlobalIndexUpdateInput]) -> Result<(), Api
 
 /// GlobalSecondaryIndexUpdates against the table: returns the engine's updates and the
 /// definitions of attributes new to the table. `defs` are the request's
-/// AttributeDefinitions. `mode` is the table's billing mode once the request applies.
+/// AttributeDefinitions. `mode` is the table's billing mode once the request applies;
+/// `ceiling` the server's per-table on-demand quota.
 pub fn check_updates(
     meta: &TableMeta,
     mode: BillingMode,
+    ceiling: Option<u64>,
     defs: &[(String, ScalarType)],
     updates: Vec<GlobalIndexUpdateInput>,
 ) -> Result<(Vec<IndexUpdate>, AttributeDefinitions), ApiError> {
@@ -502,6 +523,7 @@ pub fn check_updates(
                 &meta.key_schema,
                 &known,
                 mode,
+                ceiling,
                 create,
                 IndexKind::Global,
                 &[],
@@ -538,19 +560,37 @@ pub fn check_updates(
                     "Cannot update an index that is not a GlobalSecondaryIndex: {name}"
                 )));
             }
-            if mode == BillingMode::PayPerRequest {
+            if mode == BillingMode::PayPerRequest && update.provisioned_throughput.is_some() {
                 return Err(invalid(format!(
                     "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified for index: {name} when BillingMode is PAY_PER_REQUEST"
                 )));
             }
-            let t = update.provisioned_throughput.expect("checked");
-            out.push(IndexUpdate::Update(
-                name,
-                Throughput {
-                    read: t.read_capacity_units.unwrap_or(0).max(0) as u64,
-                    write: t.write_capacity_units.unwrap_or(0).max(0) as u64,
-                },
-            ));
+            match (update.provisioned_throughput, update.on_demand_throughput) {
+                (_, Some(odt)) if mode == BillingMode::PayPerRequest => {
+                    let change = odt.for_update(mode, OnDemandOwner::Index(&name), ceiling)?;
+                    out.push(IndexUpdate::UpdateOnDemand(name, change));
+                }
+                // PROVISIONED: an OnDemandThroughput alone is refused, for the member it
+                // gives or for giving none.
+                (None, Some(odt)) => {
+                    odt.for_update(mode, OnDemandOwner::Index(&name), ceiling)?;
+                }
+                // Not reached: the member constraints want one of the two.
+                (None, None) => {}
+                (Some(t), odt) => {
+                    if let Some(odt) = odt {
+                        odt.for_create(mode, OnDemandOwner::Index(&name), ceiling)?;
+                    }
+                    out.push(IndexUpdate::Update(
+                        name,
+                        Throughput {
+                            read: t.read_capacity_units.unwrap_or(0).max(0) as u64,
+                            write: t.write_capacity_units.unwrap_or(0).max(0) as u64,
+                            ..Throughput::default()
+                        },
+                    ));
+                }
+            }
         }
     }
     Ok((out, new_attributes))

@@ -9,7 +9,7 @@ use ferrodyn_expr::{
     AttributeValueUpdate, ExpectedAttributeValue, ParametersPresent, ATTRIBUTE_ACTION_VALUES,
     COMPARISON_OPERATOR_VALUES, CONDITIONAL_OPERATOR_VALUES,
 };
-use ferrodyn_types::{item_size, AttributeValue, Item};
+use ferrodyn_types::{codec, item_size, AttributeValue, Item};
 use serde::{Deserialize, Serialize};
 
 use crate::capacity::{ConsumedCapacity, ReturnCapacity};
@@ -334,8 +334,9 @@ struct UpdateItemInput {
     attribute_updates: Option<BTreeMap<String, AttributeValueUpdate>>,
 }
 
-/// True when every action of the update takes something away (REMOVE, DELETE).
-fn only_removes(update: &ferrodyn_expr::Update) -> bool {
+/// True when every action of the update takes something away (REMOVE, DELETE): such an
+/// update does not create a missing item (UpdateItem and TransactWriteItems alike).
+pub(crate) fn only_removes(update: &ferrodyn_expr::Update) -> bool {
     !update.actions().is_empty()
         && update.actions().iter().all(|a| {
             matches!(
@@ -519,9 +520,29 @@ pub fn get_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
         input.expression_attribute_names.as_ref(),
     )?;
     let table = input.table_name.expect("checked");
-    let (item, consumed) =
-        engine.get_item_metered(&table, &input.key.expect("checked"), consistency)?;
+    let key = input.key.expect("checked");
     let capacity = ReturnCapacity::parse(input.return_consumed_capacity.as_deref());
+    if let Projection::All = projection {
+        // The whole item: its JSON is written straight from the stored encoding.
+        let (encoded, consumed) = engine.get_item_encoded(&table, &key, consistency)?;
+        let mut out = Vec::with_capacity(encoded.as_ref().map_or(0, |e| e.len() * 2) + 64);
+        out.push(b'{');
+        if let Some(encoded) = &encoded {
+            out.extend_from_slice(br#""Item":"#);
+            codec::item_to_json(encoded, &mut out)
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+        }
+        if let Some(c) = capacity.of(&table, &consumed) {
+            if encoded.is_some() {
+                out.push(b',');
+            }
+            out.extend_from_slice(br#""ConsumedCapacity":"#);
+            out.extend_from_slice(&to_body(&c)?);
+        }
+        out.push(b'}');
+        return Ok(out);
+    }
+    let (item, consumed) = engine.get_item_metered(&table, &key, consistency)?;
     to_body(&GetItemOutput {
         item: item.map(|i| projection.apply(i)),
         consumed_capacity: capacity.of(&table, &consumed),

@@ -6,6 +6,7 @@ use ferrodyn_engine::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::capacity::{OnDemandOwner, OnDemandThroughputInput};
 use crate::describe::{table_description, TableDescription};
 use crate::error::ApiError;
 use crate::indexes::{self, SecondaryIndexInput};
@@ -36,6 +37,7 @@ struct CreateTableInput {
     key_schema: Option<Vec<KeySchemaElement>>,
     billing_mode: Option<String>,
     provisioned_throughput: Option<ProvisionedThroughput>,
+    on_demand_throughput: Option<OnDemandThroughputInput>,
     table_class: Option<String>,
     tags: Option<Vec<Tag>>,
     #[serde(rename = "SSESpecification")]
@@ -90,6 +92,7 @@ fn throughput(t: &ProvisionedThroughput) -> Throughput {
     Throughput {
         read: t.read_capacity_units.unwrap_or(0).max(0) as u64,
         write: t.write_capacity_units.unwrap_or(0).max(0) as u64,
+        ..Throughput::default()
     }
 }
 
@@ -250,10 +253,12 @@ pub async fn create_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiEr
         .flatten()
         .map(|i| i.has_throughput())
         .collect();
+    let ceiling = engine.config().on_demand_ceiling;
     let indexes = indexes::check_rules(
         &key_schema,
         &def_types,
         mode,
+        ceiling,
         input.local_secondary_indexes,
         input.global_secondary_indexes,
     )?;
@@ -281,6 +286,10 @@ pub async fn create_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiEr
         }
         (BillingMode::PayPerRequest, None) => Throughput::default(),
     };
+    let mut throughput = throughput;
+    if let Some(odt) = input.on_demand_throughput {
+        throughput.on_demand = odt.for_create(mode, OnDemandOwner::Table, ceiling)?;
+    }
     indexes::check_global_throughput(mode, &indexes, &global_throughput_given)?;
     let stream = crate::streams::specification(input.stream_specification, true)?;
     let tags = crate::tags::check_create_table_tags(input.tags)?;
@@ -403,6 +412,7 @@ struct UpdateTableInput {
     table_name: Option<String>,
     billing_mode: Option<String>,
     provisioned_throughput: Option<ProvisionedThroughput>,
+    on_demand_throughput: Option<OnDemandThroughputInput>,
     table_class: Option<String>,
     deletion_protection_enabled: Option<bool>,
     stream_specification: Option<StreamSpecification>,
@@ -443,6 +453,7 @@ pub async fn update_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiEr
         && update.table_class.is_none()
         && update.deletion_protection.is_none()
         && update.stream.is_none()
+        && input.on_demand_throughput.is_none()
         && index_updates.is_empty()
     {
         return Err(ApiError::validation(
@@ -455,6 +466,7 @@ pub async fn update_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiEr
             || update.throughput.is_some()
             || update.deletion_protection.is_some()
             || update.stream.is_some()
+            || input.on_demand_throughput.is_some()
             || !index_updates.is_empty())
     {
         return Err(ApiError::validation(
@@ -464,6 +476,10 @@ pub async fn update_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiEr
     indexes::check_update_shapes(&index_updates)?;
     let meta = engine.table(&name).map_err(|_| table_not_found(&name))?;
     let mode = update.billing_mode.unwrap_or(meta.billing_mode);
+    let ceiling = engine.config().on_demand_ceiling;
+    if let Some(odt) = input.on_demand_throughput {
+        update.on_demand = Some(odt.for_update(mode, OnDemandOwner::Table, ceiling)?);
+    }
     if !index_updates.is_empty() {
         let defs: Vec<(String, ScalarType)> = input
             .attribute_definitions
@@ -476,7 +492,8 @@ pub async fn update_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiEr
                 ))
             })
             .collect();
-        let (changes, new_attributes) = indexes::check_updates(&meta, mode, &defs, index_updates)?;
+        let (changes, new_attributes) =
+            indexes::check_updates(&meta, mode, ceiling, &defs, index_updates)?;
         update.index_updates = changes;
         update.new_attributes = new_attributes;
     }

@@ -338,6 +338,10 @@ fn write_action(engine: &Engine, item: TransactWriteItem) -> Result<TransactWrit
                 TransactWriteKind::Update(key),
                 Box::new(move |current| {
                     check(current)?;
+                    // As in UpdateItem: only removals don't create a missing item.
+                    if current.is_none() && crate::items::only_removes(&update) {
+                        return Ok(WriteAction::Nothing);
+                    }
                     let new = crate::items::apply_update(Some(&update), &base_key, current)?;
                     Ok(WriteAction::Put(new))
                 }),

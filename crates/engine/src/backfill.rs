@@ -199,6 +199,12 @@ fn read_chunk(
         let item = codec::decode_item(&value.value)?;
         batch.expect(key.clone(), Some(value.version));
         for index in indexes {
+            // An item whose index key attribute has the wrong type, is empty or too long
+            // violates the index key: it stays in the table without an entry (Developer
+            // Guide, "Detecting and correcting index key violations").
+            if index.check_item(&item, false).is_err() {
+                continue;
+            }
             if let Some(projected) = index.project(&meta.key_schema, &item) {
                 let mut encoded = Vec::with_capacity(128);
                 codec::encode_item(&projected, &mut encoded);
@@ -404,6 +410,79 @@ mod tests {
         assert!(want.len() > ITEMS as usize / 2, "{}", want.len());
         assert_eq!(got.len(), want.len());
         assert!(got == want, "the index differs from its recomputation");
+    }
+
+    /// Items written before the index existed whose index key attribute has the wrong
+    /// type, is empty or is too long get no entry (index key violations), and the build
+    /// still finishes.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_build_skips_items_that_violate_the_index_key() {
+        let engine = Engine::open(Arc::new(MemoryStorage::new()), EngineConfig::default()).unwrap();
+        engine
+            .create_table(TableSpec {
+                name: "t".into(),
+                key_schema: KeySchema {
+                    hash: attr("pk"),
+                    range: None,
+                },
+                attribute_definitions: vec![("pk".into(), ScalarType::S)],
+                billing_mode: BillingMode::PayPerRequest,
+                throughput: Throughput::default(),
+                table_class: TableClass::Standard,
+                tags: vec![],
+                sse: None,
+                stream: None,
+                deletion_protection: false,
+                indexes: vec![],
+            })
+            .await
+            .unwrap();
+        let with_g = |pk: &str, g: AttributeValue| {
+            Item::from([("pk".to_string(), s(pk)), ("g".to_string(), g)])
+        };
+        let number = AttributeValue::N("5".parse().unwrap());
+        for it in [
+            with_g("good", s("x")),
+            with_g("number", number),
+            with_g("empty", s("")),
+            with_g("long", s(&"a".repeat(2049))),
+        ] {
+            engine.put_item("t", it, |_| Ok(())).await.unwrap();
+        }
+        engine
+            .update_table(
+                "t",
+                TableUpdate {
+                    index_updates: vec![IndexUpdate::Create(IndexMeta {
+                        name: "by_g".into(),
+                        id: 0,
+                        kind: IndexKind::Global,
+                        key_schema: KeySchema {
+                            hash: attr("g"),
+                            range: None,
+                        },
+                        projection: IndexProjection::All,
+                        throughput: Throughput::default(),
+                        backfilling: false,
+                    })],
+                    new_attributes: vec![("g".into(), ScalarType::S)],
+                    ..TableUpdate::default()
+                },
+            )
+            .await
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while engine.table("t").unwrap().indexes[0].backfilling {
+            assert!(std::time::Instant::now() < deadline, "never finished");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let (start, end) = keys::index_range(engine.table("t").unwrap().indexes[0].id);
+        let entries: Vec<Item> = engine
+            .storage
+            .scan(&start, &end, false)
+            .map(|e| codec::decode_item(&e.unwrap().1.value).unwrap())
+            .collect();
+        assert_eq!(entries, [with_g("good", s("x"))]);
     }
 
     #[tokio::test(flavor = "current_thread")]

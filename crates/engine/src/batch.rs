@@ -55,6 +55,15 @@ pub struct BatchGetResult {
     pub unprocessed: Vec<Item>,
 }
 
+/// What BatchWriteItem did.
+#[derive(Debug, Clone, Default)]
+pub struct BatchWriteResult {
+    /// What each table written to consumed, in request order.
+    pub consumed: Vec<TableConsumed>,
+    /// The writes of the tables that had no capacity left, as requested: UnprocessedItems.
+    pub unprocessed: Vec<BatchWriteTable>,
+}
+
 /// One WriteRequest of a BatchWriteItem.
 #[derive(Debug, Clone)]
 pub enum BatchWrite {
@@ -190,20 +199,24 @@ impl Engine {
     }
 
     /// BatchWriteItem: checks every write (tables, keys, sizes, no two writes on one item),
-    /// then applies them all in one commit. Nothing is written when a check fails.
+    /// then applies them all in one commit. Nothing is written when a check fails. The
+    /// writes of tables out of capacity are left out; see
+    /// [`Engine::batch_write_item_metered`].
     pub async fn batch_write_item(&self, tables: Vec<BatchWriteTable>) -> Result<()> {
         self.batch_write_item_metered(tables).await.map(|_| ())
     }
 
     /// [`Engine::batch_write_item`], also returning what each table consumed (each write
-    /// charged as its PutItem or DeleteItem would be), in request order. Every table must
-    /// have write capacity left, or the whole request fails with
-    /// ProvisionedThroughputExceededException and writes nothing (DynamoDB would hand the
-    /// throttled tables' writes back as unprocessed; a client retries either way).
+    /// charged as its PutItem or DeleteItem would be), in request order, and the writes it
+    /// left unprocessed. A table with no write capacity left (or one of its GSIs) has all
+    /// its writes handed back as unprocessed (UnprocessedItems); when every table is in that
+    /// state the request fails with the first table's ProvisionedThroughputExceededException
+    /// or ThrottlingException and writes nothing (the API reference's rule for
+    /// BatchWriteItem).
     pub async fn batch_write_item_metered(
         &self,
         tables: Vec<BatchWriteTable>,
-    ) -> Result<Vec<TableConsumed>> {
+    ) -> Result<BatchWriteResult> {
         for t in &tables {
             for w in &t.writes {
                 if let BatchWrite::Put(item) = w {
@@ -211,38 +224,55 @@ impl Engine {
                 }
             }
         }
+        // Every write is checked, also those of tables that turn out to be throttled.
         let mut writes = Vec::new();
+        let mut metas = Vec::with_capacity(tables.len());
         let mut seen = HashSet::new();
-        for t in tables {
+        for (n, t) in tables.iter().enumerate() {
             let meta = self.table(&t.table)?;
-            for w in t.writes {
+            for w in &t.writes {
                 let write = match w {
                     BatchWrite::Put(item) => {
                         // BatchWriteItem words a wrong key in an item as a wrong Key is worded,
                         // unlike PutItem; sizes and empty values are worded as in PutItem.
-                        check_key_shape(&meta.key_schema, &item)?;
-                        ItemWrite::put(&meta, &item)?
+                        check_key_shape(&meta.key_schema, item)?;
+                        ItemWrite::put(&meta, item)?
                     }
-                    BatchWrite::Delete(key) => ItemWrite::delete(&meta, &key)?,
+                    BatchWrite::Delete(key) => ItemWrite::delete(&meta, key)?,
                 };
                 if !seen.insert(write.key.clone()) {
                     return Err(EngineError::validation(
                         "Provided list of item keys contains duplicates",
                     ));
                 }
-                writes.push(write);
+                writes.push((n, write));
             }
+            metas.push(meta);
         }
-        let mut consumed: Vec<TableConsumed> = Vec::new();
-        for w in &writes {
-            if !consumed.iter().any(|t| t.table == w.meta.name) {
-                self.admit_write(&w.meta)?;
-                consumed.push(TableConsumed {
-                    table: w.meta.name.clone(),
-                    consumed: Consumed::default(),
-                });
+        let refusals: Vec<Option<EngineError>> = metas
+            .iter()
+            .map(|meta| self.admit_write(meta).err())
+            .collect();
+        if refusals.iter().all(Option::is_some) {
+            if let Some(e) = refusals.into_iter().flatten().next() {
+                return Err(e);
             }
+            return Ok(BatchWriteResult::default());
         }
+        let writes: Vec<ItemWrite> = writes
+            .into_iter()
+            .filter(|(n, _)| refusals[*n].is_none())
+            .map(|(_, w)| w)
+            .collect();
+        let mut consumed: Vec<TableConsumed> = metas
+            .iter()
+            .zip(&refusals)
+            .filter(|(_, refused)| refused.is_none())
+            .map(|(meta, _)| TableConsumed {
+                table: meta.name.clone(),
+                consumed: Consumed::default(),
+            })
+            .collect();
         let units = self.commit_item_writes(&writes).await?;
         for (w, units) in writes.iter().zip(&units) {
             self.charge(&w.meta, units);
@@ -250,7 +280,16 @@ impl Engine {
                 t.consumed.add(units);
             }
         }
-        Ok(consumed)
+        let unprocessed = tables
+            .into_iter()
+            .zip(&refusals)
+            .filter(|(_, refused)| refused.is_some())
+            .map(|(t, _)| t)
+            .collect();
+        Ok(BatchWriteResult {
+            consumed,
+            unprocessed,
+        })
     }
 
     /// Runs several item writes as one read-modify-write: one commit guarded by the version of

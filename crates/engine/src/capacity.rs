@@ -22,8 +22,13 @@
 //! consumes nothing and fails with ProvisionedThroughputExceededException; a write is turned
 //! away when a GSI it would change has no capacity left ("a GSI that cannot keep up throttles
 //! its table"). Throughput changed by UpdateTable applies to the next request. An on-demand
-//! (PAY_PER_REQUEST) table is only limited by the server's per-table ceiling
-//! ([`EngineConfig::on_demand_ceiling`](crate::EngineConfig)).
+//! (PAY_PER_REQUEST) table is limited by the server's per-table ceiling
+//! ([`EngineConfig::on_demand_ceiling`](crate::EngineConfig), AWS's account quota: turned away
+//! with ProvisionedThroughputExceededException) and by its own OnDemandThroughput maxima, and
+//! each of its GSIs by the GSI's: a bucket refilling at the maximum and holding one second of
+//! it; a request that finds one empty fails with ThrottlingException, "Throughput exceeds the
+//! maximum OnDemandThroughput configured on table or index" (the Developer Guide's example of
+//! a MaxOnDemandThroughputExceeded throttle, "Diagnosing throttling").
 //!
 //! **Usage** counters ([`Engine::usage`]) sum the units every table (and its indexes)
 //! consumed since the server started; they live in memory only.
@@ -336,6 +341,15 @@ pub struct IndexUsage {
     pub write_units: f64,
 }
 
+/// ThrottlingException's message when a table or GSI passed its OnDemandThroughput maximum,
+/// as DynamoDB words it.
+pub const ON_DEMAND_MAXIMUM_EXCEEDED: &str =
+    "Throughput exceeds the maximum OnDemandThroughput configured on table or index";
+
+/// How much of its OnDemandThroughput maximum a table or GSI may use at once: one second's
+/// worth. DynamoDB documents no burst above a maximum.
+const ON_DEMAND_MAXIMUM_BURST: Duration = Duration::from_secs(1);
+
 /// Read or write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Dimension {
@@ -432,6 +446,69 @@ impl Limits {
             Dimension::Write => self.write.as_mut(),
         }
     }
+
+    /// Whether the bucket of `d` (if any) has capacity left.
+    fn admits(&mut self, d: Dimension, now: Instant) -> bool {
+        self.bucket(d).is_none_or(|b| b.has_capacity(now))
+    }
+
+    /// Takes consumed units out of the buckets.
+    fn spend(&mut self, read: f64, write: f64) {
+        if let Some(b) = self.read.as_mut() {
+            b.tokens -= read;
+        }
+        if let Some(b) = self.write.as_mut() {
+            b.tokens -= write;
+        }
+    }
+}
+
+/// The two limits of a table or GSI: its capacity (provisioned units, or the server's
+/// on-demand ceiling) and its OnDemandThroughput maxima.
+#[derive(Debug, Default)]
+struct Gate {
+    capacity: Limits,
+    maximum: Limits,
+}
+
+impl Gate {
+    /// Refuses `d` with the error of the first limit that has nothing left, after bringing
+    /// both in line with the settings in force. `capacity_error` is the
+    /// ProvisionedThroughputExceededException message.
+    fn admit(
+        &mut self,
+        c: &Capacity,
+        billing: BillingMode,
+        throughput: Throughput,
+        d: Dimension,
+        now: Instant,
+        capacity_error: &str,
+    ) -> Result<()> {
+        self.capacity
+            .configure(c.rates(billing, throughput), c.burst, now);
+        let maxima = match billing {
+            BillingMode::Provisioned => (None, None),
+            BillingMode::PayPerRequest => (
+                throughput.on_demand.max_read.map(|u| u as f64),
+                throughput.on_demand.max_write.map(|u| u as f64),
+            ),
+        };
+        self.maximum.configure(maxima, ON_DEMAND_MAXIMUM_BURST, now);
+        if !self.capacity.admits(d, now) {
+            return Err(EngineError::ProvisionedThroughputExceeded(
+                capacity_error.into(),
+            ));
+        }
+        if !self.maximum.admits(d, now) {
+            return Err(EngineError::Throttling(ON_DEMAND_MAXIMUM_EXCEEDED.into()));
+        }
+        Ok(())
+    }
+
+    fn spend(&mut self, read: f64, write: f64) {
+        self.capacity.spend(read, write);
+        self.maximum.spend(read, write);
+    }
 }
 
 /// Everything capacity knows of one table: counters and buckets (the table's, then one per
@@ -454,8 +531,8 @@ struct IndexCounters {
 
 #[derive(Debug, Default)]
 struct TableLimits {
-    table: Limits,
-    gsis: HashMap<String, Limits>,
+    table: Gate,
+    gsis: HashMap<String, Gate>,
 }
 
 /// The engine's capacity bookkeeping (see the module docs).
@@ -498,7 +575,8 @@ impl Capacity {
     }
 
     /// Admits a request reading from `meta` (or its index `index`) or writing to it, or
-    /// refuses it with ProvisionedThroughputExceededException. A write must also find
+    /// refuses it with ProvisionedThroughputExceededException (capacity spent) or
+    /// ThrottlingException (an OnDemandThroughput maximum reached). A write must also find
     /// capacity in every GSI of the table.
     fn admit(&self, meta: &TableMeta, index: Option<&IndexMeta>, d: Dimension) -> Result<()> {
         if !self.throttle {
@@ -508,45 +586,42 @@ impl Capacity {
         let now = Instant::now();
         let mut limits = state.limits.lock();
         let gsi = index.filter(|i| i.kind == IndexKind::Global);
-        let table_ok = gsi.is_some() || {
-            let rates = self.rates(meta.billing_mode, meta.throughput);
-            limits.table.configure(rates, self.burst, now);
-            limits.table.bucket(d).is_none_or(|b| b.has_capacity(now))
-        };
-        if !table_ok {
-            drop(limits);
-            state.count_throttle(d);
-            return Err(EngineError::ProvisionedThroughputExceeded(
-                TABLE_THROUGHPUT_EXCEEDED.into(),
-            ));
+        let mut outcome = Ok(());
+        if gsi.is_none() {
+            outcome = limits.table.admit(
+                self,
+                meta.billing_mode,
+                meta.throughput,
+                d,
+                now,
+                TABLE_THROUGHPUT_EXCEEDED,
+            );
         }
-        let mut gsis_ok = true;
-        for i in &meta.indexes {
-            let asked = match d {
-                Dimension::Read => gsi.is_some_and(|g| g.name == i.name),
-                Dimension::Write => i.kind == IndexKind::Global,
+        if outcome.is_ok() {
+            let gsi_error = match d {
+                Dimension::Read => TABLE_THROUGHPUT_EXCEEDED,
+                Dimension::Write => INDEX_THROUGHPUT_EXCEEDED,
             };
-            if !asked {
-                continue;
-            }
-            let rates = self.rates(meta.billing_mode, i.throughput);
-            let l = limits.gsis.entry(i.name.clone()).or_default();
-            l.configure(rates, self.burst, now);
-            gsis_ok &= l.bucket(d).is_none_or(|b| b.has_capacity(now));
-        }
-        if !gsis_ok {
-            drop(limits);
-            state.count_throttle(d);
-            return Err(EngineError::ProvisionedThroughputExceeded(
-                if d == Dimension::Read {
-                    TABLE_THROUGHPUT_EXCEEDED
-                } else {
-                    INDEX_THROUGHPUT_EXCEEDED
+            for i in &meta.indexes {
+                let asked = match d {
+                    Dimension::Read => gsi.is_some_and(|g| g.name == i.name),
+                    Dimension::Write => i.kind == IndexKind::Global,
+                };
+                if !asked {
+                    continue;
                 }
-                .into(),
-            ));
+                let gate = limits.gsis.entry(i.name.clone()).or_default();
+                let admitted = gate.admit(self, meta.billing_mode, i.throughput, d, now, gsi_error);
+                if outcome.is_ok() {
+                    outcome = admitted;
+                }
+            }
         }
-        Ok(())
+        drop(limits);
+        if outcome.is_err() {
+            state.count_throttle(d);
+        }
+        outcome
     }
 
     /// Charges what an operation on `meta` consumed: counters always, buckets when
@@ -577,23 +652,13 @@ impl Capacity {
                     write += i.write;
                 }
                 IndexKind::Global => {
-                    if let Some(l) = limits.gsis.get_mut(&i.name) {
-                        if let Some(b) = l.read.as_mut() {
-                            b.tokens -= i.read;
-                        }
-                        if let Some(b) = l.write.as_mut() {
-                            b.tokens -= i.write;
-                        }
+                    if let Some(gate) = limits.gsis.get_mut(&i.name) {
+                        gate.spend(i.read, i.write);
                     }
                 }
             }
         }
-        if let Some(b) = limits.table.read.as_mut() {
-            b.tokens -= read;
-        }
-        if let Some(b) = limits.table.write.as_mut() {
-            b.tokens -= write;
-        }
+        limits.table.spend(read, write);
     }
 }
 
@@ -703,6 +768,74 @@ mod tests {
             start + Duration::from_secs(100),
         );
         assert_eq!(b.tokens, 2.0);
+    }
+
+    #[test]
+    fn throughput_of_an_old_catalog_has_no_on_demand_maximum() {
+        let old: Throughput = serde_json::from_str(r#"{"read":3,"write":4}"#).unwrap();
+        assert_eq!((old.read, old.write), (3, 4));
+        assert!(old.on_demand.is_unlimited());
+        // Written without the member while unlimited, so older servers read it too.
+        assert_eq!(
+            serde_json::to_string(&old).unwrap(),
+            r#"{"read":3,"write":4}"#
+        );
+        let mut limited = old;
+        limited.on_demand.max_write = Some(7);
+        let back: Throughput =
+            serde_json::from_str(&serde_json::to_string(&limited).unwrap()).unwrap();
+        assert_eq!(back, limited);
+    }
+
+    #[test]
+    fn an_on_demand_maximum_refuses_with_throttling_once_its_second_is_spent() {
+        let config = crate::EngineConfig::default();
+        let capacity = Capacity::new(&config);
+        let throughput = Throughput {
+            on_demand: crate::schema::OnDemandThroughput {
+                max_read: None,
+                max_write: Some(2),
+            },
+            ..Throughput::default()
+        };
+        let mut gate = Gate::default();
+        let now = Instant::now();
+        let admit = |gate: &mut Gate, d, at| {
+            gate.admit(
+                &capacity,
+                BillingMode::PayPerRequest,
+                throughput,
+                d,
+                at,
+                TABLE_THROUGHPUT_EXCEEDED,
+            )
+        };
+        assert!(admit(&mut gate, Dimension::Write, now).is_ok());
+        gate.spend(0.0, 2.0);
+        let refused = admit(&mut gate, Dimension::Write, now).unwrap_err();
+        assert!(matches!(refused, EngineError::Throttling(m) if m == ON_DEMAND_MAXIMUM_EXCEEDED));
+        // Reads have no maximum; writes again after the bucket refilled.
+        assert!(admit(&mut gate, Dimension::Read, now).is_ok());
+        assert!(admit(
+            &mut gate,
+            Dimension::Write,
+            now + Duration::from_millis(600)
+        )
+        .is_ok());
+        // A PROVISIONED table ignores the maxima.
+        let provisioned = gate.admit(
+            &capacity,
+            BillingMode::Provisioned,
+            Throughput {
+                read: 5,
+                write: 5,
+                ..throughput
+            },
+            Dimension::Write,
+            now,
+            TABLE_THROUGHPUT_EXCEEDED,
+        );
+        assert!(provisioned.is_ok());
     }
 
     #[test]

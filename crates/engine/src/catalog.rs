@@ -49,6 +49,9 @@ pub struct TableUpdate {
     pub billing_mode: Option<BillingMode>,
     /// New ProvisionedThroughput.
     pub throughput: Option<Throughput>,
+    /// A change of OnDemandThroughput (the table is PAY_PER_REQUEST once the update applies;
+    /// checked by the `api` crate).
+    pub on_demand: Option<OnDemandChange>,
     /// New TableClass.
     pub table_class: Option<TableClass>,
     /// New DeletionProtectionEnabled.
@@ -70,6 +73,8 @@ pub enum IndexUpdate {
     Delete(String),
     /// Update: new ProvisionedThroughput of the GSI of this name.
     Update(String, Throughput),
+    /// Update: a change of the OnDemandThroughput of the GSI of this name.
+    UpdateOnDemand(String, OnDemandChange),
 }
 
 /// The most tags a table may have (DynamoDB's limit: "The maximum number of tags per resource
@@ -109,6 +114,19 @@ fn id_of(uuid: &uuid::Uuid) -> u64 {
 
 pub(crate) fn random_id() -> u64 {
     id_of(&uuid::Uuid::new_v4())
+}
+
+/// Stages the deletion of everything a table keeps under its ids: items, the entries of
+/// its secondary indexes (also those being deleted) and its item collection sizes.
+fn delete_table_data(meta: &TableMeta, batch: &mut WriteBatch) {
+    let (start, end) = keys::data_range(meta.id);
+    batch.delete_range(start, end);
+    for index in meta.indexes.iter().chain(&meta.deleting_indexes) {
+        let (start, end) = keys::index_range(index.id);
+        batch.delete_range(start, end);
+    }
+    let (start, end) = keys::collection_size_range(meta.id);
+    batch.delete_range(start, end);
 }
 
 pub(crate) fn encode_meta(meta: &TableMeta) -> Vec<u8> {
@@ -271,6 +289,9 @@ impl Engine {
                 "One or more parameter values were invalid: ProvisionedThroughput must be specified when BillingMode is PROVISIONED",
             ));
         }
+        if let Some(change) = update.on_demand {
+            meta.throughput.on_demand.apply(change);
+        }
         if let Some(class) = update.table_class {
             if class != meta.table_class {
                 meta.table_class_updated_at = Some(now);
@@ -285,7 +306,7 @@ impl Engine {
         let online = update
             .index_updates
             .iter()
-            .filter(|u| !matches!(u, IndexUpdate::Update(..)))
+            .filter(|u| !matches!(u, IndexUpdate::Update(..) | IndexUpdate::UpdateOnDemand(..)))
             .count();
         let busy = meta.indexes.iter().any(|i| i.backfilling) || !meta.deleting_indexes.is_empty();
         if online > 1 || (online == 1 && busy) {
@@ -313,6 +334,11 @@ impl Engine {
                 IndexUpdate::Update(index_name, t) => {
                     if let Some(index) = meta.indexes.iter_mut().find(|i| i.name == index_name) {
                         index.throughput = t;
+                    }
+                }
+                IndexUpdate::UpdateOnDemand(index_name, change) => {
+                    if let Some(index) = meta.indexes.iter_mut().find(|i| i.name == index_name) {
+                        index.throughput.on_demand.apply(change);
                     }
                 }
             }
@@ -394,22 +420,37 @@ impl Engine {
             )));
         }
         let stats = self.table_stats(&meta)?;
-        let (start, end) = keys::data_range(meta.id);
         let mut batch = WriteBatch::new();
         batch.delete(keys::catalog_key(name));
-        batch.delete_range(start, end);
-        for index in meta.indexes.iter().chain(&meta.deleting_indexes) {
-            let (start, end) = keys::index_range(index.id);
-            batch.delete_range(start, end);
-        }
-        let (start, end) = keys::collection_size_range(meta.id);
-        batch.delete_range(start, end);
+        delete_table_data(&meta, &mut batch);
         // The stream becomes DISABLED and stays readable for the retention period.
         let streams = self.stream_change_for_deletion(&meta);
         self.commit_ddl_with_streams(batch, name, streams).await?;
         self.tables.write().remove(name);
+        self.sweep_after_writes_in_flight(Arc::clone(&meta));
         tracing::info!(table = %name, "table deleted");
         Ok((meta, stats))
+    }
+
+    /// A write is guarded by the version of its item, not by the catalog: one that read a
+    /// table's definition before DeleteTable may commit after it, under the deleted table's
+    /// id. Once no operation holds the definition any more (`meta` is its last holder), no
+    /// such write can come; a background task then deletes the table's data once more.
+    fn sweep_after_writes_in_flight(&self, meta: Arc<TableMeta>) {
+        let storage = Arc::clone(&self.storage);
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
+            while Arc::strong_count(&meta) > 1 {
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+            let mut batch = WriteBatch::new();
+            delete_table_data(&meta, &mut batch);
+            if let Err(e) = storage.commit(batch).await {
+                tracing::error!(table = %meta.name, error = %e, "cleanup of a deleted table failed");
+            }
+        });
     }
 
     /// Commits a catalog change with the table's stream change (`streams.rs`) in the same

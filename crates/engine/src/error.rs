@@ -50,6 +50,10 @@ pub enum EngineError {
     /// `capacity.rs`).
     #[error("{0}")]
     ProvisionedThroughputExceeded(String),
+    /// A PAY_PER_REQUEST table or index passed its OnDemandThroughput maximum
+    /// (ThrottlingException; see `capacity.rs`).
+    #[error("{0}")]
+    Throttling(String),
     /// A bug or an I/O failure below us (HTTP 500, InternalServerError).
     #[error("{0}")]
     Internal(String),

@@ -3,9 +3,12 @@
 //! secondary index — staged into the caller's [`WriteBatch`] so that the item and its index
 //! entries commit atomically, guarded by the version of the item read.
 //!
-//! PutItem, UpdateItem, DeleteItem (`items.rs`) and BatchWriteItem (`batch.rs`) all go
-//! through [`stage_item_change`]. An item lacking one of an index's key attributes has no
-//! entry in that index (a sparse index); see `keys.rs` for the entry layout.
+//! PutItem, UpdateItem, DeleteItem (`items.rs`), BatchWriteItem (`batch.rs`),
+//! TransactWriteItems (`transactions.rs`) and the Time to Live sweeper (`ttl.rs`) all go
+//! through [`stage_item_change`], which also stages the stream record (`streams.rs`); each
+//! also records the change in [`CollectionSizes`]. An item lacking one of an index's key
+//! attributes has no entry in that index (a sparse index); see `keys.rs` for the entry
+//! layout.
 
 use std::collections::BTreeMap;
 
@@ -343,48 +346,50 @@ mod tests {
         };
         let engine = Engine::open(Arc::new(MemoryStorage::new()), config).unwrap();
         for (name, lsi) in [("lsi", true), ("plain", false)] {
-            let key_schema = KeySchema {
-                hash: attr("pk"),
-                range: Some(attr("sk")),
-            };
-            let indexes = if lsi {
-                vec![IndexMeta {
-                    name: "by_l".into(),
-                    id: 0,
-                    kind: IndexKind::Local,
-                    key_schema: KeySchema {
-                        hash: attr("pk"),
-                        range: Some(attr("l")),
-                    },
-                    projection: IndexProjection::KeysOnly,
-                    throughput: Throughput::default(),
-                    backfilling: false,
-                }]
-            } else {
-                vec![]
-            };
-            engine
-                .create_table(TableSpec {
-                    name: name.into(),
-                    key_schema,
-                    attribute_definitions: vec![
-                        ("pk".into(), ScalarType::S),
-                        ("sk".into(), ScalarType::S),
-                        ("l".into(), ScalarType::S),
-                    ],
-                    billing_mode: BillingMode::PayPerRequest,
-                    throughput: Throughput::default(),
-                    table_class: TableClass::Standard,
-                    tags: vec![],
-                    sse: None,
-                    stream: None,
-                    deletion_protection: false,
-                    indexes,
-                })
-                .await
-                .unwrap();
+            engine.create_table(spec(name, lsi)).await.unwrap();
         }
         engine
+    }
+
+    /// Table `name` (pk/sk), with an LSI on `l` projecting KEYS_ONLY when `lsi`.
+    fn spec(name: &str, lsi: bool) -> TableSpec {
+        let key_schema = KeySchema {
+            hash: attr("pk"),
+            range: Some(attr("sk")),
+        };
+        let indexes = if lsi {
+            vec![IndexMeta {
+                name: "by_l".into(),
+                id: 0,
+                kind: IndexKind::Local,
+                key_schema: KeySchema {
+                    hash: attr("pk"),
+                    range: Some(attr("l")),
+                },
+                projection: IndexProjection::KeysOnly,
+                throughput: Throughput::default(),
+                backfilling: false,
+            }]
+        } else {
+            vec![]
+        };
+        TableSpec {
+            name: name.into(),
+            key_schema,
+            attribute_definitions: vec![
+                ("pk".into(), ScalarType::S),
+                ("sk".into(), ScalarType::S),
+                ("l".into(), ScalarType::S),
+            ],
+            billing_mode: BillingMode::PayPerRequest,
+            throughput: Throughput::default(),
+            table_class: TableClass::Standard,
+            tags: vec![],
+            sse: None,
+            stream: None,
+            deletion_protection: false,
+            indexes,
+        }
     }
 
     /// The size of every item collection of table `lsi`, recomputed from its items.
@@ -647,5 +652,61 @@ mod tests {
         let meta = engine.table("lsi").unwrap();
         let (start, end) = keys::collection_size_range(meta.id);
         assert_eq!(engine.storage.scan(&start, &end, false).count(), 0);
+    }
+
+    /// Writes that read the table's definition before a DeleteTable and commit after it
+    /// leave nothing of the deleted table behind: no item, index entry or collection size.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_table_deleted_under_writes_leaves_nothing_behind() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+
+        let engine = Arc::new(engine(u64::MAX).await);
+        for round in 0..10 {
+            if round > 0 {
+                engine.create_table(spec("lsi", true)).await.unwrap();
+            }
+            let meta = engine.table("lsi").unwrap();
+            let written = Arc::new(AtomicU64::new(0));
+            let writers: Vec<_> = (0..4)
+                .map(|w| {
+                    let (engine, written) = (Arc::clone(&engine), Arc::clone(&written));
+                    tokio::spawn(async move {
+                        for n in 0.. {
+                            let i = item(&format!("w{w}"), &n.to_string(), Some("l"), 10);
+                            match engine.put_item("lsi", i, |_| Ok(())).await {
+                                Ok(_) => written.fetch_add(1, Ordering::Relaxed),
+                                Err(EngineError::ResourceNotFound(_)) => return,
+                                Err(e) => panic!("{e:?}"),
+                            };
+                        }
+                    })
+                })
+                .collect();
+            while written.load(Ordering::Relaxed) < 100 {
+                tokio::task::yield_now().await;
+            }
+            engine.delete_table("lsi").await.unwrap();
+            for w in writers {
+                w.await.unwrap();
+            }
+            let ranges = [
+                keys::data_range(meta.id),
+                keys::index_range(meta.indexes[0].id),
+                keys::collection_size_range(meta.id),
+            ];
+            drop(meta);
+            let left = || {
+                ranges
+                    .iter()
+                    .map(|(start, end)| engine.storage.scan(start, end, false).count())
+                    .sum::<usize>()
+            };
+            // Cleaning up after the writes in flight runs in the background.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while left() > 0 && std::time::Instant::now() < deadline {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            assert_eq!(left(), 0, "round {round}");
+        }
     }
 }

@@ -59,6 +59,30 @@ impl Engine {
         Ok((item, consumed))
     }
 
+    /// GetItem answering with the whole item: its stored encoding, undecoded (see
+    /// `ferrodyn_types::codec::item_to_json`), and what the read consumed.
+    pub fn get_item_encoded(
+        &self,
+        table: &str,
+        key: &Item,
+        consistency: ReadConsistency,
+    ) -> Result<(Option<Vec<u8>>, Consumed)> {
+        let meta = self.table(table)?;
+        let mut storage_key = keys::data_prefix(meta.id);
+        meta.key_schema.encode_key(key, &mut storage_key)?;
+        self.admit_read(&meta, None)?;
+        let (encoded, size) = match self.storage.get(&storage_key)? {
+            Some(v) => {
+                let size = codec::encoded_item_size(&v.value)?;
+                (Some(v.value), size)
+            }
+            None => (None, 0),
+        };
+        let consumed = Consumed::of_read(None, size, consistency);
+        self.charge(&meta, &consumed);
+        Ok((encoded, consumed))
+    }
+
     /// PutItem: stores `item` if `check(current)` passes. Returns the item it replaced.
     pub async fn put_item<C>(&self, table: &str, item: Item, check: C) -> Result<Option<Item>>
     where

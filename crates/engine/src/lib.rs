@@ -1,5 +1,5 @@
-//! The database engine: tables, items and (later) indexes, transactions, streams, TTL and
-//! capacity, on top of any [`ferrodyn_storage::Storage`].
+//! The database engine: tables, items, secondary indexes, transactions, streams, Time to
+//! Live and capacity, on top of any [`ferrodyn_storage::Storage`].
 //!
 //! The engine speaks in typed values (`Item`, [`TableMeta`]), never JSON or HTTP: the `api`
 //! crate turns requests into calls here and results into responses.
@@ -30,12 +30,12 @@ mod transactions;
 mod ttl;
 
 pub use batch::{
-    check_item_size, BatchGetResult, BatchGetTable, BatchWrite, BatchWriteTable,
+    check_item_size, BatchGetResult, BatchGetTable, BatchWrite, BatchWriteResult, BatchWriteTable,
     MAX_BATCH_GET_BYTES,
 };
 pub use capacity::{
     read_units, write_units, Consumed, IndexConsumed, IndexUsage, ReadConsistency, TableConsumed,
-    TableUsage, INDEX_THROUGHPUT_EXCEEDED, TABLE_THROUGHPUT_EXCEEDED,
+    TableUsage, INDEX_THROUGHPUT_EXCEEDED, ON_DEMAND_MAXIMUM_EXCEEDED, TABLE_THROUGHPUT_EXCEEDED,
 };
 pub use catalog::{IndexUpdate, TableSpec, TableStats, TableUpdate, MAX_TAGS, TOO_MANY_TAGS};
 pub use error::{EngineError, Result};
@@ -48,8 +48,8 @@ pub use query::{
 pub use schema::TtlSettings;
 pub use schema::{
     BillingMode, IndexKind, IndexMeta, IndexProjection, KeyAttribute, KeySchema, LatestStream,
-    ScalarType, SseSettings, StreamSettings, TableClass, TableMeta, Throughput, MAX_HASH_KEY_BYTES,
-    MAX_RANGE_KEY_BYTES,
+    OnDemandChange, OnDemandThroughput, ScalarType, SseSettings, StreamSettings, TableClass,
+    TableMeta, Throughput, MAX_HASH_KEY_BYTES, MAX_RANGE_KEY_BYTES,
 };
 pub use streams::{
     format_sequence_number, parse_stream_arn, ChangeOrigin, EventName, RecordsPage,

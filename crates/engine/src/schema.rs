@@ -220,13 +220,58 @@ impl TableClass {
     }
 }
 
-/// Read and write capacity units of a provisioned table.
+/// The throughput settings of a table or global secondary index: its capacity units when it
+/// is PROVISIONED, its OnDemandThroughput maxima when it is PAY_PER_REQUEST (DynamoDB takes
+/// one or the other, by billing mode).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Throughput {
-    /// ReadCapacityUnits.
+    /// ReadCapacityUnits (zero when PAY_PER_REQUEST).
     pub read: u64,
-    /// WriteCapacityUnits.
+    /// WriteCapacityUnits (zero when PAY_PER_REQUEST).
     pub write: u64,
+    /// OnDemandThroughput (unlimited when PROVISIONED).
+    #[serde(default, skip_serializing_if = "OnDemandThroughput::is_unlimited")]
+    pub on_demand: OnDemandThroughput,
+}
+
+/// OnDemandThroughput: the most read and write request units a second a PAY_PER_REQUEST table
+/// (or one of its GSIs) may consume; above them requests fail with ThrottlingException.
+/// `None`: no maximum of its own (DynamoDB's -1; DescribeTable then leaves the member out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct OnDemandThroughput {
+    /// MaxReadRequestUnits.
+    #[serde(default)]
+    pub max_read: Option<u64>,
+    /// MaxWriteRequestUnits.
+    #[serde(default)]
+    pub max_write: Option<u64>,
+}
+
+impl OnDemandThroughput {
+    /// Whether neither maximum is set.
+    pub fn is_unlimited(&self) -> bool {
+        self.max_read.is_none() && self.max_write.is_none()
+    }
+
+    /// Applies an UpdateTable change, member by member.
+    pub fn apply(&mut self, change: OnDemandChange) {
+        if let Some(read) = change.max_read {
+            self.max_read = read;
+        }
+        if let Some(write) = change.max_write {
+            self.max_write = write;
+        }
+    }
+}
+
+/// An UpdateTable change of OnDemandThroughput. Each member: `None` leaves the maximum as it
+/// is, `Some(None)` removes it (-1 on the wire), `Some(Some(n))` sets it to `n`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OnDemandChange {
+    /// MaxReadRequestUnits.
+    pub max_read: Option<Option<u64>>,
+    /// MaxWriteRequestUnits.
+    pub max_write: Option<Option<u64>>,
 }
 
 /// SSESpecification as given at creation.

@@ -9,68 +9,21 @@ use std::collections::{BTreeSet, HashMap};
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue as Av, BillingMode, DeleteRequest, KeySchemaElement,
-    KeyType, KeysAndAttributes, PutRequest, ReturnConsumedCapacity, ReturnItemCollectionMetrics,
-    ScalarAttributeType, WriteRequest,
+    AttributeValue as Av, DeleteRequest, KeysAndAttributes, PutRequest, ReturnConsumedCapacity,
+    ReturnItemCollectionMetrics, ScalarAttributeType, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
-use common::{table_name, Server};
+use common::{create_table, item, n, s, table_name, validation_message, Item, Server};
 use serde_json::json;
 
-type Item = HashMap<String, Av>;
-
 async fn create(client: &Client, name: &str, range: bool) {
-    let mut req = client
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        );
-    if range {
-        req = req
-            .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name("sk")
-                    .key_type(KeyType::Range)
-                    .build()
-                    .unwrap(),
-            )
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name("sk")
-                    .attribute_type(ScalarAttributeType::N)
-                    .build()
-                    .unwrap(),
-            );
-    }
-    req.send().await.unwrap();
-}
-
-fn s(v: &str) -> Av {
-    Av::S(v.to_string())
-}
-
-fn n(v: &str) -> Av {
-    Av::N(v.to_string())
-}
-
-fn item(pairs: &[(&str, Av)]) -> Item {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect()
+    create_table(
+        client,
+        name,
+        ScalarAttributeType::S,
+        range.then_some(ScalarAttributeType::N),
+    )
+    .await;
 }
 
 fn put(i: Item) -> WriteRequest {
@@ -90,14 +43,6 @@ fn keys(keys: Vec<Item>) -> KeysAndAttributes {
         .set_keys(Some(keys))
         .build()
         .unwrap()
-}
-
-fn validation_message(
-    result: Result<impl std::fmt::Debug, impl ProvideErrorMetadata + std::fmt::Debug>,
-) -> String {
-    let err = result.unwrap_err();
-    assert_eq!(err.code(), Some("ValidationException"), "{err:?}");
-    err.message().unwrap().to_string()
 }
 
 /// Posts a raw request and returns (HTTP status, `__type` after '#', message).

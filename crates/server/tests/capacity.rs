@@ -15,6 +15,7 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_dynamodb::Client;
 use common::Server;
+use serde_json::json;
 
 fn s(v: &str) -> AttributeValue {
     AttributeValue::S(v.into())
@@ -543,4 +544,490 @@ async fn a_gsi_without_write_capacity_throttles_its_table() {
         .message()
         .unwrap()
         .contains("one or more global secondary indexes"));
+}
+
+// ---- OnDemandThroughput ----------------------------------------------------------------------
+
+/// A PAY_PER_REQUEST table `name` (key pk) with OnDemandThroughput `table` and, when
+/// `index` is given, a GSI `by_g` (key g) with that OnDemandThroughput.
+fn on_demand_table(
+    name: &str,
+    table: serde_json::Value,
+    index: Option<serde_json::Value>,
+) -> serde_json::Value {
+    let mut body = json!({
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+        "OnDemandThroughput": table,
+    });
+    if let Some(odt) = index {
+        body["AttributeDefinitions"] = json!([
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "g", "AttributeType": "S"}
+        ]);
+        body["GlobalSecondaryIndexes"] = json!([{
+            "IndexName": "by_g",
+            "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+            "OnDemandThroughput": odt,
+        }]);
+    }
+    body
+}
+
+fn describe(server: &Server, name: &str) -> serde_json::Value {
+    common::ok(server, "DescribeTable", json!({"TableName": name}))["Table"].clone()
+}
+
+#[tokio::test]
+async fn on_demand_throughput_is_stored_reported_and_changed_member_by_member() {
+    let server = Server::start_in_memory();
+    let created = common::ok(
+        &server,
+        "CreateTable",
+        on_demand_table(
+            "odt_a",
+            json!({"MaxReadRequestUnits": 100, "MaxWriteRequestUnits": 5}),
+            Some(json!({"MaxReadRequestUnits": 7})),
+        ),
+    );
+    assert_eq!(
+        created["TableDescription"]["OnDemandThroughput"],
+        json!({"MaxReadRequestUnits": 100, "MaxWriteRequestUnits": 5})
+    );
+    let table = describe(&server, "odt_a");
+    assert_eq!(
+        table["OnDemandThroughput"],
+        json!({"MaxReadRequestUnits": 100, "MaxWriteRequestUnits": 5})
+    );
+    assert_eq!(
+        table["GlobalSecondaryIndexes"][0]["OnDemandThroughput"],
+        json!({"MaxReadRequestUnits": 7})
+    );
+
+    // One member changes, the other stays; -1 removes a maximum; both removed: no member.
+    let update = |odt: serde_json::Value| {
+        common::ok(
+            &server,
+            "UpdateTable",
+            json!({"TableName": "odt_a", "OnDemandThroughput": odt}),
+        )
+    };
+    update(json!({"MaxReadRequestUnits": 200}));
+    assert_eq!(
+        describe(&server, "odt_a")["OnDemandThroughput"],
+        json!({"MaxReadRequestUnits": 200, "MaxWriteRequestUnits": 5})
+    );
+    update(json!({"MaxReadRequestUnits": -1}));
+    assert_eq!(
+        describe(&server, "odt_a")["OnDemandThroughput"],
+        json!({"MaxWriteRequestUnits": 5})
+    );
+    update(json!({"MaxWriteRequestUnits": -1}));
+    assert!(describe(&server, "odt_a")
+        .get("OnDemandThroughput")
+        .is_none());
+
+    // A GSI's maximum is changed by its Update action.
+    common::ok(
+        &server,
+        "UpdateTable",
+        json!({"TableName": "odt_a", "GlobalSecondaryIndexUpdates": [
+            {"Update": {"IndexName": "by_g", "OnDemandThroughput": {"MaxWriteRequestUnits": 3}}}
+        ]}),
+    );
+    assert_eq!(
+        describe(&server, "odt_a")["GlobalSecondaryIndexes"][0]["OnDemandThroughput"],
+        json!({"MaxReadRequestUnits": 7, "MaxWriteRequestUnits": 3})
+    );
+
+    // Switching to PROVISIONED drops the maxima with the billing mode.
+    common::ok(
+        &server,
+        "UpdateTable",
+        json!({"TableName": "odt_a", "BillingMode": "PROVISIONED",
+               "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+               "GlobalSecondaryIndexUpdates": [{"Update": {"IndexName": "by_g",
+                   "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}}}]}),
+    );
+    let table = describe(&server, "odt_a");
+    assert!(table.get("OnDemandThroughput").is_none());
+    assert!(table["GlobalSecondaryIndexes"][0]
+        .get("OnDemandThroughput")
+        .is_none());
+}
+
+#[tokio::test]
+async fn on_demand_throughput_is_refused_out_of_range_or_on_a_provisioned_table() {
+    let server = Server::start_in_memory();
+    let out_of_range = |member: &str| {
+        format!("One or more parameter values were invalid: Requested {member} for OnDemandThroughput for table is outside of valid range")
+    };
+    // At creation every member given is at least 1 (-1 too is out of range there).
+    for (odt, member) in [
+        (
+            json!({"MaxReadRequestUnits": 0, "MaxWriteRequestUnits": 5}),
+            "MaxReadRequestUnits",
+        ),
+        (
+            json!({"MaxReadRequestUnits": -1, "MaxWriteRequestUnits": -1}),
+            "MaxReadRequestUnits",
+        ),
+        (
+            json!({"MaxReadRequestUnits": 40001, "MaxWriteRequestUnits": -2}),
+            "MaxWriteRequestUnits",
+        ),
+    ] {
+        assert_eq!(
+            common::validation(
+                &server,
+                "CreateTable",
+                on_demand_table("odt_bad", odt, None)
+            ),
+            out_of_range(member)
+        );
+    }
+    assert_eq!(
+        common::validation(
+            &server,
+            "CreateTable",
+            on_demand_table(
+                "odt_bad",
+                json!({"MaxReadRequestUnits": 40001, "MaxWriteRequestUnits": 1}),
+                None
+            )
+        ),
+        "Cannot increase provisioned throughput to more than 40,000 units per table"
+    );
+    assert_eq!(
+        common::validation(
+            &server,
+            "CreateTable",
+            on_demand_table("odt_bad", json!({"MaxWriteRequestUnits": 1}), Some(json!({"MaxReadRequestUnits": -1})))
+        ),
+        "One or more parameter values were invalid: Requested MaxReadRequestUnits for OnDemandThroughput for index : by_g is outside of valid range"
+    );
+    let mut provisioned = on_demand_table("odt_bad", json!({"MaxReadRequestUnits": 10}), None);
+    provisioned["BillingMode"] = json!("PROVISIONED");
+    provisioned["ProvisionedThroughput"] = json!({"ReadCapacityUnits": 1, "WriteCapacityUnits": 1});
+    assert_eq!(
+        common::validation(&server, "CreateTable", provisioned.clone()),
+        "One or more parameter values were invalid: MaxReadRequestUnits for OnDemandThroughput cannot be specified when table BillingMode is PROVISIONED."
+    );
+    assert!(
+        common::error(&server, "DescribeTable", json!({"TableName": "odt_bad"}))
+            .0
+            .ends_with("ResourceNotFoundException")
+    );
+
+    // UpdateTable: a PROVISIONED table takes none; 0 is out of range, -1 is not.
+    provisioned
+        .as_object_mut()
+        .unwrap()
+        .remove("OnDemandThroughput");
+    provisioned["TableName"] = json!("odt_p");
+    common::ok(&server, "CreateTable", provisioned);
+    assert_eq!(
+        common::validation(
+            &server,
+            "UpdateTable",
+            json!({"TableName": "odt_p", "OnDemandThroughput": {"MaxWriteRequestUnits": 10}})
+        ),
+        "One or more parameter values were invalid: MaxWriteRequestUnits for OnDemandThroughput cannot be specified when the table BillingMode is PROVISIONED"
+    );
+    common::ok(
+        &server,
+        "CreateTable",
+        on_demand_table("odt_u", json!({"MaxReadRequestUnits": 10}), None),
+    );
+    assert_eq!(
+        common::validation(
+            &server,
+            "UpdateTable",
+            json!({"TableName": "odt_u", "OnDemandThroughput": {"MaxWriteRequestUnits": 0}})
+        ),
+        out_of_range("MaxWriteRequestUnits")
+    );
+    assert_eq!(
+        describe(&server, "odt_u")["OnDemandThroughput"],
+        json!({"MaxReadRequestUnits": 10})
+    );
+    // A switch to PAY_PER_REQUEST may bring its maxima.
+    common::ok(
+        &server,
+        "UpdateTable",
+        json!({"TableName": "odt_p", "BillingMode": "PAY_PER_REQUEST",
+               "OnDemandThroughput": {"MaxReadRequestUnits": 9}}),
+    );
+    assert_eq!(
+        describe(&server, "odt_p")["OnDemandThroughput"],
+        json!({"MaxReadRequestUnits": 9})
+    );
+}
+
+#[tokio::test]
+async fn on_demand_throughput_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_on_disk(dir.path());
+    common::ok(
+        &server,
+        "CreateTable",
+        on_demand_table(
+            "odt_d",
+            json!({"MaxWriteRequestUnits": 12}),
+            Some(json!({"MaxReadRequestUnits": 3, "MaxWriteRequestUnits": 4})),
+        ),
+    );
+    server.terminate();
+    let server = Server::start_on_disk(dir.path());
+    let table = describe(&server, "odt_d");
+    assert_eq!(
+        table["OnDemandThroughput"],
+        json!({"MaxWriteRequestUnits": 12})
+    );
+    assert_eq!(
+        table["GlobalSecondaryIndexes"][0]["OnDemandThroughput"],
+        json!({"MaxReadRequestUnits": 3, "MaxWriteRequestUnits": 4})
+    );
+}
+
+/// Puts 1 KB items into `table` with `client` until one fails; the error, if any did.
+async fn put_until_refused(
+    client: &Client,
+    table: &str,
+    attempts: usize,
+    with_g: bool,
+) -> Option<aws_sdk_dynamodb::operation::put_item::PutItemError> {
+    for n in 0..attempts {
+        let pk = ((b'a' + (n % 26) as u8) as char).to_string();
+        let mut i = item(&pk, 1000);
+        if with_g {
+            i.insert("g".into(), s(&format!("g{n}")));
+        }
+        if let Err(e) = client
+            .put_item()
+            .table_name(table)
+            .set_item(Some(i))
+            .send()
+            .await
+        {
+            return Some(e.into_service_error());
+        }
+    }
+    None
+}
+
+#[tokio::test]
+async fn an_on_demand_table_above_its_maximum_is_throttled_with_throttling_exception() {
+    let server = Server::start_in_memory();
+    let client = server.client();
+    let raw = no_retry_client(&server);
+    common::ok(
+        &server,
+        "CreateTable",
+        on_demand_table("odt_t", json!({"MaxWriteRequestUnits": 2}), None),
+    );
+    // 2 write units a second: a quick burst of 1 KB writes is refused soon.
+    let err = put_until_refused(&raw, "odt_t", 200, false)
+        .await
+        .expect("the maximum throttled the burst");
+    assert!(err.is_throttling_exception(), "{err:?}");
+    assert_eq!(
+        err.meta().message(),
+        Some("Throughput exceeds the maximum OnDemandThroughput configured on table or index")
+    );
+    // Reads are not limited by the write maximum.
+    for _ in 0..20 {
+        raw.get_item()
+            .table_name("odt_t")
+            .set_key(Some(key("a")))
+            .send()
+            .await
+            .unwrap();
+    }
+    // The SDK retries ThrottlingException with backoff until the bucket has refilled.
+    for n in 0..3 {
+        client
+            .put_item()
+            .table_name("odt_t")
+            .set_item(Some(item(&((b'a' + n) as char).to_string(), 1000)))
+            .send()
+            .await
+            .unwrap();
+    }
+    // Without a maximum the same burst goes through.
+    common::ok(
+        &server,
+        "UpdateTable",
+        json!({"TableName": "odt_t", "OnDemandThroughput": {"MaxWriteRequestUnits": -1}}),
+    );
+    assert!(put_until_refused(&raw, "odt_t", 200, false).await.is_none());
+}
+
+#[tokio::test]
+async fn a_gsi_above_its_on_demand_maximum_throttles_writes_to_its_table() {
+    let server = Server::start_in_memory();
+    let raw = no_retry_client(&server);
+    common::ok(
+        &server,
+        "CreateTable",
+        on_demand_table(
+            "odt_g",
+            json!({"MaxReadRequestUnits": 1000}),
+            Some(json!({"MaxWriteRequestUnits": 1})),
+        ),
+    );
+    let err = put_until_refused(&raw, "odt_g", 100, true)
+        .await
+        .expect("the GSI's maximum throttled the table");
+    assert!(err.is_throttling_exception(), "{err:?}");
+    // Once the GSI's bucket has refilled (it holds one second of its maximum and was at
+    // most one unit in debt), writes go through again.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    raw.put_item()
+        .table_name("odt_g")
+        .set_item(Some(item("z", 10)))
+        .send()
+        .await
+        .unwrap();
+}
+
+// ---- BatchWriteItem and BatchGetItem under throttling -----------------------------------------
+
+#[tokio::test]
+async fn batch_write_hands_back_the_writes_of_a_throttled_table_as_unprocessed_items() {
+    let server = Server::start(&["--in-memory", "--burst-seconds", "1"], None);
+    let client = server.client();
+    let raw = no_retry_client(&server);
+    create(&client, "bw_slow", Some((1, 1)), false).await;
+    create(&client, "bw_fast", None, false).await;
+    // Spend the slow table's write capacity.
+    put_until_refused(&raw, "bw_slow", 50, false)
+        .await
+        .expect("1 WCU is spent by a burst");
+    let put = |pk: &str| {
+        WriteRequest::builder()
+            .put_request(
+                PutRequest::builder()
+                    .set_item(Some(item(pk, 100)))
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    };
+    let delete = WriteRequest::builder()
+        .delete_request(
+            aws_sdk_dynamodb::types::DeleteRequest::builder()
+                .set_key(Some(key("q")))
+                .build()
+                .unwrap(),
+        )
+        .build();
+    let out = raw
+        .batch_write_item()
+        .request_items("bw_slow", vec![put("x"), delete.clone()])
+        .request_items("bw_fast", vec![put("x"), put("y")])
+        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+        .send()
+        .await
+        .unwrap();
+    let unprocessed = out.unprocessed_items().unwrap();
+    assert_eq!(unprocessed.len(), 1);
+    let slow = &unprocessed["bw_slow"];
+    assert_eq!(slow.len(), 2);
+    assert_eq!(slow[0].put_request().unwrap().item(), &item("x", 100));
+    assert_eq!(slow[1].delete_request().unwrap().key(), &key("q"));
+    // Only the fast table was written and charged.
+    let consumed = out.consumed_capacity();
+    assert_eq!(consumed.len(), 1);
+    assert_eq!(consumed[0].table_name(), Some("bw_fast"));
+    assert_eq!(units(consumed.first()), 2.0);
+    let got = raw
+        .get_item()
+        .table_name("bw_fast")
+        .set_key(Some(key("y")))
+        .send()
+        .await
+        .unwrap();
+    assert!(got.item().is_some());
+
+    // Every table throttled: the request fails, as DynamoDB's does.
+    let err = raw
+        .batch_write_item()
+        .request_items("bw_slow", vec![put("x"), delete])
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(
+        err.is_provisioned_throughput_exceeded_exception(),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn batch_get_hands_back_the_keys_of_a_throttled_table_and_fails_when_all_are() {
+    let server = Server::start(&["--in-memory", "--burst-seconds", "1"], None);
+    let client = server.client();
+    let raw = no_retry_client(&server);
+    create(&client, "bg_slow", Some((1, 100)), false).await;
+    create(&client, "bg_fast", None, false).await;
+    for table in ["bg_slow", "bg_fast"] {
+        client
+            .put_item()
+            .table_name(table)
+            .set_item(Some(item("a", 5000)))
+            .send()
+            .await
+            .unwrap();
+    }
+    // Reading 5 KB strongly consistently costs 2 units: the slow table's 1 RCU runs out.
+    let mut refused = false;
+    for _ in 0..50 {
+        let r = raw
+            .get_item()
+            .table_name("bg_slow")
+            .set_key(Some(key("a")))
+            .consistent_read(true)
+            .send()
+            .await;
+        if r.is_err() {
+            refused = true;
+            break;
+        }
+    }
+    assert!(refused, "1 RCU is spent by a burst");
+    let keys = || {
+        KeysAndAttributes::builder()
+            .keys(key("a"))
+            .consistent_read(true)
+            .build()
+            .unwrap()
+    };
+    let out = raw
+        .batch_get_item()
+        .request_items("bg_slow", keys())
+        .request_items("bg_fast", keys())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.responses().unwrap()["bg_fast"].len(), 1);
+    assert!(out.responses().unwrap()["bg_slow"].is_empty());
+    assert_eq!(
+        out.unprocessed_keys().unwrap()["bg_slow"].keys(),
+        &[key("a")]
+    );
+    let err = raw
+        .batch_get_item()
+        .request_items("bg_slow", keys())
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(
+        err.is_provisioned_throughput_exceeded_exception(),
+        "{err:?}"
+    );
 }

@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
@@ -14,48 +14,8 @@ use aws_sdk_dynamodb::types::{
     PutRequest, Select, TransactWriteItem, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
-use common::{table_name, Server};
+use common::{describe, item, n, ok, s, table_name, validation, Item, Server};
 use serde_json::{json, Value};
-
-type Item = HashMap<String, Av>;
-
-fn s(v: &str) -> Av {
-    Av::S(v.to_string())
-}
-fn n(v: &str) -> Av {
-    Av::N(v.to_string())
-}
-
-fn item(pairs: &[(&str, Av)]) -> Item {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect()
-}
-
-/// Sends a raw request and returns the ValidationException message.
-fn validation(server: &Server, op: &str, body: Value) -> String {
-    let resp = server.post(Some(op), body.to_string().as_bytes());
-    assert_eq!(
-        resp.status,
-        400,
-        "{op} {body}: {}",
-        String::from_utf8_lossy(&resp.body)
-    );
-    assert_eq!(resp.error_type(), "ValidationException", "{op} {body}");
-    resp.message().unwrap()
-}
-
-fn ok(server: &Server, op: &str, body: Value) -> Value {
-    let resp = server.post(Some(op), body.to_string().as_bytes());
-    assert_eq!(
-        resp.status,
-        200,
-        "{op} {body}: {}",
-        String::from_utf8_lossy(&resp.body)
-    );
-    resp.json()
-}
 
 fn key(name: &str, key_type: &str) -> Value {
     json!({"AttributeName": name, "KeyType": key_type})
@@ -257,14 +217,7 @@ async fn describe_table_reports_each_index() {
         .send()
         .await
         .unwrap();
-    let table = client
-        .describe_table()
-        .table_name(&name)
-        .send()
-        .await
-        .unwrap()
-        .table
-        .unwrap();
+    let table = describe(&client, &name).await;
     let arn = table.table_arn().unwrap();
     let lsis = table.local_secondary_indexes();
     assert_eq!(lsis.len(), 1);

@@ -7,78 +7,15 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::primitives::Blob;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue as Av, BillingMode, KeySchemaElement, KeyType, ReturnValue,
-    ScalarAttributeType,
-};
-use aws_sdk_dynamodb::Client;
-use common::{table_name, Server};
-
-async fn create(
-    client: &Client,
-    name: &str,
-    hash: ScalarAttributeType,
-    range: Option<ScalarAttributeType>,
-) {
-    let mut req = client
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(hash)
-                .build()
-                .unwrap(),
-        );
-    if let Some(r) = range {
-        req = req
-            .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name("sk")
-                    .key_type(KeyType::Range)
-                    .build()
-                    .unwrap(),
-            )
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name("sk")
-                    .attribute_type(r)
-                    .build()
-                    .unwrap(),
-            );
-    }
-    req.send().await.unwrap();
-}
-
-fn s(v: &str) -> Av {
-    Av::S(v.to_string())
-}
-fn n(v: &str) -> Av {
-    Av::N(v.to_string())
-}
-
-async fn validation_message(
-    result: Result<impl std::fmt::Debug, impl ProvideErrorMetadata + std::fmt::Debug>,
-) -> String {
-    let err = result.unwrap_err();
-    assert_eq!(err.code(), Some("ValidationException"), "{err:?}");
-    err.message().unwrap().to_string()
-}
+use aws_sdk_dynamodb::types::{AttributeValue as Av, ReturnValue, ScalarAttributeType};
+use common::{create_table, n, s, table_name, validation_message, Server};
 
 #[tokio::test]
 async fn every_attribute_type_round_trips() {
     let server = Server::start_in_memory();
     let client = server.client();
     let t = table_name("types");
-    create(&client, &t, ScalarAttributeType::S, None).await;
+    create_table(&client, &t, ScalarAttributeType::S, None).await;
     let nested: HashMap<String, Av> = [
         (
             "inner".to_string(),
@@ -149,7 +86,7 @@ async fn numbers_are_normalized_and_checked() {
     let server = Server::start_in_memory();
     let client = server.client();
     let t = table_name("numbers");
-    create(&client, &t, ScalarAttributeType::N, None).await;
+    create_table(&client, &t, ScalarAttributeType::N, None).await;
     let cases = [
         ("1.50", "1.5"),
         ("01", "1"),
@@ -216,7 +153,7 @@ async fn numbers_are_normalized_and_checked() {
             .item("v", n(input))
             .send()
             .await;
-        assert_eq!(validation_message(r).await, message, "input {input}");
+        assert_eq!(validation_message(r), message, "input {input}");
     }
     client
         .put_item()
@@ -240,7 +177,7 @@ async fn key_attribute_rules() {
     let server = Server::start_in_memory();
     let client = server.client();
     let t = table_name("keys");
-    create(
+    create_table(
         &client,
         &t,
         ScalarAttributeType::S,
@@ -264,7 +201,7 @@ async fn key_attribute_rules() {
         (vec![("pk", s("a")), ("sk", s(&"x".repeat(1025)))], "One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes".into()),
     ];
     for (item, message) in cases {
-        assert_eq!(validation_message(put(item).await).await, message);
+        assert_eq!(validation_message(put(item).await), message);
     }
     // The limits themselves are allowed.
     put(vec![
@@ -287,7 +224,7 @@ async fn key_attribute_rules() {
         vec![("pk", s("a")), ("sk", n("1"))],
     ] {
         assert_eq!(
-            validation_message(get(key).await).await,
+            validation_message(get(key).await),
             "The provided key element does not match the schema"
         );
     }
@@ -309,7 +246,7 @@ async fn sets_and_nulls_are_validated() {
     let server = Server::start_in_memory();
     let client = server.client();
     let t = table_name("sets");
-    create(&client, &t, ScalarAttributeType::S, None).await;
+    create_table(&client, &t, ScalarAttributeType::S, None).await;
     let cases = [
         (Av::Ss(vec![]), "One or more parameter values were invalid: An string set  may not be empty"),
         (Av::Ns(vec![]), "One or more parameter values were invalid: An number set  may not be empty"),
@@ -325,7 +262,7 @@ async fn sets_and_nulls_are_validated() {
             .item("v", value)
             .send()
             .await;
-        assert_eq!(validation_message(r).await, message);
+        assert_eq!(validation_message(r), message);
     }
 }
 
@@ -334,7 +271,7 @@ async fn item_size_limit_is_400_kb_by_dynamodbs_formula() {
     let server = Server::start_in_memory();
     let client = server.client();
     let t = table_name("size");
-    create(&client, &t, ScalarAttributeType::S, None).await;
+    create_table(&client, &t, ScalarAttributeType::S, None).await;
     // ("pk" 2 + "a" 1) + ("d" 1 + value) = 409600 exactly.
     let fits = "x".repeat(409_600 - 4);
     client
@@ -354,7 +291,7 @@ async fn item_size_limit_is_400_kb_by_dynamodbs_formula() {
         .send()
         .await;
     assert_eq!(
-        validation_message(r).await,
+        validation_message(r),
         "Item size has exceeded the maximum allowed size"
     );
     let got = client
@@ -380,7 +317,7 @@ async fn return_values_all_old_on_put_and_delete() {
     let server = Server::start_in_memory();
     let client = server.client();
     let t = table_name("rv");
-    create(&client, &t, ScalarAttributeType::S, None).await;
+    create_table(&client, &t, ScalarAttributeType::S, None).await;
     let first = client
         .put_item()
         .table_name(&t)
@@ -408,10 +345,7 @@ async fn return_values_all_old_on_put_and_delete() {
         .return_values(ReturnValue::AllNew)
         .send()
         .await;
-    assert_eq!(
-        validation_message(r).await,
-        "Return values set to invalid value"
-    );
+    assert_eq!(validation_message(r), "Return values set to invalid value");
     let deleted = client
         .delete_item()
         .table_name(&t)
@@ -445,7 +379,7 @@ async fn projections_on_get_item() {
     let server = Server::start_in_memory();
     let client = server.client();
     let t = table_name("proj");
-    create(&client, &t, ScalarAttributeType::S, None).await;
+    create_table(&client, &t, ScalarAttributeType::S, None).await;
     client
         .put_item()
         .table_name(&t)
@@ -494,7 +428,7 @@ async fn projections_on_get_item() {
         .send()
         .await;
     assert_eq!(
-        validation_message(r).await,
+        validation_message(r),
         "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}"
     );
 }

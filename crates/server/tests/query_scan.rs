@@ -5,70 +5,18 @@
 
 mod common;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::primitives::Blob;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue as Av, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType, Select,
-};
+use aws_sdk_dynamodb::types::{AttributeValue as Av, ScalarAttributeType, Select};
 use aws_sdk_dynamodb::Client;
-use common::{table_name, Server};
+use common::{create_table, item, n, s, table_name, validation, Item, Server};
 use ferrodyn_types::Number;
 use serde_json::{json, Value};
 
-type Item = HashMap<String, Av>;
-
-async fn create(
-    client: &Client,
-    name: &str,
-    hash: ScalarAttributeType,
-    range: Option<ScalarAttributeType>,
-) {
-    let key = |name: &str, key_type| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(key_type)
-            .build()
-            .unwrap()
-    };
-    let def = |name: &str, ty| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ty)
-            .build()
-            .unwrap()
-    };
-    let mut req = client
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(key("pk", KeyType::Hash))
-        .attribute_definitions(def("pk", hash));
-    if let Some(r) = range {
-        req = req
-            .key_schema(key("sk", KeyType::Range))
-            .attribute_definitions(def("sk", r));
-    }
-    req.send().await.unwrap();
-}
-
-fn s(v: &str) -> Av {
-    Av::S(v.to_string())
-}
-fn n(v: &str) -> Av {
-    Av::N(v.to_string())
-}
 fn bin(v: &[u8]) -> Av {
     Av::B(Blob::new(v.to_vec()))
-}
-
-fn item(pairs: &[(&str, Av)]) -> Item {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect()
 }
 
 /// Writes `items`, 16 requests at a time.
@@ -153,7 +101,7 @@ async fn a_three_megabyte_table_is_paged_under_one_megabyte_with_and_without_lim
     let server = Server::start_in_memory();
     let client = server.client();
     let t = table_name("big");
-    create(
+    create_table(
         &client,
         &t,
         ScalarAttributeType::S,
@@ -256,7 +204,7 @@ async fn number_sort_keys_sort_by_value_in_both_directions() {
     let server = Server::start_in_memory();
     let client = server.client();
     let t = table_name("numbers");
-    create(
+    create_table(
         &client,
         &t,
         ScalarAttributeType::S,
@@ -357,7 +305,7 @@ async fn binary_sort_keys_sort_by_unsigned_bytes_and_begins_with_selects_prefixe
     let server = Server::start_in_memory();
     let client = server.client();
     let t = table_name("binary");
-    create(
+    create_table(
         &client,
         &t,
         ScalarAttributeType::S,
@@ -430,7 +378,7 @@ async fn string_sort_keys_begins_with_and_between() {
     let server = Server::start_in_memory();
     let client = server.client();
     let t = table_name("strings");
-    create(
+    create_table(
         &client,
         &t,
         ScalarAttributeType::S,
@@ -490,7 +438,7 @@ async fn filters_count_and_select() {
     let server = Server::start_in_memory();
     let client = server.client();
     let t = table_name("filters");
-    create(
+    create_table(
         &client,
         &t,
         ScalarAttributeType::S,
@@ -610,7 +558,7 @@ async fn legacy_key_conditions_and_filters() {
     let server = Server::start_in_memory();
     let client = server.client();
     let t = table_name("legacy");
-    create(
+    create_table(
         &client,
         &t,
         ScalarAttributeType::S,
@@ -676,7 +624,7 @@ async fn parallel_scan_with_four_segments_returns_every_item_exactly_once() {
     let server = Server::start_in_memory();
     let client = server.client();
     let t = table_name("parallel");
-    create(
+    create_table(
         &client,
         &t,
         ScalarAttributeType::S,
@@ -729,33 +677,20 @@ async fn parallel_scan_with_four_segments_returns_every_item_exactly_once() {
     assert_eq!(seen.len(), 500);
 }
 
-/// Sends a raw request and returns the ValidationException message.
-fn validation(server: &Server, op: &str, body: Value) -> String {
-    let resp = server.post(Some(op), body.to_string().as_bytes());
-    assert_eq!(
-        resp.status,
-        400,
-        "{op} {body}: {}",
-        String::from_utf8_lossy(&resp.body)
-    );
-    assert_eq!(resp.error_type(), "ValidationException", "{op} {body}");
-    resp.message().unwrap()
-}
-
 #[tokio::test]
 async fn query_validation_messages_are_dynamodbs() {
     let server = Server::start_in_memory();
     let client = server.client();
     let range = table_name("qv-range");
     let hash = table_name("qv-hash");
-    create(
+    create_table(
         &client,
         &range,
         ScalarAttributeType::S,
         Some(ScalarAttributeType::S),
     )
     .await;
-    create(&client, &hash, ScalarAttributeType::S, None).await;
+    create_table(&client, &hash, ScalarAttributeType::S, None).await;
     let a = json!({":a": {"S": "a"}});
     let cases: Vec<(Value, &str)> = vec![
         (
@@ -935,7 +870,7 @@ async fn scan_validation_messages_are_dynamodbs() {
     let server = Server::start_in_memory();
     let client = server.client();
     let t = table_name("sv");
-    create(&client, &t, ScalarAttributeType::S, None).await;
+    create_table(&client, &t, ScalarAttributeType::S, None).await;
     put_all(
         &client,
         &t,

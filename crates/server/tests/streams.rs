@@ -11,8 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue as Av, BillingMode, KeySchemaElement, KeyType, Put,
-    PutRequest, ScalarAttributeType, StreamSpecification, StreamViewType, TransactWriteItem,
+    Put, PutRequest, ScalarAttributeType, StreamSpecification, StreamViewType, TransactWriteItem,
     Update, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
@@ -21,39 +20,11 @@ use aws_sdk_dynamodbstreams::types::{
     AttributeValue as Sv, OperationType, Record, ShardIteratorType,
 };
 use aws_sdk_dynamodbstreams::Client as StreamsClient;
-use common::{table_name, Server};
-
-fn streams_client(server: &Server) -> StreamsClient {
-    use aws_sdk_dynamodbstreams::config::{BehaviorVersion, Credentials, Region};
-    let config = aws_sdk_dynamodbstreams::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
-        .endpoint_url(server.endpoint())
-        .build();
-    StreamsClient::from_conf(config)
-}
+use common::{n, s, table_name, table_request, Server};
 
 /// Creates a table with hash key `pk` (S) and a stream of `view`; returns the stream ARN.
 async fn create_with_stream(client: &Client, name: &str, view: StreamViewType) -> String {
-    let out = client
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
+    let out = table_request(client, name, ScalarAttributeType::S)
         .stream_specification(
             StreamSpecification::builder()
                 .stream_enabled(true)
@@ -121,14 +92,6 @@ async fn drain(streams: &StreamsClient, mut it: String) -> (Vec<Record>, Option<
             return (records, Some(it));
         }
     }
-}
-
-fn s(v: &str) -> Av {
-    Av::S(v.into())
-}
-
-fn n(v: i64) -> Av {
-    Av::N(v.to_string())
 }
 
 fn key_of(r: &Record) -> String {
@@ -258,7 +221,7 @@ async fn writer(client: Client, table: String, w: usize) {
 async fn consumer_sees_every_change_once_in_per_item_order_under_concurrent_writers() {
     let server = Server::start_in_memory();
     let client = server.client();
-    let streams = streams_client(&server);
+    let streams = server.streams_client();
     let table = table_name("streams_concurrent");
     let arn = create_with_stream(&client, &table, StreamViewType::NewAndOldImages).await;
     let start = iterator(&streams, &arn, ShardIteratorType::TrimHorizon).await;
@@ -378,7 +341,7 @@ async fn consumer_sees_every_change_once_in_per_item_order_under_concurrent_writ
 async fn records_hold_the_images_their_view_type_asks_for() {
     let server = Server::start_in_memory();
     let client = server.client();
-    let streams = streams_client(&server);
+    let streams = server.streams_client();
     for view in [
         StreamViewType::KeysOnly,
         StreamViewType::NewImage,
@@ -444,7 +407,7 @@ async fn records_hold_the_images_their_view_type_asks_for() {
 async fn a_write_that_changes_nothing_writes_no_record() {
     let server = Server::start_in_memory();
     let client = server.client();
-    let streams = streams_client(&server);
+    let streams = server.streams_client();
     let table = table_name("streams_noop");
     let arn = create_with_stream(&client, &table, StreamViewType::KeysOnly).await;
     let put = |v: i64| {
@@ -493,7 +456,7 @@ async fn a_write_that_changes_nothing_writes_no_record() {
 async fn disabling_closes_the_shard_and_enabling_again_makes_a_new_stream() {
     let server = Server::start_in_memory();
     let client = server.client();
-    let streams = streams_client(&server);
+    let streams = server.streams_client();
     let table = table_name("streams_toggle");
     let arn = create_with_stream(&client, &table, StreamViewType::KeysOnly).await;
     client
@@ -618,7 +581,7 @@ async fn records_and_sequence_numbers_survive_a_restart() {
             .send()
             .await
             .unwrap();
-        let streams = streams_client(&server);
+        let streams = server.streams_client();
         let it = iterator(&streams, &arn, ShardIteratorType::TrimHorizon).await;
         let (records, _) = drain(&streams, it).await;
         assert_eq!(records.len(), 1);
@@ -626,7 +589,7 @@ async fn records_and_sequence_numbers_survive_a_restart() {
     };
     let server = Server::start_on_disk(dir.path());
     let client = server.client();
-    let streams = streams_client(&server);
+    let streams = server.streams_client();
     client
         .put_item()
         .table_name(&table)
@@ -645,7 +608,7 @@ async fn records_and_sequence_numbers_survive_a_restart() {
 async fn streams_api_errors() {
     let server = Server::start_in_memory();
     let client = server.client();
-    let streams = streams_client(&server);
+    let streams = server.streams_client();
     let table = table_name("streams_errors");
     let arn = create_with_stream(&client, &table, StreamViewType::KeysOnly).await;
 
@@ -722,4 +685,136 @@ async fn streams_api_errors() {
         aws_sdk_dynamodb::error::ProvideErrorMetadata::message(&e),
         Some(format!("Table already has an enabled stream: TableName: {table}").as_str())
     );
+}
+
+/// DeleteTable keeps the stream readable (DISABLED, its records still there) and takes
+/// everything else of the table: a table created again under the same name, with the same
+/// index, has no items, no index entries, no Time to Live setting and a stream of its own.
+#[tokio::test]
+async fn a_deleted_tables_stream_stays_readable_and_a_new_table_of_its_name_starts_clean() {
+    use aws_sdk_dynamodb::types::{
+        GlobalSecondaryIndex, KeyType, Projection, ProjectionType, TimeToLiveSpecification,
+    };
+    use common::{attribute, key_element};
+
+    let server = Server::start_in_memory();
+    let client = server.client();
+    let streams = server.streams_client();
+    let t = table_name("Recreated");
+    let create = |stream: bool| {
+        let mut request = table_request(&client, &t, ScalarAttributeType::S)
+            .attribute_definitions(attribute("g", ScalarAttributeType::S))
+            .global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name("by_g")
+                    .key_schema(key_element("g", KeyType::Hash))
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::All)
+                            .build(),
+                    )
+                    .build()
+                    .unwrap(),
+            );
+        if stream {
+            request = request.stream_specification(
+                StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(StreamViewType::NewImage)
+                    .build()
+                    .unwrap(),
+            );
+        }
+        request.send()
+    };
+    let old_arn = create(true)
+        .await
+        .unwrap()
+        .table_description()
+        .and_then(|d| d.latest_stream_arn())
+        .expect("LatestStreamArn")
+        .to_string();
+    client
+        .update_time_to_live()
+        .table_name(&t)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .enabled(true)
+                .attribute_name("exp")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    for k in ["a", "b", "c"] {
+        client
+            .put_item()
+            .table_name(&t)
+            .item("pk", s(k))
+            .item("g", s("same"))
+            .send()
+            .await
+            .unwrap();
+    }
+    client.delete_table().table_name(&t).send().await.unwrap();
+
+    let d = streams
+        .describe_stream()
+        .stream_arn(&old_arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        d.stream_description()
+            .unwrap()
+            .stream_status()
+            .unwrap()
+            .as_str(),
+        "DISABLED"
+    );
+    let (records, _) = drain(
+        &streams,
+        iterator(&streams, &old_arn, ShardIteratorType::TrimHorizon).await,
+    )
+    .await;
+    let keys: Vec<String> = records.iter().map(key_of).collect();
+    assert_eq!(keys, ["a", "b", "c"]);
+
+    let desc = create(true).await.unwrap();
+    let new_arn = desc
+        .table_description()
+        .and_then(|d| d.latest_stream_arn())
+        .expect("LatestStreamArn");
+    assert_ne!(new_arn, old_arn);
+    let scan = client.scan().table_name(&t).send().await.unwrap();
+    assert_eq!(scan.count(), 0);
+    let query = client
+        .query()
+        .table_name(&t)
+        .index_name("by_g")
+        .key_condition_expression("g = :g")
+        .expression_attribute_values(":g", s("same"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(query.count(), 0);
+    let ttl = client
+        .describe_time_to_live()
+        .table_name(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        ttl.time_to_live_description()
+            .and_then(|d| d.time_to_live_status())
+            .map(|s| s.as_str()),
+        Some("DISABLED")
+    );
+    let (records, _) = drain(
+        &streams,
+        iterator(&streams, new_arn, ShardIteratorType::TrimHorizon).await,
+    )
+    .await;
+    assert!(records.is_empty(), "{records:?}");
 }

@@ -5,47 +5,9 @@ mod common;
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ProvisionedThroughput,
-    ScalarAttributeType, TableClass, TableStatus, Tag,
+    BillingMode, KeyType, ScalarAttributeType, TableClass, TableStatus, Tag,
 };
-use aws_sdk_dynamodb::Client;
-use common::{table_name, Server};
-
-fn attr(name: &str, t: ScalarAttributeType) -> AttributeDefinition {
-    AttributeDefinition::builder()
-        .attribute_name(name)
-        .attribute_type(t)
-        .build()
-        .unwrap()
-}
-
-fn key(name: &str, t: KeyType) -> KeySchemaElement {
-    KeySchemaElement::builder()
-        .attribute_name(name)
-        .key_type(t)
-        .build()
-        .unwrap()
-}
-
-fn throughput(r: i64, w: i64) -> ProvisionedThroughput {
-    ProvisionedThroughput::builder()
-        .read_capacity_units(r)
-        .write_capacity_units(w)
-        .build()
-        .unwrap()
-}
-
-async fn create_on_demand(client: &Client, name: &str) {
-    client
-        .create_table()
-        .table_name(name)
-        .key_schema(key("pk", KeyType::Hash))
-        .attribute_definitions(attr("pk", ScalarAttributeType::S))
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .unwrap();
-}
+use common::{attribute, create_pk_table, describe, key_element, table_name, throughput, Server};
 
 #[tokio::test]
 async fn create_describe_and_delete_a_table_with_every_setting() {
@@ -55,10 +17,10 @@ async fn create_describe_and_delete_a_table_with_every_setting() {
     let created = client
         .create_table()
         .table_name(&name)
-        .key_schema(key("Artist", KeyType::Hash))
-        .key_schema(key("SongTitle", KeyType::Range))
-        .attribute_definitions(attr("Artist", ScalarAttributeType::S))
-        .attribute_definitions(attr("SongTitle", ScalarAttributeType::S))
+        .key_schema(key_element("Artist", KeyType::Hash))
+        .key_schema(key_element("SongTitle", KeyType::Range))
+        .attribute_definitions(attribute("Artist", ScalarAttributeType::S))
+        .attribute_definitions(attribute("SongTitle", ScalarAttributeType::S))
         .billing_mode(BillingMode::Provisioned)
         .provisioned_throughput(throughput(5, 3))
         .table_class(TableClass::StandardInfrequentAccess)
@@ -74,14 +36,7 @@ async fn create_describe_and_delete_a_table_with_every_setting() {
         Some(format!("arn:aws:dynamodb:us-east-1:000000000000:table/{name}").as_str())
     );
 
-    let table = client
-        .describe_table()
-        .table_name(&name)
-        .send()
-        .await
-        .unwrap()
-        .table
-        .unwrap();
+    let table = describe(&client, &name).await;
     assert_eq!(table.table_status(), Some(&TableStatus::Active));
     assert_eq!(table.item_count(), Some(0));
     assert_eq!(table.table_size_bytes(), Some(0));
@@ -128,12 +83,12 @@ async fn creating_an_existing_table_is_resource_in_use() {
     let server = Server::start_in_memory();
     let client = server.client();
     let name = table_name("dup");
-    create_on_demand(&client, &name).await;
+    create_pk_table(&client, &name).await;
     let err = client
         .create_table()
         .table_name(&name)
-        .key_schema(key("pk", KeyType::Hash))
-        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .key_schema(key_element("pk", KeyType::Hash))
+        .attribute_definitions(attribute("pk", ScalarAttributeType::S))
         .billing_mode(BillingMode::PayPerRequest)
         .send()
         .await
@@ -152,7 +107,7 @@ async fn list_tables_pages_in_name_order() {
     let client = server.client();
     let mut names: Vec<String> = (0..7).map(|i| format!("list-{i:02}")).collect();
     for n in names.iter().rev() {
-        create_on_demand(&client, n).await;
+        create_pk_table(&client, n).await;
     }
     names.sort();
     let mut seen = Vec::new();
@@ -194,7 +149,7 @@ async fn update_table_switches_billing_throughput_and_class() {
     let server = Server::start_in_memory();
     let client = server.client();
     let name = table_name("upd");
-    create_on_demand(&client, &name).await;
+    create_pk_table(&client, &name).await;
 
     let out = client
         .update_table()
@@ -280,8 +235,8 @@ async fn create_table_validations_match_dynamodb() {
     let base = || {
         client
             .create_table()
-            .key_schema(key("pk", KeyType::Hash))
-            .attribute_definitions(attr("pk", ScalarAttributeType::S))
+            .key_schema(key_element("pk", KeyType::Hash))
+            .attribute_definitions(attribute("pk", ScalarAttributeType::S))
             .billing_mode(BillingMode::PayPerRequest)
     };
     let cases = vec![
@@ -300,48 +255,48 @@ async fn create_table_validations_match_dynamodb() {
         (
             base()
                 .table_name("twohash")
-                .key_schema(key("sk", KeyType::Hash))
-                .attribute_definitions(attr("sk", ScalarAttributeType::S)),
+                .key_schema(key_element("sk", KeyType::Hash))
+                .attribute_definitions(attribute("sk", ScalarAttributeType::S)),
             "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type",
         ),
         (
             client
                 .create_table()
                 .table_name("rangefirst")
-                .key_schema(key("sk", KeyType::Range))
-                .key_schema(key("pk", KeyType::Hash))
-                .attribute_definitions(attr("pk", ScalarAttributeType::S))
-                .attribute_definitions(attr("sk", ScalarAttributeType::S))
+                .key_schema(key_element("sk", KeyType::Range))
+                .key_schema(key_element("pk", KeyType::Hash))
+                .attribute_definitions(attribute("pk", ScalarAttributeType::S))
+                .attribute_definitions(attribute("sk", ScalarAttributeType::S))
                 .billing_mode(BillingMode::PayPerRequest),
             "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
         ),
         (
             base()
                 .table_name("samename")
-                .key_schema(key("pk", KeyType::Range)),
+                .key_schema(key_element("pk", KeyType::Range)),
             "Both the Hash Key and the Range Key element in the KeySchema have the same name",
         ),
         (
             client
                 .create_table()
                 .table_name("nodef")
-                .key_schema(key("pk", KeyType::Hash))
-                .attribute_definitions(attr("other", ScalarAttributeType::S))
+                .key_schema(key_element("pk", KeyType::Hash))
+                .attribute_definitions(attribute("other", ScalarAttributeType::S))
                 .billing_mode(BillingMode::PayPerRequest),
             "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [pk], AttributeDefinitions: [other]",
         ),
         (
             base()
                 .table_name("extradef")
-                .attribute_definitions(attr("extra", ScalarAttributeType::N)),
+                .attribute_definitions(attribute("extra", ScalarAttributeType::N)),
             "One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions",
         ),
         (
             client
                 .create_table()
                 .table_name("nothroughput")
-                .key_schema(key("pk", KeyType::Hash))
-                .attribute_definitions(attr("pk", ScalarAttributeType::S))
+                .key_schema(key_element("pk", KeyType::Hash))
+                .attribute_definitions(attribute("pk", ScalarAttributeType::S))
                 .billing_mode(BillingMode::Provisioned),
             "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED",
         ),
@@ -355,8 +310,8 @@ async fn create_table_validations_match_dynamodb() {
             client
                 .create_table()
                 .table_name("zeropt")
-                .key_schema(key("pk", KeyType::Hash))
-                .attribute_definitions(attr("pk", ScalarAttributeType::S))
+                .key_schema(key_element("pk", KeyType::Hash))
+                .attribute_definitions(attribute("pk", ScalarAttributeType::S))
                 .provisioned_throughput(throughput(0, 0)),
             "2 validation errors detected: Value '0' at 'provisionedThroughput.readCapacityUnits' failed to satisfy constraint: Member must have value greater than or equal to 1; Value '0' at 'provisionedThroughput.writeCapacityUnits' failed to satisfy constraint: Member must have value greater than or equal to 1",
         ),

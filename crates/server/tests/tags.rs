@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::types::{
     Tag,
 };
 use aws_sdk_dynamodb::Client;
-use common::{table_name, Server};
+use common::{describe, table_name, table_request, Server};
 use serde_json::json;
 
 fn tag(k: &str, v: &str) -> Tag {
@@ -21,24 +21,7 @@ fn tag(k: &str, v: &str) -> Tag {
 
 /// Creates an on-demand table with a string hash key `pk` (and these tags); gives its ARN.
 async fn create(client: &Client, name: &str, tags: Vec<Tag>) -> String {
-    let out = client
-        .create_table()
-        .table_name(name)
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
+    let out = table_request(client, name, ScalarAttributeType::S)
         .set_tags((!tags.is_empty()).then_some(tags))
         .send()
         .await
@@ -520,14 +503,7 @@ async fn tags_and_table_class_survive_a_restart() {
     let server = Server::start_on_disk(dir.path());
     let client = server.client();
     assert_eq!(tags_of(&client, &arn).await, pairs(&[("added", "later")]));
-    let table = client
-        .describe_table()
-        .table_name(&name)
-        .send()
-        .await
-        .unwrap()
-        .table
-        .unwrap();
+    let table = describe(&client, &name).await;
     let summary = table.table_class_summary().unwrap();
     assert_eq!(
         summary.table_class(),
@@ -542,17 +518,7 @@ async fn table_class_is_switched_by_update_table_alone() {
     let client = server.client();
     let name = table_name("Classy");
     create(&client, &name, vec![]).await;
-    let describe = || async {
-        client
-            .describe_table()
-            .table_name(&name)
-            .send()
-            .await
-            .unwrap()
-            .table
-            .unwrap()
-    };
-    let before = describe().await;
+    let before = describe(&client, &name).await;
     let summary = before.table_class_summary().unwrap();
     assert_eq!(summary.table_class(), Some(&TableClass::Standard));
     assert!(summary.last_update_date_time().is_none());
@@ -582,7 +548,7 @@ async fn table_class_is_switched_by_update_table_alone() {
         .await
         .unwrap();
     assert_eq!(
-        describe()
+        describe(&client, &name)
             .await
             .table_class_summary()
             .unwrap()
@@ -628,7 +594,7 @@ async fn table_class_is_switched_by_update_table_alone() {
         (400, "ValidationException".into(), unknown.into())
     );
     assert_eq!(
-        describe()
+        describe(&client, &name)
             .await
             .table_class_summary()
             .unwrap()

@@ -4,61 +4,18 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue as Av, BillingMode, ConditionCheck, Delete, Get,
-    KeySchemaElement, KeyType, Put, ReturnValuesOnConditionCheckFailure, ScalarAttributeType,
+    AttributeValue as Av, ConditionCheck, Delete, Get, Put, ReturnValuesOnConditionCheckFailure,
     TransactGetItem, TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
-use common::{table_name, Server};
+use common::{create_pk_table, get_by_pk, item, n, s, table_name, Item, Server};
 use serde_json::json;
-
-type Item = HashMap<String, Av>;
-
-async fn create(client: &Client, name: &str) {
-    client
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-}
-
-fn s(v: &str) -> Av {
-    Av::S(v.to_string())
-}
-
-fn n(v: i64) -> Av {
-    Av::N(v.to_string())
-}
-
-fn item(pairs: &[(&str, Av)]) -> Item {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect()
-}
 
 fn key(pk: &str) -> Item {
     item(&[("pk", s(pk))])
@@ -104,17 +61,6 @@ fn check_exists(table: &str, pk: &str, all_old: bool) -> TransactWriteItem {
         .build()
 }
 
-async fn get(client: &Client, table: &str, pk: &str) -> Option<Item> {
-    client
-        .get_item()
-        .table_name(table)
-        .set_key(Some(key(pk)))
-        .send()
-        .await
-        .unwrap()
-        .item
-}
-
 /// (codes, messages, items) of a cancelled transaction, and its message.
 async fn cancelled(
     client: &Client,
@@ -150,8 +96,8 @@ async fn writes_over_two_tables_apply_together_and_read_back_in_one_snapshot() {
     let server = Server::start_in_memory();
     let client = server.client();
     let (t1, t2) = (table_name("Tx"), table_name("Tx"));
-    create(&client, &t1).await;
-    create(&client, &t2).await;
+    create_pk_table(&client, &t1).await;
+    create_pk_table(&client, &t2).await;
     client
         .put_item()
         .table_name(&t2)
@@ -181,8 +127,8 @@ async fn writes_over_two_tables_apply_together_and_read_back_in_one_snapshot() {
         .send()
         .await
         .unwrap();
-    assert_eq!(get(&client, &t1, "b").await.unwrap()["v"], n(5));
-    assert!(get(&client, &t2, "gone").await.is_none());
+    assert_eq!(get_by_pk(&client, &t1, "b").await.unwrap()["v"], n(5));
+    assert!(get_by_pk(&client, &t2, "gone").await.is_none());
 
     let out = client
         .transact_get_items()
@@ -239,7 +185,7 @@ async fn a_failed_condition_cancels_everything_with_reasons_in_action_order() {
     let server = Server::start_in_memory();
     let client = server.client();
     let t = table_name("Tx");
-    create(&client, &t).await;
+    create_pk_table(&client, &t).await;
     let old = item(&[("pk", s("c")), ("v", n(2))]);
     client
         .put_item()
@@ -282,8 +228,8 @@ async fn a_failed_condition_cancels_everything_with_reasons_in_action_order() {
     assert_eq!(items[1].as_ref(), Some(&old));
     assert_eq!(items[2], None);
     // Nothing was written.
-    assert!(get(&client, &t, "a").await.is_none());
-    assert!(get(&client, &t, "d").await.is_none());
+    assert!(get_by_pk(&client, &t, "a").await.is_none());
+    assert!(get_by_pk(&client, &t, "d").await.is_none());
 
     // Without ALL_OLD no item comes back.
     let (codes, _, items, _) = cancelled(
@@ -293,7 +239,7 @@ async fn a_failed_condition_cancels_everything_with_reasons_in_action_order() {
     .await;
     assert_eq!(codes, ["ConditionalCheckFailed", "None"]);
     assert_eq!(items[0], None);
-    assert!(get(&client, &t, "a").await.is_none());
+    assert!(get_by_pk(&client, &t, "a").await.is_none());
 }
 
 #[tokio::test]
@@ -301,7 +247,7 @@ async fn an_update_that_cannot_apply_is_a_validation_error_reason() {
     let server = Server::start_in_memory();
     let client = server.client();
     let t = table_name("Tx");
-    create(&client, &t).await;
+    create_pk_table(&client, &t).await;
     client
         .put_item()
         .table_name(&t)
@@ -317,7 +263,7 @@ async fn an_update_that_cannot_apply_is_a_validation_error_reason() {
     assert_eq!(codes, ["None", "ValidationError"]);
     assert!(messages[1].as_deref().is_some_and(|m| !m.is_empty()));
     assert!(message.ends_with("[None, ValidationError]"), "{message}");
-    assert!(get(&client, &t, "b").await.is_none());
+    assert!(get_by_pk(&client, &t, "b").await.is_none());
 }
 
 #[tokio::test]
@@ -325,7 +271,7 @@ async fn two_actions_on_one_item_and_shape_errors_are_validation_exceptions() {
     let server = Server::start_in_memory();
     let client = server.client();
     let t = table_name("Tx");
-    create(&client, &t).await;
+    create_pk_table(&client, &t).await;
     let err = client
         .transact_write_items()
         .transact_items(add(&t, "a", "v", 1))
@@ -339,7 +285,7 @@ async fn two_actions_on_one_item_and_shape_errors_are_validation_exceptions() {
         err.message(),
         Some("Transaction request cannot include multiple operations on one item")
     );
-    assert!(get(&client, &t, "a").await.is_none());
+    assert!(get_by_pk(&client, &t, "a").await.is_none());
 
     // Raw requests for what the SDK would not send.
     let r = server.post(
@@ -426,7 +372,7 @@ async fn a_client_request_token_applies_a_request_once() {
     let server = Server::start_in_memory();
     let client = server.client();
     let t = table_name("Tx");
-    create(&client, &t).await;
+    create_pk_table(&client, &t).await;
     for _ in 0..3 {
         client
             .transact_write_items()
@@ -437,7 +383,7 @@ async fn a_client_request_token_applies_a_request_once() {
             .await
             .unwrap();
     }
-    assert_eq!(get(&client, &t, "a").await.unwrap()["v"], n(1));
+    assert_eq!(get_by_pk(&client, &t, "a").await.unwrap()["v"], n(1));
 
     let err = client
         .transact_write_items()
@@ -454,7 +400,7 @@ async fn a_client_request_token_applies_a_request_once() {
         ),
         "{err:?}"
     );
-    assert_eq!(get(&client, &t, "a").await.unwrap()["v"], n(1));
+    assert_eq!(get_by_pk(&client, &t, "a").await.unwrap()["v"], n(1));
 
     // Another token is another request.
     client
@@ -464,7 +410,73 @@ async fn a_client_request_token_applies_a_request_once() {
         .send()
         .await
         .unwrap();
-    assert_eq!(get(&client, &t, "a").await.unwrap()["v"], n(2));
+    assert_eq!(get_by_pk(&client, &t, "a").await.unwrap()["v"], n(2));
+}
+
+fn update(table: &str, pk: &str, expression: &str, values: &[(&str, Av)]) -> TransactWriteItem {
+    let mut u = Update::builder()
+        .table_name(table)
+        .set_key(Some(key(pk)))
+        .update_expression(expression);
+    for (name, value) in values {
+        u = u.expression_attribute_values(*name, value.clone());
+    }
+    TransactWriteItem::builder()
+        .update(u.build().unwrap())
+        .build()
+}
+
+/// As UpdateItem: an update of only REMOVE and DELETE clauses leaves a missing item missing,
+/// while one that sets something creates it.
+#[tokio::test]
+async fn an_update_that_only_removes_does_not_create_a_missing_item() {
+    let server = Server::start_in_memory();
+    let client = server.client();
+    let t = table_name("Tx");
+    create_pk_table(&client, &t).await;
+    client
+        .put_item()
+        .table_name(&t)
+        .set_item(Some(item(&[
+            ("pk", s("there")),
+            ("x", n(1)),
+            ("tags", Av::Ss(vec!["a".into(), "b".into()])),
+        ])))
+        .send()
+        .await
+        .unwrap();
+    let tag = |v: &str| Av::Ss(vec![v.into()]);
+    client
+        .transact_write_items()
+        .transact_items(update(&t, "gone-1", "REMOVE x", &[]))
+        .transact_items(update(&t, "gone-2", "DELETE tags :t", &[(":t", tag("a"))]))
+        .transact_items(update(
+            &t,
+            "gone-3",
+            "REMOVE x DELETE tags :t",
+            &[(":t", tag("a"))],
+        ))
+        .transact_items(update(
+            &t,
+            "there",
+            "REMOVE x DELETE tags :t",
+            &[(":t", tag("a"))],
+        ))
+        .transact_items(update(&t, "made", "SET x = :one", &[(":one", n(1))]))
+        .send()
+        .await
+        .unwrap();
+    for pk in ["gone-1", "gone-2", "gone-3"] {
+        assert_eq!(get_by_pk(&client, &t, pk).await, None, "{pk}");
+    }
+    assert_eq!(
+        get_by_pk(&client, &t, "there").await,
+        Some(item(&[("pk", s("there")), ("tags", tag("b"))]))
+    );
+    assert_eq!(
+        get_by_pk(&client, &t, "made").await,
+        Some(item(&[("pk", s("made")), ("x", n(1))]))
+    );
 }
 
 #[tokio::test]
@@ -574,7 +586,7 @@ async fn bank_transfers(server: &Server) {
     const READERS: usize = 4;
     let client = server.client();
     let t = table_name("Bank");
-    create(&client, &t).await;
+    create_pk_table(&client, &t).await;
     for i in 0..ACCOUNTS {
         client
             .put_item()
@@ -719,7 +731,7 @@ async fn bank_transfers(server: &Server) {
 
     let mut final_sum = 0;
     for i in 0..ACCOUNTS {
-        let bal = get(&client, &t, &format!("acct{i}")).await.unwrap()["bal"]
+        let bal = get_by_pk(&client, &t, &format!("acct{i}")).await.unwrap()["bal"]
             .as_n()
             .unwrap()
             .parse::<i64>()

@@ -12,12 +12,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue as Av, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, PutRequest, ScalarAttributeType, Select,
-    StreamSpecification, StreamViewType, TimeToLiveSpecification, TimeToLiveStatus, WriteRequest,
+    AttributeValue as Av, BillingMode, GlobalSecondaryIndex, KeyType, Projection, ProjectionType,
+    PutRequest, ScalarAttributeType, Select, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification, TimeToLiveStatus, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
-use common::{table_name, RawResponse, Server};
+use common::{attribute, error, get_by_pk, key_element, n, ok, s, table_name, Server};
 use serde_json::{json, Value};
 
 /// A server sweeping every `sweep_secs` seconds (0: never), in memory or in `dir`.
@@ -31,56 +31,11 @@ fn start(sweep_secs: u64, dir: Option<&Path>) -> Server {
     Server::start(&args, dir.map(Path::to_path_buf))
 }
 
-/// POSTs a request for operation `op` of `service` (the part of X-Amz-Target before it).
-fn post_to(server: &Server, service: &str, op: &str, body: &Value) -> RawResponse {
-    let body = body.to_string();
-    let request = format!(
-        "POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-amz-json-1.0\r\n\
-         Authorization: AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=abc\r\n\
-         X-Amz-Target: {service}.{op}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        server.addr,
-        body.len()
-    );
-    server.raw(request.as_bytes())
-}
-
-/// The `(error type, message)` of a DynamoDB request that must fail with HTTP 400.
-fn error(server: &Server, op: &str, body: Value) -> (String, String) {
-    let resp = server.post(Some(op), body.to_string().as_bytes());
-    assert_eq!(
-        resp.status,
-        400,
-        "{op} {body}: {}",
-        String::from_utf8_lossy(&resp.body)
-    );
-    (resp.error_type(), resp.message().unwrap_or_default())
-}
-
-/// The answer to a DynamoDB request that must succeed.
-fn ok(server: &Server, op: &str, body: Value) -> Value {
-    let resp = server.post(Some(op), body.to_string().as_bytes());
-    assert_eq!(
-        resp.status,
-        200,
-        "{op} {body}: {}",
-        String::from_utf8_lossy(&resp.body)
-    );
-    resp.json()
-}
-
 fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64
-}
-
-fn s(v: &str) -> Av {
-    Av::S(v.to_string())
-}
-
-fn n(v: i64) -> Av {
-    Av::N(v.to_string())
 }
 
 /// A table `pk` (S) with GSI `by_g` on `g` (S), KEYS_ONLY.
@@ -94,20 +49,8 @@ async fn create_table_with_stream(
     name: &str,
     view: Option<StreamViewType>,
 ) -> Option<String> {
-    let attr = |n: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(n)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .unwrap()
-    };
-    let hash = |n: &str| {
-        KeySchemaElement::builder()
-            .attribute_name(n)
-            .key_type(KeyType::Hash)
-            .build()
-            .unwrap()
-    };
+    let attr = |n: &str| attribute(n, ScalarAttributeType::S);
+    let hash = |n: &str| key_element(n, KeyType::Hash);
     client
         .create_table()
         .table_name(name)
@@ -217,17 +160,6 @@ async fn count(client: &Client, table: &str, index: Option<&str>) -> usize {
             return total;
         }
     }
-}
-
-async fn get(client: &Client, table: &str, pk: &str) -> Option<HashMap<String, Av>> {
-    client
-        .get_item()
-        .table_name(table)
-        .key("pk", s(pk))
-        .send()
-        .await
-        .unwrap()
-        .item
 }
 
 /// Polls `done` every 100 ms; fails after two minutes (a sweep every second needs far less).
@@ -435,7 +367,7 @@ async fn expired_items_stay_readable_until_swept() {
         .send()
         .await
         .unwrap();
-    assert!(get(&client, &table, "old").await.is_some());
+    assert!(get_by_pk(&client, &table, "old").await.is_some());
     assert_eq!(count(&client, &table, None).await, 1);
     assert_eq!(count(&client, &table, Some("by_g")).await, 1);
     let q = client
@@ -492,12 +424,12 @@ async fn sweeper_removes_10000_expired_items_from_table_index_and_stream() {
     .await;
     assert_eq!(count(&client, &table, Some("by_g")).await, kept.len());
     for (pk, ttl) in &kept {
-        let got = get(&client, &table, pk)
+        let got = get_by_pk(&client, &table, pk)
             .await
             .unwrap_or_else(|| panic!("{pk} was deleted"));
         assert_eq!(got.get("exp"), ttl.as_ref(), "{pk}");
     }
-    assert!(get(&client, &table, "expired-0").await.is_none());
+    assert!(get_by_pk(&client, &table, "expired-0").await.is_none());
 
     // The stream: an INSERT by the client for every item, then a REMOVE by the service for
     // every expired one, with the item as it was.
@@ -534,7 +466,8 @@ async fn sweeper_removes_10000_expired_items_from_table_index_and_stream() {
 /// least `expected` were seen and the shard has nothing more.
 fn stream_records(server: &Server, stream: &str, expected: usize) -> Vec<Value> {
     let call = |op: &str, body: Value| {
-        let resp = post_to(server, "DynamoDBStreams_20120810", op, &body);
+        let target = format!("DynamoDBStreams_20120810.{op}");
+        let resp = server.post_to(Some(&target), body.to_string().as_bytes());
         assert_eq!(
             resp.status,
             200,
@@ -642,7 +575,7 @@ async fn an_update_that_extends_the_ttl_is_never_lost_to_the_sweeper() {
     assert_eq!(count(&client, &table, None).await, extended.len());
     assert_eq!(count(&client, &table, Some("by_g")).await, extended.len());
     for pk in &extended {
-        let got = get(&client, &table, pk)
+        let got = get_by_pk(&client, &table, pk)
             .await
             .unwrap_or_else(|| panic!("{pk} was extended but deleted"));
         assert_eq!(got["exp"], n(now + 86_400));
@@ -694,7 +627,7 @@ async fn the_ttl_setting_survives_a_restart() {
         .await
         .unwrap();
     wait_until("the expired item is swept", || async {
-        get(&client, table, "gone").await.is_none()
+        get_by_pk(&client, table, "gone").await.is_none()
     })
     .await;
 }

@@ -7,61 +7,17 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
-    AttributeAction, AttributeDefinition, AttributeValue as Av, AttributeValueUpdate, BillingMode,
-    ComparisonOperator, ExpectedAttributeValue, KeySchemaElement, KeyType, ReturnValue,
-    ReturnValuesOnConditionCheckFailure, ScalarAttributeType,
+    AttributeAction, AttributeValue as Av, AttributeValueUpdate, ComparisonOperator,
+    ExpectedAttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure,
 };
-use aws_sdk_dynamodb::Client;
-use common::{table_name, Server};
-
-async fn create(client: &Client, name: &str) {
-    client
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-}
-
-fn s(v: &str) -> Av {
-    Av::S(v.into())
-}
-fn n(v: &str) -> Av {
-    Av::N(v.into())
-}
-
-async fn get(client: &Client, table: &str, pk: &str) -> Option<HashMap<String, Av>> {
-    client
-        .get_item()
-        .table_name(table)
-        .key("pk", s(pk))
-        .send()
-        .await
-        .unwrap()
-        .item
-}
+use common::{create_pk_table, get_by_pk, n, s, table_name, Server};
 
 #[tokio::test]
 async fn update_expression_creates_and_changes_items() {
     let server = Server::start_in_memory();
     let client = server.client();
     let t = table_name("upd");
-    create(&client, &t).await;
+    create_pk_table(&client, &t).await;
 
     // Creates the item when it does not exist.
     let out = client
@@ -102,7 +58,7 @@ async fn update_expression_creates_and_changes_items() {
     let old = out.attributes.unwrap();
     assert_eq!(old["visits"], n("1"));
     assert!(!old.contains_key("name"));
-    let item = get(&client, &t, "a").await.unwrap();
+    let item = get_by_pk(&client, &t, "a").await.unwrap();
     assert_eq!(item["visits"], n("2"));
     assert_eq!(item["tags"], Av::L(vec![]));
     assert!(
@@ -131,7 +87,7 @@ async fn update_validation_errors() {
     let server = Server::start_in_memory();
     let client = server.client();
     let t = table_name("updval");
-    create(&client, &t).await;
+    create_pk_table(&client, &t).await;
     let cases = [
         (
             client.update_item().table_name(&t).key("pk", s("a")).update_expression("SET pk = :v")
@@ -186,7 +142,7 @@ async fn condition_expressions_guard_put_update_and_delete() {
     let server = Server::start_in_memory();
     let client = server.client();
     let t = table_name("cond");
-    create(&client, &t).await;
+    create_pk_table(&client, &t).await;
     client
         .put_item()
         .table_name(&t)
@@ -216,7 +172,7 @@ async fn condition_expressions_guard_put_update_and_delete() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(get(&client, &t, "a").await.unwrap()["v"], n("1"));
+    assert_eq!(get_by_pk(&client, &t, "a").await.unwrap()["v"], n("1"));
 
     let err = client
         .update_item()
@@ -262,7 +218,7 @@ async fn condition_expressions_guard_put_update_and_delete() {
         .send()
         .await
         .unwrap();
-    assert!(get(&client, &t, "a").await.is_none());
+    assert!(get_by_pk(&client, &t, "a").await.is_none());
 }
 
 #[tokio::test]
@@ -271,7 +227,7 @@ async fn legacy_expected_and_attribute_updates() {
     let server = Server::start_in_memory();
     let client = server.client();
     let t = table_name("legacy");
-    create(&client, &t).await;
+    create_pk_table(&client, &t).await;
     client
         .put_item()
         .table_name(&t)
@@ -329,7 +285,7 @@ async fn legacy_expected_and_attribute_updates() {
         .send()
         .await
         .unwrap();
-    let item = get(&client, &t, "a").await.unwrap();
+    let item = get_by_pk(&client, &t, "a").await.unwrap();
     assert_eq!(item["v"], n("7"));
     assert_eq!(item["w"], s("x"));
     client
@@ -345,7 +301,7 @@ async fn legacy_expected_and_attribute_updates() {
         .send()
         .await
         .unwrap();
-    assert!(!get(&client, &t, "a").await.unwrap().contains_key("w"));
+    assert!(!get_by_pk(&client, &t, "a").await.unwrap().contains_key("w"));
 
     // Deleting from a missing item does not create it; an empty update does.
     client
@@ -361,7 +317,7 @@ async fn legacy_expected_and_attribute_updates() {
         .send()
         .await
         .unwrap();
-    assert!(get(&client, &t, "ghost").await.is_none());
+    assert!(get_by_pk(&client, &t, "ghost").await.is_none());
     client
         .update_item()
         .table_name(&t)
@@ -370,7 +326,7 @@ async fn legacy_expected_and_attribute_updates() {
         .send()
         .await
         .unwrap();
-    assert!(get(&client, &t, "ghost2").await.is_none());
+    assert!(get_by_pk(&client, &t, "ghost2").await.is_none());
     client
         .update_item()
         .table_name(&t)
@@ -378,7 +334,7 @@ async fn legacy_expected_and_attribute_updates() {
         .send()
         .await
         .unwrap();
-    assert_eq!(get(&client, &t, "empty").await.unwrap().len(), 1);
+    assert_eq!(get_by_pk(&client, &t, "empty").await.unwrap().len(), 1);
 }
 
 /// 32 clients, each doing `ADD #c :one` (counter is a reserved word) and condition-guarded increments of `v`
@@ -388,7 +344,7 @@ async fn concurrent_conditional_writes_to_one_item_are_atomic() {
     let server = Server::start_in_memory();
     let client = server.client();
     let t = table_name("race");
-    create(&client, &t).await;
+    create_pk_table(&client, &t).await;
     client
         .put_item()
         .table_name(&t)
@@ -460,7 +416,7 @@ async fn concurrent_conditional_writes_to_one_item_are_atomic() {
     for task in tasks {
         failures += task.await.unwrap();
     }
-    let item = get(&client, &t, "hot").await.unwrap();
+    let item = get_by_pk(&client, &t, "hot").await.unwrap();
     assert_eq!(item["counter"], n(&(CLIENTS * ADDS).to_string()));
     assert_eq!(item["v"], n(&(CLIENTS * GUARDED).to_string()));
     println!("condition failures retried: {failures}");

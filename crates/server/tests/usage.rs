@@ -3,12 +3,9 @@
 
 mod common;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ProvisionedThroughput, ScalarAttributeType, TableClass,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, BillingMode, ScalarAttributeType, TableClass};
 use aws_sdk_dynamodb::Client;
-use common::{table_name, Server};
+use common::{describe, table_name, table_request, throughput, Server};
 use serde_json::Value;
 
 const PRICES: &str = r#"{
@@ -36,36 +33,12 @@ fn close(a: f64, b: f64) -> bool {
 }
 
 async fn create(client: &Client, name: &str, provisioned: Option<(i64, i64)>, class: TableClass) {
-    let mut req = client
-        .create_table()
-        .table_name(name)
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .table_class(class);
-    req = match provisioned {
-        Some((r, w)) => req
+    let mut req = table_request(client, name, ScalarAttributeType::S).table_class(class);
+    if let Some((r, w)) = provisioned {
+        req = req
             .billing_mode(BillingMode::Provisioned)
-            .provisioned_throughput(
-                ProvisionedThroughput::builder()
-                    .read_capacity_units(r)
-                    .write_capacity_units(w)
-                    .build()
-                    .unwrap(),
-            ),
-        None => req.billing_mode(BillingMode::PayPerRequest),
-    };
+            .provisioned_throughput(throughput(r, w));
+    }
     req.send().await.unwrap();
 }
 
@@ -197,14 +170,7 @@ async fn usage_endpoint_reports_units_storage_and_costs() {
     assert_eq!(p["write_capacity_units"], 2);
     assert_eq!(p["item_count"], 3);
     // Storage is DescribeTable's TableSizeBytes.
-    let described = client
-        .describe_table()
-        .table_name(&provisioned)
-        .send()
-        .await
-        .unwrap()
-        .table
-        .unwrap();
+    let described = describe(&client, &provisioned).await;
     assert_eq!(p["table_size_bytes"], described.table_size_bytes().unwrap());
     assert!(f(&p["table_size_bytes"]) > 300.0);
     // With these prices a read unit costs $1 and a write unit $10 on demand (STANDARD), $2

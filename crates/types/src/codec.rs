@@ -225,6 +225,214 @@ fn read_map(input: &mut &[u8], depth: usize) -> Result<Item, CodecError> {
     Ok(entries.into_iter().collect())
 }
 
+/// Writes the DynamoDB JSON of an encoded item (`{"name":{"S":"…"},…}`, as
+/// `serde_json::to_vec(&decode_item(bytes)?)` would) straight from its encoding, and returns
+/// the item's size by DynamoDB's formula ([`crate::item_size`]). GetItem, Query and Scan
+/// answers use it to skip building the item: no map, no strings, one pass.
+///
+/// Checks the input as [`decode_item`] does; on an error `out` holds a partial answer.
+pub fn item_to_json(bytes: &[u8], out: &mut Vec<u8>) -> Result<usize, CodecError> {
+    walk_item(bytes, out)
+}
+
+/// The size of an encoded item by DynamoDB's formula ([`crate::item_size`]) without decoding
+/// it; checks the input's structure as [`decode_item`] does, but not that strings are UTF-8.
+pub fn encoded_item_size(bytes: &[u8]) -> Result<usize, CodecError> {
+    walk_item(bytes, &mut SizeOnly)
+}
+
+/// Where [`walk_item`] writes JSON: a buffer, or nowhere when only the size is wanted.
+trait JsonOut {
+    /// Whether strings must be checked to be UTF-8 (the size alone does not need it; whoever
+    /// writes the item out checks them then).
+    const CHECK_UTF8: bool;
+    fn raw(&mut self, bytes: &[u8]);
+    /// `s` is UTF-8 when [`Self::CHECK_UTF8`] is set.
+    fn string(&mut self, s: &[u8]);
+    fn base64(&mut self, bytes: &[u8]);
+    fn number(&mut self, n: &Number);
+}
+
+impl JsonOut for Vec<u8> {
+    const CHECK_UTF8: bool = true;
+    fn raw(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+    fn string(&mut self, s: &[u8]) {
+        crate::json::write_utf8(self, s);
+    }
+    fn base64(&mut self, bytes: &[u8]) {
+        crate::json::write_base64(self, bytes);
+    }
+    fn number(&mut self, n: &Number) {
+        use std::io::Write as _;
+        let _ = write!(self, "{n}");
+    }
+}
+
+struct SizeOnly;
+
+impl JsonOut for SizeOnly {
+    const CHECK_UTF8: bool = false;
+    fn raw(&mut self, _: &[u8]) {}
+    fn string(&mut self, _: &[u8]) {}
+    fn base64(&mut self, _: &[u8]) {}
+    fn number(&mut self, _: &Number) {}
+}
+
+fn walk_item<O: JsonOut>(bytes: &[u8], out: &mut O) -> Result<usize, CodecError> {
+    let mut input = bytes;
+    let (size, _) = json_map(&mut input, 0, out)?;
+    if !input.is_empty() {
+        return Err(CodecError::TrailingBytes(input.len()));
+    }
+    Ok(size)
+}
+
+/// A map's entries as a JSON object; returns the sum of their `name + value` sizes and their
+/// count.
+fn json_map<O: JsonOut>(
+    input: &mut &[u8],
+    depth: usize,
+    out: &mut O,
+) -> Result<(usize, usize), CodecError> {
+    let count = read_count(input, 2)?;
+    let mut size = 0;
+    let mut last: &[u8] = &[];
+    out.raw(b"{");
+    for i in 0..count {
+        let name = json_str::<O>(input)?;
+        if i > 0 && last >= name {
+            return Err(CodecError::UnorderedNames);
+        }
+        last = name;
+        if i > 0 {
+            out.raw(b",");
+        }
+        out.string(name);
+        out.raw(b":");
+        size += name.len() + json_value(input, depth, out)?;
+    }
+    out.raw(b"}");
+    Ok((size, count))
+}
+
+/// One value as `{"T":…}`; returns its size ([`AttributeValue::size`]).
+fn json_value<O: JsonOut>(
+    input: &mut &[u8],
+    depth: usize,
+    out: &mut O,
+) -> Result<usize, CodecError> {
+    let tag = read_u8(input)?;
+    Ok(match tag {
+        TAG_S => {
+            let s = json_str::<O>(input)?;
+            out.raw(br#"{"S":"#);
+            out.string(s);
+            out.raw(b"}");
+            s.len()
+        }
+        TAG_N => {
+            out.raw(br#"{"N":""#);
+            let size = json_number(input, out)?;
+            out.raw(br#""}"#);
+            size
+        }
+        TAG_B => {
+            let b = read_bytes(input)?;
+            out.raw(br#"{"B":""#);
+            out.base64(b);
+            out.raw(br#""}"#);
+            b.len()
+        }
+        TAG_FALSE => {
+            out.raw(br#"{"BOOL":false}"#);
+            1
+        }
+        TAG_TRUE => {
+            out.raw(br#"{"BOOL":true}"#);
+            1
+        }
+        TAG_NULL => {
+            out.raw(br#"{"NULL":true}"#);
+            1
+        }
+        TAG_L => {
+            if depth >= MAX_DEPTH {
+                return Err(CodecError::TooDeep);
+            }
+            let count = read_count(input, 1)?;
+            let mut size = 3;
+            out.raw(br#"{"L":["#);
+            for i in 0..count {
+                if i > 0 {
+                    out.raw(b",");
+                }
+                size += 1 + json_value(input, depth + 1, out)?;
+            }
+            out.raw(b"]}");
+            size
+        }
+        TAG_M => {
+            if depth >= MAX_DEPTH {
+                return Err(CodecError::TooDeep);
+            }
+            out.raw(br#"{"M":"#);
+            let (sum, count) = json_map(input, depth + 1, out)?;
+            out.raw(b"}");
+            3 + sum + count
+        }
+        TAG_SS => {
+            let count = read_count(input, 1)?;
+            let mut size = 0;
+            out.raw(br#"{"SS":["#);
+            for i in 0..count {
+                if i > 0 {
+                    out.raw(b",");
+                }
+                let s = json_str::<O>(input)?;
+                out.string(s);
+                size += s.len();
+            }
+            out.raw(b"]}");
+            size
+        }
+        TAG_NS => {
+            let count = read_count(input, 2)?;
+            let mut size = 0;
+            out.raw(br#"{"NS":["#);
+            for i in 0..count {
+                if i > 0 {
+                    out.raw(b",");
+                }
+                out.raw(b"\"");
+                size += json_number(input, out)?;
+                out.raw(b"\"");
+            }
+            out.raw(b"]}");
+            size
+        }
+        TAG_BS => {
+            let count = read_count(input, 1)?;
+            let mut size = 0;
+            out.raw(br#"{"BS":["#);
+            for i in 0..count {
+                if i > 0 {
+                    out.raw(b",");
+                }
+                let b = read_bytes(input)?;
+                out.raw(b"\"");
+                out.base64(b);
+                out.raw(b"\"");
+                size += b.len();
+            }
+            out.raw(b"]}");
+            size
+        }
+        other => return Err(CodecError::InvalidTag(other)),
+    })
+}
+
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push(v as u8 | 0x80);
@@ -307,10 +515,27 @@ fn read_bytes<'a>(input: &mut &'a [u8]) -> Result<&'a [u8], CodecError> {
 }
 
 fn read_string(input: &mut &[u8]) -> Result<String, CodecError> {
+    read_str(input).map(str::to_owned)
+}
+
+fn read_str<'a>(input: &mut &'a [u8]) -> Result<&'a str, CodecError> {
+    std::str::from_utf8(read_bytes(input)?).map_err(|_| CodecError::InvalidUtf8)
+}
+
+/// A string of the encoding, checked to be UTF-8 when `O` needs it.
+fn json_str<'a, O: JsonOut>(input: &mut &'a [u8]) -> Result<&'a [u8], CodecError> {
     let bytes = read_bytes(input)?;
-    std::str::from_utf8(bytes)
-        .map(str::to_owned)
-        .map_err(|_| CodecError::InvalidUtf8)
+    if O::CHECK_UTF8 && std::str::from_utf8(bytes).is_err() {
+        return Err(CodecError::InvalidUtf8);
+    }
+    Ok(bytes)
+}
+
+/// A number's normalized text, written into `out`; returns its size ([`Number::size`]).
+fn json_number<O: JsonOut>(input: &mut &[u8], out: &mut O) -> Result<usize, CodecError> {
+    let n = read_number(input)?;
+    out.number(&n);
+    Ok(n.size())
 }
 
 fn read_number(input: &mut &[u8]) -> Result<Number, CodecError> {

@@ -35,6 +35,7 @@
 #![deny(missing_docs)]
 
 pub mod codec;
+mod json;
 pub mod key;
 mod number;
 mod value;

@@ -455,6 +455,33 @@ proptest! {
         }
     }
 
+    /// GetItem, Query and Scan answer with the JSON written straight from the encoding: it is
+    /// byte for byte serde's JSON of the decoded item, and its size is `item_size`.
+    #[test]
+    fn item_json_from_the_encoding_equals_the_decoded_items(item in item()) {
+        let mut bytes = Vec::new();
+        codec::encode_item(&item, &mut bytes);
+        let mut json = Vec::new();
+        let size = codec::item_to_json(&bytes, &mut json).unwrap();
+        prop_assert_eq!(
+            String::from_utf8(json).unwrap(),
+            serde_json::to_string(&item).unwrap()
+        );
+        prop_assert_eq!(size, ferrodyn_types::item_size(&item));
+        prop_assert_eq!(codec::encoded_item_size(&bytes).unwrap(), size);
+        // What decoding refuses, the transcoder refuses too.
+        for len in 0..bytes.len() {
+            prop_assert!(codec::item_to_json(&bytes[..len], &mut Vec::new()).is_err());
+        }
+    }
+
+    #[test]
+    fn codec_never_panics_in_item_to_json(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+        let decoded = codec::decode_item(&bytes);
+        let transcoded = codec::item_to_json(&bytes, &mut Vec::new());
+        prop_assert_eq!(decoded.is_ok(), transcoded.is_ok());
+    }
+
     #[test]
     fn codec_round_trips_values(v in attribute_value()) {
         let mut bytes = Vec::new();

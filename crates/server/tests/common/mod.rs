@@ -2,6 +2,7 @@
 //! AWS SDK or with raw HTTP.
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -9,7 +10,14 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::operation::create_table::builders::CreateTableFluentBuilder;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ProvisionedThroughput, ScalarAttributeType, TableDescription,
+};
 use aws_sdk_dynamodb::Client;
+use serde_json::Value;
 
 /// A running server process; killed when dropped.
 pub struct Server {
@@ -73,6 +81,18 @@ impl Server {
         Client::from_conf(config)
     }
 
+    /// A DynamoDB Streams SDK client for this server (same endpoint, same credentials).
+    pub fn streams_client(&self) -> aws_sdk_dynamodbstreams::Client {
+        use aws_sdk_dynamodbstreams::config::{BehaviorVersion, Credentials, Region};
+        let config = aws_sdk_dynamodbstreams::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
+            .endpoint_url(self.endpoint())
+            .build();
+        aws_sdk_dynamodbstreams::Client::from_conf(config)
+    }
+
     /// The server's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
@@ -106,6 +126,13 @@ impl Server {
 
     /// POSTs a DynamoDB request with the usual headers; `target` None leaves X-Amz-Target out.
     pub fn post(&self, target: Option<&str>, body: &[u8]) -> RawResponse {
+        let target = target.map(|op| format!("DynamoDB_20120810.{op}"));
+        self.post_to(target.as_deref(), body)
+    }
+
+    /// [`Server::post`] with the whole X-Amz-Target given, service prefix included
+    /// (`DynamoDBStreams_20120810.GetRecords`, say).
+    pub fn post_to(&self, target: Option<&str>, body: &[u8]) -> RawResponse {
         let mut req = format!(
             "POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-amz-json-1.0\r\n\
              Authorization: AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=abc\r\n\
@@ -114,7 +141,7 @@ impl Server {
             body.len()
         );
         if let Some(t) = target {
-            req.push_str(&format!("X-Amz-Target: DynamoDB_20120810.{t}\r\n"));
+            req.push_str(&format!("X-Amz-Target: {t}\r\n"));
         }
         req.push_str("\r\n");
         let mut bytes = req.into_bytes();
@@ -208,4 +235,169 @@ pub fn table_name(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
     format!("{prefix}-{}", N.fetch_add(1, Ordering::Relaxed))
+}
+
+// ---- Shared helpers of the SDK tests: values, tables, raw requests -----------------------
+
+/// An item as the SDK holds it.
+pub type Item = HashMap<String, AttributeValue>;
+
+/// A string attribute value.
+pub fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_string())
+}
+
+/// A number attribute value, written as `v` is displayed: `n("1.5")`, `n(42)`.
+pub fn n(v: impl std::fmt::Display) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+/// An item of `(name, value)` pairs.
+pub fn item(pairs: &[(&str, AttributeValue)]) -> Item {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+}
+
+/// A KeySchema element.
+pub fn key_element(name: &str, key_type: KeyType) -> KeySchemaElement {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(key_type)
+        .build()
+        .unwrap()
+}
+
+/// An AttributeDefinition.
+pub fn attribute(name: &str, ty: ScalarAttributeType) -> AttributeDefinition {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ty)
+        .build()
+        .unwrap()
+}
+
+/// ProvisionedThroughput of `read` and `write` units.
+pub fn throughput(read: i64, write: i64) -> ProvisionedThroughput {
+    ProvisionedThroughput::builder()
+        .read_capacity_units(read)
+        .write_capacity_units(write)
+        .build()
+        .unwrap()
+}
+
+/// A CreateTable request for an on-demand table `name` with hash key `pk` of type `hash`;
+/// a test adds what it needs (a sort key with [`with_sort_key`], tags, a stream) and sends it.
+pub fn table_request(
+    client: &Client,
+    name: &str,
+    hash: ScalarAttributeType,
+) -> CreateTableFluentBuilder {
+    client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key_element("pk", KeyType::Hash))
+        .attribute_definitions(attribute("pk", hash))
+}
+
+/// `request` with sort key `sk` of type `range` added.
+pub fn with_sort_key(
+    request: CreateTableFluentBuilder,
+    range: ScalarAttributeType,
+) -> CreateTableFluentBuilder {
+    request
+        .key_schema(key_element("sk", KeyType::Range))
+        .attribute_definitions(attribute("sk", range))
+}
+
+/// Creates an on-demand table `name` with a string hash key `pk`.
+pub async fn create_pk_table(client: &Client, name: &str) {
+    create_table(client, name, ScalarAttributeType::S, None).await;
+}
+
+/// Creates an on-demand table `name` with hash key `pk` of type `hash` and, when `range` is
+/// given, sort key `sk` of that type.
+pub async fn create_table(
+    client: &Client,
+    name: &str,
+    hash: ScalarAttributeType,
+    range: Option<ScalarAttributeType>,
+) {
+    let mut request = table_request(client, name, hash);
+    if let Some(range) = range {
+        request = with_sort_key(request, range);
+    }
+    request.send().await.unwrap();
+}
+
+/// DescribeTable's Table of an existing table.
+pub async fn describe(client: &Client, name: &str) -> TableDescription {
+    client
+        .describe_table()
+        .table_name(name)
+        .send()
+        .await
+        .unwrap()
+        .table
+        .unwrap()
+}
+
+/// GetItem (eventually consistent) of the item whose string hash key `pk` is `pk`.
+pub async fn get_by_pk(client: &Client, table: &str, pk: &str) -> Option<Item> {
+    client
+        .get_item()
+        .table_name(table)
+        .key("pk", s(pk))
+        .send()
+        .await
+        .unwrap()
+        .item
+}
+
+/// The message of an SDK result that must be a ValidationException.
+pub fn validation_message(
+    result: Result<impl std::fmt::Debug, impl ProvideErrorMetadata + std::fmt::Debug>,
+) -> String {
+    let err = result.unwrap_err();
+    assert_eq!(err.code(), Some("ValidationException"), "{err:?}");
+    err.message().unwrap().to_string()
+}
+
+/// The answer to a raw DynamoDB request that must succeed (HTTP 200).
+pub fn ok(server: &Server, op: &str, body: Value) -> Value {
+    let resp = server.post(Some(op), body.to_string().as_bytes());
+    assert_eq!(
+        resp.status,
+        200,
+        "{op} {body}: {}",
+        String::from_utf8_lossy(&resp.body)
+    );
+    resp.json()
+}
+
+/// The `(error type, message)` of a raw DynamoDB request that must fail with HTTP 400.
+pub fn error(server: &Server, op: &str, body: Value) -> (String, String) {
+    let resp = server.post(Some(op), body.to_string().as_bytes());
+    assert_eq!(
+        resp.status,
+        400,
+        "{op} {body}: {}",
+        String::from_utf8_lossy(&resp.body)
+    );
+    (resp.error_type(), resp.message().unwrap_or_default())
+}
+
+/// The message of a raw DynamoDB request that must fail with ValidationException.
+pub fn validation(server: &Server, op: &str, body: Value) -> String {
+    let resp = server.post(Some(op), body.to_string().as_bytes());
+    assert_eq!(
+        resp.status,
+        400,
+        "{op} {body}: {}",
+        String::from_utf8_lossy(&resp.body)
+    );
+    assert_eq!(resp.error_type(), "ValidationException", "{op} {body}");
+    resp.message().unwrap()
 }
