@@ -25,7 +25,7 @@ use ferrodyn_expr::{
     LegacyKeyConditions, Operand, ParametersPresent, Path, RequestExpressions,
     COMPARISON_OPERATOR_VALUES, CONDITIONAL_OPERATOR_VALUES,
 };
-use ferrodyn_types::{AttributeValue, Item};
+use ferrodyn_types::{codec, AttributeValue, Item};
 use serde::{Deserialize, Serialize};
 
 use crate::capacity::{ConsumedCapacity, ReturnCapacity};
@@ -244,24 +244,31 @@ pub fn query(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     // Table and LSI reads are strongly consistent here, which satisfies both settings.
     let filter = parsed.filter.or(legacy_filter);
     let consistency = ReadConsistency::from_consistent_read(input.consistent_read == Some(true));
-    let (page, consumed) = engine.query_metered(
-        &meta,
-        &QueryRequest {
-            key_range,
-            exclusive_start_key,
-            scan_index_forward: input.scan_index_forward.unwrap_or(true),
-            limit: input.limit.map(|l| l as usize),
-            index: input.index_name,
-            read_table_items,
-        },
-        filter.as_ref(),
-        consistency,
-    )?;
+    let request = QueryRequest {
+        key_range,
+        exclusive_start_key,
+        scan_index_forward: input.scan_index_forward.unwrap_or(true),
+        limit: input.limit.map(|l| l as usize),
+        index: input.index_name,
+        read_table_items,
+    };
+    let projection = projection(input.attributes_to_get, parsed.projection);
+    let count_only = input.select.as_deref() == Some("COUNT");
     let capacity = ReturnCapacity::parse(input.return_consumed_capacity.as_deref());
+    if filter.is_none() && matches!(projection, Projection::All) {
+        let (page, consumed) = engine.query_encoded(&meta, &request, consistency)?;
+        return respond(
+            page,
+            projection,
+            count_only,
+            capacity.of(&meta.name, &consumed),
+        );
+    }
+    let (page, consumed) = engine.query_metered(&meta, &request, filter.as_ref(), consistency)?;
     respond(
         page,
-        projection(input.attributes_to_get, parsed.projection),
-        input.select.as_deref() == Some("COUNT"),
+        projection,
+        count_only,
         capacity.of(&meta.name, &consumed),
     )
 }
@@ -380,23 +387,30 @@ pub fn scan(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     // Table and LSI reads are strongly consistent here, which satisfies both settings.
     let filter = parsed.filter.or(legacy_filter);
     let consistency = ReadConsistency::from_consistent_read(input.consistent_read == Some(true));
-    let (page, consumed) = engine.scan_metered(
-        &meta,
-        &ScanRequest {
-            segment,
-            exclusive_start_key,
-            limit: input.limit.map(|l| l as usize),
-            index: input.index_name,
-            read_table_items,
-        },
-        filter.as_ref(),
-        consistency,
-    )?;
+    let request = ScanRequest {
+        segment,
+        exclusive_start_key,
+        limit: input.limit.map(|l| l as usize),
+        index: input.index_name,
+        read_table_items,
+    };
+    let projection = projection(input.attributes_to_get, parsed.projection);
+    let count_only = input.select.as_deref() == Some("COUNT");
     let capacity = ReturnCapacity::parse(input.return_consumed_capacity.as_deref());
+    if filter.is_none() && matches!(projection, Projection::All) {
+        let (page, consumed) = engine.scan_encoded(&meta, &request, consistency)?;
+        return respond(
+            page,
+            projection,
+            count_only,
+            capacity.of(&meta.name, &consumed),
+        );
+    }
+    let (page, consumed) = engine.scan_metered(&meta, &request, filter.as_ref(), consistency)?;
     respond(
         page,
-        projection(input.attributes_to_get, parsed.projection),
-        input.select.as_deref() == Some("COUNT"),
+        projection,
+        count_only,
         capacity.of(&meta.name, &consumed),
     )
 }
@@ -736,6 +750,9 @@ fn respond(
     count_only: bool,
     consumed_capacity: Option<ConsumedCapacity>,
 ) -> Result<Vec<u8>, ApiError> {
+    if !page.encoded.is_empty() {
+        return respond_encoded(page, count_only, consumed_capacity);
+    }
     let count = page.items.len();
     let items = (!count_only).then(|| {
         page.items
@@ -752,9 +769,91 @@ fn respond(
     })
 }
 
+/// [`respond`] for a page of whole, unfiltered items still in their stored encoding: the
+/// same JSON as [`ReadOutput`] gives, with each item written straight from its encoding.
+fn respond_encoded(
+    page: Page,
+    count_only: bool,
+    consumed_capacity: Option<ConsumedCapacity>,
+) -> Result<Vec<u8>, ApiError> {
+    use std::io::Write as _;
+    let body: usize = page.encoded.iter().map(Vec::len).sum();
+    let mut out = Vec::with_capacity(body * 2 + 128);
+    out.push(b'{');
+    if !count_only {
+        out.extend_from_slice(br#""Items":["#);
+        for (i, encoded) in page.encoded.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            codec::item_to_json(encoded, &mut out)
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+        }
+        out.extend_from_slice(b"],");
+    }
+    let _ = write!(
+        out,
+        r#""Count":{},"ScannedCount":{}"#,
+        page.encoded.len(),
+        page.scanned_count
+    );
+    if let Some(key) = &page.last_evaluated_key {
+        out.extend_from_slice(br#","LastEvaluatedKey":"#);
+        out.extend_from_slice(&to_body(key)?);
+    }
+    if let Some(c) = &consumed_capacity {
+        out.extend_from_slice(br#","ConsumedCapacity":"#);
+        out.extend_from_slice(&to_body(c)?);
+    }
+    out.push(b'}');
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A page answered from stored encodings reads exactly as the same page of decoded items.
+    #[test]
+    fn encoded_pages_answer_as_decoded_pages() {
+        let items: Vec<Item> = [
+            r#"{"pk":{"S":"a \"quoted\" é"},"n":{"N":"-1.5e3"},"b":{"B":"AAE="}}"#,
+            r#"{"pk":{"S":"b"},"l":{"L":[{"NULL":true},{"M":{"x":{"SS":["1","2"]}}}]}}"#,
+        ]
+        .iter()
+        .map(|j| serde_json::from_str(j).unwrap())
+        .collect();
+        let encoded: Vec<Vec<u8>> = items
+            .iter()
+            .map(|i| {
+                let mut v = Vec::new();
+                codec::encode_item(i, &mut v);
+                v
+            })
+            .collect();
+        let mut last = Item::new();
+        last.insert("pk".into(), AttributeValue::S("b".into()));
+        for count_only in [false, true] {
+            for last_key in [None, Some(last.clone())] {
+                let decoded = Page {
+                    items: items.clone(),
+                    scanned_count: 2,
+                    last_evaluated_key: last_key.clone(),
+                    ..Page::default()
+                };
+                let raw = Page {
+                    encoded: encoded.clone(),
+                    scanned_count: 2,
+                    last_evaluated_key: last_key,
+                    ..Page::default()
+                };
+                assert_eq!(
+                    String::from_utf8(respond(raw, Projection::All, count_only, None).unwrap()),
+                    String::from_utf8(respond(decoded, Projection::All, count_only, None).unwrap()),
+                );
+            }
+        }
+    }
 
     #[test]
     fn start_key_values_are_reported_later_with_dynamodb_prefixes() {

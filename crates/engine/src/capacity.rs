@@ -31,7 +31,10 @@
 //! a MaxOnDemandThroughputExceeded throttle, "Diagnosing throttling").
 //!
 //! **Usage** counters ([`Engine::usage`]) sum the units every table (and its indexes)
-//! consumed since the server started; they live in memory only.
+//! consumed since the server started; they live in memory only, keyed by table and index
+//! id (a table or GSI created again under an old name starts from zero), and go with the
+//! table at DeleteTable. Auto scaling (`autoscale.rs`) reads them too: the units each table
+//! and GSI drew from its own capacity.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -46,9 +49,9 @@ use crate::schema::{BillingMode, IndexKind, IndexMeta, KeySchema, TableMeta, Thr
 use crate::Engine;
 
 /// DynamoDB's read unit: 4 KB of item data.
-pub const READ_UNIT_BYTES: usize = 4 * 1024;
+const READ_UNIT_BYTES: usize = 4 * 1024;
 /// DynamoDB's write unit: 1 KB of item data.
-pub const WRITE_UNIT_BYTES: usize = 1024;
+const WRITE_UNIT_BYTES: usize = 1024;
 /// What DynamoDB adds to the size of a local secondary index entry when it charges for it.
 const LSI_ENTRY_OVERHEAD: usize = 100;
 
@@ -58,6 +61,52 @@ pub const TABLE_THROUGHPUT_EXCEEDED: &str = "The level of configured provisioned
 /// ProvisionedThroughputExceededException's message when a global secondary index ran out
 /// of capacity, as DynamoDB words it.
 pub const INDEX_THROUGHPUT_EXCEEDED: &str = "The level of configured provisioned throughput for one or more global secondary indexes of the table was exceeded. Consider increasing your provisioning level for the under-provisioned global secondary indexes with the UpdateTable API";
+
+/// The cancellation reason message of a transaction's actions on an on-demand table that
+/// ran out of capacity, as the TransactWriteItems API reference words it.
+const TRANSACTION_TABLE_THROTTLED: &str = "Throughput exceeds the current capacity of your table or index. DynamoDB is automatically scaling your table or index so please try again shortly. If exceptions persist, check if you have a hot key: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html.";
+/// The same, when a global secondary index of an on-demand table ran out.
+const TRANSACTION_INDEX_THROTTLED: &str = "Throughput exceeds the current capacity for one or more global secondary indexes. DynamoDB is automatically scaling your index so please try again shortly.";
+/// The cancellation reason message when a provisioned GSI ran out (the API reference ends
+/// it with a full stop, unlike the exception's message).
+const TRANSACTION_INDEX_THROUGHPUT_EXCEEDED: &str = "The level of configured provisioned throughput for one or more global secondary indexes of the table was exceeded. Consider increasing your provisioning level for the under-provisioned global secondary indexes with the UpdateTable API.";
+
+/// The CancellationReason of the actions of a transaction on table `meta` when its
+/// admission was refused with `refusal`. DynamoDB cancels such a transaction
+/// (TransactionCanceledException) rather than failing it with the throttling exception:
+/// code `ProvisionedThroughputExceeded` for provisioned capacity, `ThrottlingError` for an
+/// on-demand table (its ceiling or its OnDemandThroughput maximum). Any other error is
+/// handed back.
+pub(crate) fn throttled_transaction_reason(
+    meta: &TableMeta,
+    refusal: EngineError,
+) -> Result<crate::CancellationReason> {
+    let (code, message) = match refusal {
+        EngineError::ProvisionedThroughputExceeded(m) => {
+            let index = m == INDEX_THROUGHPUT_EXCEEDED;
+            match (meta.billing_mode, index) {
+                (BillingMode::Provisioned, false) => ("ProvisionedThroughputExceeded", m),
+                (BillingMode::Provisioned, true) => (
+                    "ProvisionedThroughputExceeded",
+                    TRANSACTION_INDEX_THROUGHPUT_EXCEEDED.to_owned(),
+                ),
+                (BillingMode::PayPerRequest, false) => {
+                    ("ThrottlingError", TRANSACTION_TABLE_THROTTLED.to_owned())
+                }
+                (BillingMode::PayPerRequest, true) => {
+                    ("ThrottlingError", TRANSACTION_INDEX_THROTTLED.to_owned())
+                }
+            }
+        }
+        EngineError::Throttling(m) => ("ThrottlingError", m),
+        other => return Err(other),
+    };
+    Ok(crate::CancellationReason {
+        code: code.to_owned(),
+        message: Some(message),
+        item: None,
+    })
+}
 
 /// How a read is charged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -512,14 +561,19 @@ impl Gate {
 }
 
 /// Everything capacity knows of one table: counters and buckets (the table's, then one per
-/// GSI by name).
+/// GSI by index id).
 #[derive(Debug, Default)]
 struct TableState {
+    /// Units consumed on the table and all its indexes (the usage report).
     read: Counter,
     write: Counter,
+    /// Units drawn from the table's own capacity: the table's and its LSIs' (auto scaling).
+    capacity_read: Counter,
+    capacity_write: Counter,
     throttled_reads: AtomicU64,
     throttled_writes: AtomicU64,
-    indexes: RwLock<HashMap<String, Arc<IndexCounters>>>,
+    /// By index id, so that an index created again under an old name starts from zero.
+    indexes: RwLock<HashMap<u64, Arc<IndexCounters>>>,
     limits: Mutex<TableLimits>,
 }
 
@@ -532,7 +586,18 @@ struct IndexCounters {
 #[derive(Debug, Default)]
 struct TableLimits {
     table: Gate,
-    gsis: HashMap<String, Gate>,
+    /// By index id.
+    gsis: HashMap<u64, Gate>,
+}
+
+/// The units a table and each of its GSIs drew from their own capacity since the server
+/// started, as auto scaling measures them (`autoscale.rs`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct CapacityUse {
+    /// (read, write) units of the table and its local secondary indexes.
+    pub(crate) table: (f64, f64),
+    /// (read, write) units of each GSI that consumed any, by index id.
+    pub(crate) gsis: HashMap<u64, (f64, f64)>,
 }
 
 /// The engine's capacity bookkeeping (see the module docs).
@@ -610,7 +675,7 @@ impl Capacity {
                 if !asked {
                     continue;
                 }
-                let gate = limits.gsis.entry(i.name.clone()).or_default();
+                let gate = limits.gsis.entry(i.id).or_default();
                 let admitted = gate.admit(self, meta.billing_mode, i.throughput, d, now, gsi_error);
                 if outcome.is_ok() {
                     outcome = admitted;
@@ -630,35 +695,74 @@ impl Capacity {
         let state = self.state(meta);
         state.read.add(consumed.total_read());
         state.write.add(consumed.total_write());
-        if !consumed.indexes.is_empty() {
-            for i in &consumed.indexes {
-                let counters = state.indexes.read().get(&i.name).cloned();
-                let counters = counters.unwrap_or_else(|| {
-                    Arc::clone(state.indexes.write().entry(i.name.clone()).or_default())
-                });
-                counters.read.add(i.read);
-                counters.write.add(i.write);
-            }
-        }
-        if !self.throttle {
-            return;
-        }
-        let mut limits = state.limits.lock();
+        // What the table's own capacity pays: the table's units and its LSIs'.
         let (mut read, mut write) = (consumed.read, consumed.write);
+        let mut gsis = Vec::new();
         for i in &consumed.indexes {
+            // Consumed names the index as the operation saw it, in this definition.
+            let Some(index) = meta.indexes.iter().find(|m| m.name == i.name) else {
+                continue;
+            };
+            let counters = state.indexes.read().get(&index.id).cloned();
+            let counters = counters
+                .unwrap_or_else(|| Arc::clone(state.indexes.write().entry(index.id).or_default()));
+            counters.read.add(i.read);
+            counters.write.add(i.write);
             match i.kind {
                 IndexKind::Local => {
                     read += i.read;
                     write += i.write;
                 }
-                IndexKind::Global => {
-                    if let Some(gate) = limits.gsis.get_mut(&i.name) {
-                        gate.spend(i.read, i.write);
-                    }
-                }
+                IndexKind::Global => gsis.push((index.id, i.read, i.write)),
+            }
+        }
+        state.capacity_read.add(read);
+        state.capacity_write.add(write);
+        if !self.throttle {
+            return;
+        }
+        let mut limits = state.limits.lock();
+        for (id, r, w) in gsis {
+            if let Some(gate) = limits.gsis.get_mut(&id) {
+                gate.spend(r, w);
             }
         }
         limits.table.spend(read, write);
+    }
+
+    /// Forgets a deleted table's counters and buckets.
+    pub(crate) fn forget(&self, table_id: u64) {
+        self.tables.write().remove(&table_id);
+    }
+
+    /// Forgets the counters and buckets of indexes `meta` no longer has (deleted GSIs).
+    pub(crate) fn retain_indexes(&self, meta: &TableMeta) {
+        let Some(state) = self.tables.read().get(&meta.id).cloned() else {
+            return;
+        };
+        let kept = |id: &u64| meta.indexes.iter().any(|i| i.id == *id);
+        state.indexes.write().retain(|id, _| kept(id));
+        state.limits.lock().gsis.retain(|id, _| kept(id));
+    }
+
+    /// The units `meta` and its GSIs drew from their own capacity since the server started.
+    pub(crate) fn capacity_use(&self, meta: &TableMeta) -> CapacityUse {
+        let Some(state) = self.tables.read().get(&meta.id).cloned() else {
+            return CapacityUse::default();
+        };
+        let indexes = state.indexes.read();
+        CapacityUse {
+            table: (state.capacity_read.units(), state.capacity_write.units()),
+            gsis: meta
+                .indexes
+                .iter()
+                .filter(|i| i.kind == IndexKind::Global)
+                .filter_map(|i| {
+                    let c = indexes.get(&i.id)?;
+                    Some((i.id, (c.read.units(), c.write.units())))
+                })
+                .collect(),
+        }
     }
 }
 
@@ -708,17 +812,20 @@ impl Engine {
                         throttled_writes: 0,
                     };
                 };
-                let mut indexes: Vec<IndexUsage> = state
+                let counters = state.indexes.read();
+                let mut indexes: Vec<IndexUsage> = meta
                     .indexes
-                    .read()
                     .iter()
-                    .filter(|(name, _)| meta.index(name).is_some())
-                    .map(|(name, c)| IndexUsage {
-                        index: name.clone(),
-                        read_units: c.read.units(),
-                        write_units: c.write.units(),
+                    .filter_map(|index| {
+                        let c = counters.get(&index.id)?;
+                        Some(IndexUsage {
+                            index: index.name.clone(),
+                            read_units: c.read.units(),
+                            write_units: c.write.units(),
+                        })
                     })
                     .collect();
+                drop(counters);
                 indexes.sort_by(|a, b| a.index.cmp(&b.index));
                 TableUsage {
                     table: meta.name.clone(),
@@ -836,6 +943,98 @@ mod tests {
             TABLE_THROUGHPUT_EXCEEDED,
         );
         assert!(provisioned.is_ok());
+    }
+
+    fn attr(name: &str) -> crate::KeyAttribute {
+        crate::KeyAttribute {
+            name: name.into(),
+            ty: crate::ScalarType::S,
+        }
+    }
+
+    fn by_g() -> IndexMeta {
+        IndexMeta {
+            name: "by_g".into(),
+            id: 0,
+            kind: IndexKind::Global,
+            key_schema: KeySchema {
+                hash: attr("g"),
+                range: None,
+            },
+            projection: crate::IndexProjection::KeysOnly,
+            throughput: Throughput::default(),
+            backfilling: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_deleted_table_or_index_leaves_no_counters_behind() {
+        use ferrodyn_types::AttributeValue;
+        let engine = Engine::open(
+            Arc::new(ferrodyn_storage::MemoryStorage::new()),
+            crate::EngineConfig::default(),
+        )
+        .unwrap();
+        let meta = engine
+            .create_table(crate::TableSpec {
+                name: "t".into(),
+                key_schema: KeySchema {
+                    hash: attr("pk"),
+                    range: None,
+                },
+                attribute_definitions: vec![
+                    ("pk".into(), crate::ScalarType::S),
+                    ("g".into(), crate::ScalarType::S),
+                ],
+                billing_mode: BillingMode::PayPerRequest,
+                throughput: Throughput::default(),
+                table_class: crate::TableClass::Standard,
+                tags: vec![],
+                sse: None,
+                stream: None,
+                deletion_protection: false,
+                indexes: vec![by_g()],
+            })
+            .await
+            .unwrap();
+        // Background index work waits until no one holds an old definition.
+        let (table_id, old_index) = (meta.id, meta.indexes[0].id);
+        drop(meta);
+        let item: Item = [
+            ("pk".to_string(), AttributeValue::S("a".into())),
+            ("g".to_string(), AttributeValue::S("x".into())),
+        ]
+        .into_iter()
+        .collect();
+        engine.put_item("t", item, |_| Ok(())).await.unwrap();
+        let usage = engine.usage();
+        assert_eq!(usage[0].indexes.len(), 1);
+        assert_eq!(usage[0].indexes[0].write_units, 1.0);
+
+        // The GSI deleted and created again under its name starts from zero.
+        let change = |u: crate::IndexUpdate| crate::TableUpdate {
+            index_updates: vec![u],
+            ..crate::TableUpdate::default()
+        };
+        engine
+            .update_table("t", change(crate::IndexUpdate::Delete("by_g".into())))
+            .await
+            .unwrap();
+        while !engine.table("t").unwrap().deleting_indexes.is_empty() {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        engine
+            .update_table("t", change(crate::IndexUpdate::Create(by_g())))
+            .await
+            .unwrap();
+        let state = Arc::clone(&engine.capacity.tables.read()[&table_id]);
+        assert!(!state.indexes.read().contains_key(&old_index));
+        assert!(engine.usage()[0].indexes.is_empty());
+        assert_eq!(engine.usage()[0].write_units, 2.0);
+
+        // DeleteTable forgets the table's state.
+        engine.delete_table("t").await.unwrap();
+        assert!(!engine.capacity.tables.read().contains_key(&table_id));
     }
 
     #[test]

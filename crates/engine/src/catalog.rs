@@ -278,8 +278,13 @@ impl Engine {
                 meta.last_increase = Some(now);
             }
             if t.read < meta.throughput.read || t.write < meta.throughput.write {
+                // NumberOfDecreasesToday counts the decreases of the current UTC day.
+                meta.decreases_today = crate::autoscale::decreases_today(
+                    meta.last_decrease,
+                    meta.decreases_today,
+                    now,
+                ) + 1;
                 meta.last_decrease = Some(now);
-                meta.decreases_today += 1;
             }
             meta.throughput = t;
         } else if update.billing_mode == Some(BillingMode::Provisioned)
@@ -356,6 +361,9 @@ impl Engine {
         self.tables
             .write()
             .insert(name.to_string(), Arc::clone(&meta));
+        if !deleted.is_empty() {
+            self.capacity.retain_indexes(&meta);
+        }
         if !created.is_empty() || !deleted.is_empty() {
             self.start_index_build(old, created, deleted);
         }
@@ -427,6 +435,7 @@ impl Engine {
         let streams = self.stream_change_for_deletion(&meta);
         self.commit_ddl_with_streams(batch, name, streams).await?;
         self.tables.write().remove(name);
+        self.capacity.forget(meta.id);
         self.sweep_after_writes_in_flight(Arc::clone(&meta));
         tracing::info!(table = %name, "table deleted");
         Ok((meta, stats))
@@ -435,9 +444,11 @@ impl Engine {
     /// A write is guarded by the version of its item, not by the catalog: one that read a
     /// table's definition before DeleteTable may commit after it, under the deleted table's
     /// id. Once no operation holds the definition any more (`meta` is its last holder), no
-    /// such write can come; a background task then deletes the table's data once more.
+    /// such write can come; a background task then deletes the table's data once more, and
+    /// the capacity state such a write may have brought back.
     fn sweep_after_writes_in_flight(&self, meta: Arc<TableMeta>) {
         let storage = Arc::clone(&self.storage);
+        let capacity = Arc::clone(&self.capacity);
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
@@ -445,6 +456,7 @@ impl Engine {
             while Arc::strong_count(&meta) > 1 {
                 tokio::time::sleep(std::time::Duration::from_millis(1)).await;
             }
+            capacity.forget(meta.id);
             let mut batch = WriteBatch::new();
             delete_table_data(&meta, &mut batch);
             if let Err(e) = storage.commit(batch).await {

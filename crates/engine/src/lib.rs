@@ -15,6 +15,7 @@
 //! write is durable when the storage is (RocksDB syncs its WAL before acknowledging).
 #![deny(missing_docs)]
 
+mod autoscale;
 mod backfill;
 mod batch;
 mod capacity;
@@ -29,6 +30,7 @@ mod streams;
 mod transactions;
 mod ttl;
 
+pub use autoscale::{AutoscaleConfig, TARGET_UTILIZATION_RANGE};
 pub use batch::{
     check_item_size, BatchGetResult, BatchGetTable, BatchWrite, BatchWriteResult, BatchWriteTable,
     MAX_BATCH_GET_BYTES,
@@ -101,6 +103,10 @@ pub struct EngineConfig {
     /// its GSIs) may consume; `None`: unlimited. Defaults to AWS's default per-table quota,
     /// 40,000.
     pub on_demand_ceiling: Option<u64>,
+    /// Target-tracking auto scaling of every PROVISIONED table and GSI (`autoscale.rs`,
+    /// run by [`Engine::run_autoscaling`]); `None`, the default: capacity changes only by
+    /// UpdateTable.
+    pub autoscale: Option<AutoscaleConfig>,
 }
 
 impl Default for EngineConfig {
@@ -117,6 +123,7 @@ impl Default for EngineConfig {
             throttle: true,
             burst_window: std::time::Duration::from_secs(300),
             on_demand_ceiling: Some(40_000),
+            autoscale: None,
         }
     }
 }
@@ -139,8 +146,9 @@ pub struct Engine {
     _stream_trimmer: Option<streams::Trimmer>,
     /// The Time to Live sweeper (`ttl.rs`); stops when the engine is dropped.
     _ttl_sweeper: Option<ttl::Sweeper>,
-    /// Consumption counters and throughput buckets (`capacity.rs`).
-    capacity: capacity::Capacity,
+    /// Consumption counters and throughput buckets (`capacity.rs`); shared with the cleanup
+    /// of a deleted table.
+    capacity: Arc<capacity::Capacity>,
 }
 
 impl Engine {
@@ -154,7 +162,7 @@ impl Engine {
         tracing::info!(tables = tables.len(), "catalog loaded");
         let tables = Arc::new(RwLock::new(tables));
         let ttl_sweeper = ttl::Sweeper::start(Arc::clone(&storage), Arc::clone(&tables), &config);
-        let capacity = capacity::Capacity::new(&config);
+        let capacity = Arc::new(capacity::Capacity::new(&config));
         let engine = Engine {
             storage,
             config,

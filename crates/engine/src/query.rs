@@ -98,6 +98,9 @@ pub struct ScanRequest {
 pub struct Page {
     /// The items read that passed the filter, in the order read.
     pub items: Vec<Item>,
+    /// Instead of `items`, from [`Engine::query_encoded`] and [`Engine::scan_encoded`]: the
+    /// items read in their stored encoding (`ferrodyn_types::codec`), undecoded.
+    pub encoded: Vec<Vec<u8>>,
     /// `ScannedCount`: the items read, before filtering.
     pub scanned_count: usize,
     /// `LastEvaluatedKey`: the key of the last item read, when the read stopped at `Limit`
@@ -470,6 +473,29 @@ impl Engine {
         filter: Option<&Condition>,
         consistency: ReadConsistency,
     ) -> Result<(Page, Consumed)> {
+        self.query_page(meta, request, filter, consistency, false)
+    }
+
+    /// [`Engine::query_metered`] without a filter, for answers that return whole items: the
+    /// page holds them in their stored encoding ([`Page::encoded`]), never decoded. Falls
+    /// back to decoded items when the request reads table items for an index.
+    pub fn query_encoded(
+        &self,
+        meta: &TableMeta,
+        request: &QueryRequest,
+        consistency: ReadConsistency,
+    ) -> Result<(Page, Consumed)> {
+        self.query_page(meta, request, None, consistency, true)
+    }
+
+    fn query_page(
+        &self,
+        meta: &TableMeta,
+        request: &QueryRequest,
+        filter: Option<&Condition>,
+        consistency: ReadConsistency,
+        encoded: bool,
+    ) -> Result<(Page, Consumed)> {
         let source = Source::new(meta, request.index.as_deref(), request.read_table_items)?;
         let (mut start, mut end) = query_bounds(source.prefix(), &request.key_range);
         if let Some(exclusive) = &request.exclusive_start_key {
@@ -489,6 +515,7 @@ impl Engine {
             request.limit,
             filter,
             consistency,
+            encoded,
         )
     }
 
@@ -513,6 +540,27 @@ impl Engine {
         filter: Option<&Condition>,
         consistency: ReadConsistency,
     ) -> Result<(Page, Consumed)> {
+        self.scan_page(meta, request, filter, consistency, false)
+    }
+
+    /// [`Engine::scan_metered`] as [`Engine::query_encoded`] is to Query.
+    pub fn scan_encoded(
+        &self,
+        meta: &TableMeta,
+        request: &ScanRequest,
+        consistency: ReadConsistency,
+    ) -> Result<(Page, Consumed)> {
+        self.scan_page(meta, request, None, consistency, true)
+    }
+
+    fn scan_page(
+        &self,
+        meta: &TableMeta,
+        request: &ScanRequest,
+        filter: Option<&Condition>,
+        consistency: ReadConsistency,
+        encoded: bool,
+    ) -> Result<(Page, Consumed)> {
         let source = Source::new(meta, request.index.as_deref(), request.read_table_items)?;
         let (mut start, end) = scan_bounds(source.range(), request.segment);
         if let Some(exclusive) = &request.exclusive_start_key {
@@ -527,6 +575,7 @@ impl Engine {
             request.limit,
             filter,
             consistency,
+            encoded,
         )
     }
 
@@ -542,6 +591,7 @@ impl Engine {
         limit: Option<usize>,
         filter: Option<&Condition>,
         consistency: ReadConsistency,
+        encoded: bool,
     ) -> Result<(Page, Consumed)> {
         let mut read_bytes = 0usize;
         let mut fetched = Consumed::default();
@@ -550,6 +600,7 @@ impl Engine {
             (start, end, reverse),
             limit,
             filter,
+            encoded,
             &mut read_bytes,
             &mut |size| fetched.add(&Consumed::of_read(None, size, consistency)),
         )?;
@@ -560,13 +611,16 @@ impl Engine {
     }
 
     /// The reading of [`Engine::read_page`]: adds the size of every item or index entry read
-    /// to `read_bytes` and calls `fetched` with the size of every table item fetched.
+    /// to `read_bytes` and calls `fetched` with the size of every table item fetched. With
+    /// `encoded` (and no filter, no table items to fetch) the page keeps the stored encodings.
+    #[allow(clippy::too_many_arguments)]
     fn read_page_counting(
         &self,
         source: &Source<'_>,
         (start, end, reverse): (&[u8], &[u8], bool),
         limit: Option<usize>,
         filter: Option<&Condition>,
+        encoded: bool,
         read_bytes: &mut usize,
         fetched: &mut dyn FnMut(usize),
     ) -> Result<Page> {
@@ -575,8 +629,32 @@ impl Engine {
         let mut page = Page::default();
         let mut bytes = 0usize;
         let mut last_key = None;
+        let encoded = encoded && filter.is_none() && !source.read_table_items;
+        // The key of the last encoded item kept: decoded only when the page stops early.
+        let last_encoded_key = |page: &Page| -> Result<Option<Item>> {
+            match page.encoded.last() {
+                Some(v) => Ok(Some(source.key_of(&codec::decode_item(v)?))),
+                None => Ok(None),
+            }
+        };
         for entry in snapshot.scan(start, end, reverse) {
             let (_, value) = entry?;
+            if encoded {
+                let size = codec::encoded_item_size(&value.value)?;
+                if page.scanned_count > 0 && bytes + size > MAX_PAGE_BYTES {
+                    page.last_evaluated_key = last_encoded_key(&page)?;
+                    return Ok(page);
+                }
+                bytes += size;
+                *read_bytes += size;
+                page.scanned_count += 1;
+                page.encoded.push(value.value);
+                if limit == Some(page.scanned_count) {
+                    page.last_evaluated_key = last_encoded_key(&page)?;
+                    return Ok(page);
+                }
+                continue;
+            }
             let mut item = codec::decode_item(&value.value)?;
             let read_size = item_size(&item);
             let mut fetched_size = None;

@@ -17,6 +17,11 @@
 //!
 //! **TransactGetItems** reads every key from one storage snapshot.
 //!
+//! **Throttling**: a transaction on a table (or GSI) without capacity left is cancelled,
+//! not failed with ProvisionedThroughputExceededException: its actions on that table carry
+//! the reason `ProvisionedThroughputExceeded` (provisioned) or `ThrottlingError`
+//! (on-demand), the others `None` (`capacity.rs`). Nothing is read, written or consumed.
+//!
 //! **Idempotency**: a ClientRequestToken (see [`Engine::transact_write_items`]) is remembered
 //! with a fingerprint of its request for ten minutes after the request succeeded, as DynamoDB
 //! documents: the same token with the same request answers success without applying it again,
@@ -34,7 +39,7 @@ use ferrodyn_storage::{StorageError, WriteBatch};
 use ferrodyn_types::{codec, item_size, Item};
 use parking_lot::Mutex;
 
-use crate::capacity::{Consumed, TableConsumed};
+use crate::capacity::{throttled_transaction_reason, Consumed, TableConsumed};
 use crate::error::{EngineError, Result};
 use crate::index::{
     collection_counter_of, stage_item_change, CollectionSizeError, CollectionSizes,
@@ -104,6 +109,25 @@ impl CancellationReason {
             item: None,
         }
     }
+}
+
+/// The cancellation of a transaction some of whose tables had no capacity left: the
+/// actions on such a table (`tables` names each action's table) carry its reason, the
+/// others `None`.
+fn throttled_transaction<'a>(
+    tables: impl Iterator<Item = &'a str>,
+    refused: &[(&str, CancellationReason)],
+) -> EngineError {
+    EngineError::TransactionCanceled(
+        tables
+            .map(|table| {
+                refused
+                    .iter()
+                    .find(|(t, _)| *t == table)
+                    .map_or_else(CancellationReason::none, |(_, r)| r.clone())
+            })
+            .collect(),
+    )
 }
 
 /// One Get of a TransactGetItems.
@@ -256,14 +280,25 @@ impl Engine {
             });
         }
         let mut consumed: Vec<TableConsumed> = Vec::new();
+        let mut refused: Vec<(&str, CancellationReason)> = Vec::new();
         for p in &planned {
-            if !consumed.iter().any(|t| t.table == p.meta.name) {
-                self.admit_write(&p.meta)?;
-                consumed.push(TableConsumed {
+            let name = p.meta.name.as_str();
+            if consumed.iter().any(|t| t.table == name) || refused.iter().any(|r| r.0 == name) {
+                continue;
+            }
+            match self.admit_write(&p.meta) {
+                Ok(()) => consumed.push(TableConsumed {
                     table: p.meta.name.clone(),
                     consumed: Consumed::default(),
-                });
+                }),
+                Err(e) => refused.push((name, throttled_transaction_reason(&p.meta, e)?)),
             }
+        }
+        if !refused.is_empty() {
+            return Err(throttled_transaction(
+                planned.iter().map(|p| p.meta.name.as_str()),
+                &refused,
+            ));
         }
         let units = self.commit_transaction(&planned).await?;
         for (p, units) in planned.iter().zip(&units) {
@@ -447,14 +482,25 @@ impl Engine {
             planned.push((meta, k));
         }
         let mut consumed: Vec<TableConsumed> = Vec::new();
+        let mut refused: Vec<(&str, CancellationReason)> = Vec::new();
         for (meta, _) in &planned {
-            if !consumed.iter().any(|t| t.table == meta.name) {
-                self.admit_read(meta, None)?;
-                consumed.push(TableConsumed {
+            let name = meta.name.as_str();
+            if consumed.iter().any(|t| t.table == name) || refused.iter().any(|r| r.0 == name) {
+                continue;
+            }
+            match self.admit_read(meta, None) {
+                Ok(()) => consumed.push(TableConsumed {
                     table: meta.name.clone(),
                     consumed: Consumed::default(),
-                });
+                }),
+                Err(e) => refused.push((name, throttled_transaction_reason(meta, e)?)),
             }
+        }
+        if !refused.is_empty() {
+            return Err(throttled_transaction(
+                planned.iter().map(|(meta, _)| meta.name.as_str()),
+                &refused,
+            ));
         }
         let snapshot = self.storage.snapshot();
         let mut items = Vec::with_capacity(planned.len());

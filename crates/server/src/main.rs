@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use ferrodyn_engine::{Engine, EngineConfig};
+use ferrodyn_engine::{AutoscaleConfig, Engine, EngineConfig};
 use ferrodyn_storage::{MemoryStorage, RocksDbStorage, Storage};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -79,6 +79,26 @@ struct ServeArgs {
     /// AWS's default per-table quota is 40000).
     #[arg(long, default_value_t = 40_000)]
     on_demand_ceiling: u64,
+    /// Turn on target-tracking auto scaling of every PROVISIONED table and GSI: keep the
+    /// utilization of their read and write capacity near this percent (20 to 90), as
+    /// DynamoDB's auto scaling does. Off when not given.
+    #[arg(long, value_name = "PERCENT")]
+    autoscale_target: Option<f64>,
+    /// The least capacity units auto scaling sets (with --autoscale-target).
+    #[arg(long, default_value_t = 1, requires = "autoscale_target")]
+    autoscale_min: u64,
+    /// The most capacity units auto scaling sets (with --autoscale-target).
+    #[arg(long, default_value_t = 40_000, requires = "autoscale_target")]
+    autoscale_max: u64,
+    /// Seconds between two measurements of consumption, one data point of auto scaling
+    /// (AWS: 60; fractions allowed).
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 60.0,
+        requires = "autoscale_target"
+    )]
+    autoscale_interval: f64,
     /// JSON file of unit prices for the usage report (GET /ferrodyn/usage); any price not in
     /// it is AWS's us-east-1 list price (see the README).
     #[arg(long)]
@@ -134,6 +154,17 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         tracing::info!(data_dir = %args.data_dir.display(), "RocksDB storage");
         Arc::new(RocksDbStorage::open(&args.data_dir)?)
     };
+    let autoscale = match args.autoscale_target {
+        None => None,
+        Some(target) => {
+            let interval = std::time::Duration::try_from_secs_f64(args.autoscale_interval)
+                .map_err(|e| format!("invalid --autoscale-interval: {e}"))?;
+            Some(
+                AutoscaleConfig::new(target, args.autoscale_min, args.autoscale_max, interval)
+                    .map_err(|e| format!("invalid auto scaling settings: {e}"))?,
+            )
+        }
+    };
     let engine = Engine::open(
         storage,
         EngineConfig {
@@ -143,11 +174,17 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
             throttle: !args.no_throttle,
             burst_window: std::time::Duration::from_secs(args.burst_seconds),
             on_demand_ceiling: (args.on_demand_ceiling > 0).then_some(args.on_demand_ceiling),
+            autoscale,
             ..EngineConfig::default()
         },
     )?;
     let idle_timeout = std::time::Duration::from_secs(args.idle_timeout.max(1));
     let state = Arc::new(http::AppState::new(engine, idle_timeout));
+    // Auto scaling runs until the process ends (a no-op without a policy).
+    tokio::spawn({
+        let state = Arc::clone(&state);
+        async move { state.engine.run_autoscaling().await }
+    });
     raise_open_files_limit();
 
     let addr: SocketAddr = format!("{}:{}", args.bind, args.port).parse()?;

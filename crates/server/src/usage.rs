@@ -6,7 +6,8 @@
 //! the indexes' IndexSizeBytes), and what a month would cost in each table class
 //! (STANDARD and STANDARD_INFREQUENT_ACCESS) under each billing mode: on-demand for the
 //! request units consumed (their cost so far and that rate carried over a month), provisioned
-//! at the table's current provisioned capacity (for a PROVISIONED table), and storage. Prices
+//! at the table's current provisioned capacity (for a PROVISIONED table), and storage; an
+//! on-demand table's OnDemandThroughput maxima, and its GSIs', are shown when set. Prices
 //! are [`Prices`]: AWS's us-east-1 list prices unless a prices file (`serve --prices`) says
 //! otherwise. The free tier is not taken off.
 //!
@@ -147,6 +148,15 @@ pub struct TableReport {
     pub read_capacity_units: u64,
     /// Provisioned WriteCapacityUnits of the table and its GSIs (zero when on-demand).
     pub write_capacity_units: u64,
+    /// The table's OnDemandThroughput MaxReadRequestUnits, when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_read_request_units: Option<u64>,
+    /// The table's OnDemandThroughput MaxWriteRequestUnits, when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_write_request_units: Option<u64>,
+    /// The OnDemandThroughput maxima of the table's GSIs that have any, by index name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub index_maxima: Vec<IndexMaxima>,
     /// ItemCount.
     pub item_count: u64,
     /// TableSizeBytes.
@@ -157,6 +167,19 @@ pub struct TableReport {
     pub standard: ClassCosts,
     /// Costs in the STANDARD_INFREQUENT_ACCESS table class.
     pub standard_infrequent_access: ClassCosts,
+}
+
+/// The OnDemandThroughput maxima of one global secondary index.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct IndexMaxima {
+    /// IndexName.
+    pub index: String,
+    /// MaxReadRequestUnits, when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_read_request_units: Option<u64>,
+    /// MaxWriteRequestUnits, when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_write_request_units: Option<u64>,
 }
 
 /// What a table costs in one table class, in dollars.
@@ -217,7 +240,20 @@ pub fn report(engine: &Engine) -> Report {
                     uptime_seconds,
                 )
             };
+            let index_maxima = meta
+                .indexes
+                .iter()
+                .filter(|i| !i.throughput.on_demand.is_unlimited())
+                .map(|i| IndexMaxima {
+                    index: i.name.clone(),
+                    max_read_request_units: i.throughput.on_demand.max_read,
+                    max_write_request_units: i.throughput.on_demand.max_write,
+                })
+                .collect();
             Some(TableReport {
+                max_read_request_units: meta.throughput.on_demand.max_read,
+                max_write_request_units: meta.throughput.on_demand.max_write,
+                index_maxima,
                 billing_mode: meta.billing_mode.as_str().to_owned(),
                 table_class: meta.table_class.as_str().to_owned(),
                 read_units: usage.read_units,
@@ -387,6 +423,25 @@ fn render(report: &Report) -> String {
             t.table_size_bytes,
             t.index_size_bytes
         );
+        let maxima = |read: Option<u64>, write: Option<u64>| {
+            let unit = |v: Option<u64>| v.map_or("unlimited".to_owned(), |v| v.to_string());
+            format!("{} read, {} write request units/s", unit(read), unit(write))
+        };
+        if t.max_read_request_units.is_some() || t.max_write_request_units.is_some() {
+            let _ = writeln!(
+                out,
+                "  maximum:  {}",
+                maxima(t.max_read_request_units, t.max_write_request_units)
+            );
+        }
+        for i in &t.index_maxima {
+            let _ = writeln!(
+                out,
+                "  maximum of index {}: {}",
+                i.index,
+                maxima(i.max_read_request_units, i.max_write_request_units)
+            );
+        }
         for (name, c) in [
             ("STANDARD", &t.standard),
             ("STANDARD_INFREQUENT_ACCESS", &t.standard_infrequent_access),

@@ -429,6 +429,24 @@ fn no_retry_client(server: &Server) -> Client {
     Client::from_conf(config)
 }
 
+/// A client with the SDK's standard retries, given more attempts and longer backoff than
+/// the default three attempts, for buckets that refill at a few units a second.
+fn patient_client(server: &Server) -> Client {
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
+        .endpoint_url(server.endpoint())
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(10)
+                .with_initial_backoff(std::time::Duration::from_millis(500))
+                .with_max_backoff(std::time::Duration::from_secs(2)),
+        )
+        .build();
+    Client::from_conf(config)
+}
+
 #[tokio::test]
 async fn a_provisioned_table_is_throttled_once_its_burst_is_spent_and_retries_succeed() {
     let server = Server::start(&["--in-memory", "--burst-seconds", "1"], None);
@@ -822,7 +840,7 @@ async fn put_until_refused(
 #[tokio::test]
 async fn an_on_demand_table_above_its_maximum_is_throttled_with_throttling_exception() {
     let server = Server::start_in_memory();
-    let client = server.client();
+    let patient = patient_client(&server);
     let raw = no_retry_client(&server);
     common::ok(
         &server,
@@ -847,9 +865,12 @@ async fn an_on_demand_table_above_its_maximum_is_throttled_with_throttling_excep
             .await
             .unwrap();
     }
-    // The SDK retries ThrottlingException with backoff until the bucket has refilled.
+    // The SDK retries ThrottlingException with backoff until the bucket has refilled. The
+    // default three attempts with jittered backoff can all land before a bucket refilling
+    // at 2 units a second has any: a client with more attempts and longer backoff stays
+    // within its retries on a loaded machine too.
     for n in 0..3 {
-        client
+        patient
             .put_item()
             .table_name("odt_t")
             .set_item(Some(item(&((b'a' + n) as char).to_string(), 1000)))
@@ -1030,4 +1051,324 @@ async fn batch_get_hands_back_the_keys_of_a_throttled_table_and_fails_when_all_a
         err.is_provisioned_throughput_exceeded_exception(),
         "{err:?}"
     );
+}
+
+// ---- Transactions under throttling ----------------------------------------------------------
+
+/// The TransactionCanceledException of a transaction, with its reasons as (code, message).
+fn cancelled_reasons(
+    err: &aws_sdk_dynamodb::types::error::TransactionCanceledException,
+) -> Vec<(String, Option<String>)> {
+    err.cancellation_reasons()
+        .iter()
+        .map(|r| {
+            (
+                r.code().unwrap_or_default().to_owned(),
+                r.message().map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_transaction_on_a_table_without_capacity_is_cancelled_with_the_tables_reason() {
+    let server = Server::start(&["--in-memory", "--burst-seconds", "1"], None);
+    let client = server.client();
+    let raw = no_retry_client(&server);
+    create(&client, "tx_slow", Some((1, 1)), false).await;
+    create(&client, "tx_fast", None, false).await;
+    common::ok(
+        &server,
+        "CreateTable",
+        on_demand_table("tx_max", json!({"MaxWriteRequestUnits": 1}), None),
+    );
+    let put = |table: &str, pk: &str| {
+        TransactWriteItem::builder()
+            .put(
+                aws_sdk_dynamodb::types::Put::builder()
+                    .table_name(table)
+                    .set_item(Some(item(pk, 100)))
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    };
+
+    // Provisioned: the actions on the spent table carry ProvisionedThroughputExceeded.
+    put_until_refused(&raw, "tx_slow", 50, false)
+        .await
+        .expect("1 WCU is spent by a burst");
+    // A transaction may still find the bucket refilled (it costs two units a write, so
+    // the next one will not): try until one is cancelled.
+    let mut cancelled = None;
+    for n in 0..20u8 {
+        let pk = ((b'a' + n) as char).to_string();
+        match raw
+            .transact_write_items()
+            .transact_items(put("tx_fast", &pk))
+            .transact_items(put("tx_slow", &pk))
+            .send()
+            .await
+        {
+            Ok(_) => continue,
+            Err(e) => {
+                cancelled = Some((pk, e.into_service_error()));
+                break;
+            }
+        }
+    }
+    let (pk, err) = cancelled.expect("the spent table cancelled a transaction");
+    let err = match err {
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(e) => e,
+        other => panic!("not TransactionCanceledException: {other:?}"),
+    };
+    assert_eq!(
+        err.message(),
+        Some("Transaction cancelled, please refer cancellation reasons for specific reasons [None, ProvisionedThroughputExceeded]")
+    );
+    assert_eq!(
+        cancelled_reasons(&err),
+        vec![
+            ("None".to_owned(), None),
+            (
+                "ProvisionedThroughputExceeded".to_owned(),
+                Some("The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.".to_owned())
+            ),
+        ]
+    );
+    // Nothing of it was written, on the table with capacity either.
+    let got = raw
+        .get_item()
+        .table_name("tx_fast")
+        .set_key(Some(key(&pk)))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    assert!(got.item().is_none());
+
+    // TransactGetItems on a table without read capacity: cancelled the same way.
+    let get = |table: &str| {
+        TransactGetItem::builder()
+            .get(
+                aws_sdk_dynamodb::types::Get::builder()
+                    .table_name(table)
+                    .set_key(Some(key("a")))
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    };
+    let mut cancelled = None;
+    for _ in 0..20 {
+        match raw
+            .transact_get_items()
+            .transact_items(get("tx_slow"))
+            .transact_items(get("tx_fast"))
+            .send()
+            .await
+        {
+            Ok(_) => continue,
+            Err(e) => {
+                cancelled = Some(e.into_service_error());
+                break;
+            }
+        }
+    }
+    let err = match cancelled.expect("1 RCU is spent by transactional reads") {
+        aws_sdk_dynamodb::operation::transact_get_items::TransactGetItemsError::TransactionCanceledException(e) => e,
+        other => panic!("not TransactionCanceledException: {other:?}"),
+    };
+    let reasons = cancelled_reasons(&err);
+    assert_eq!(reasons[0].0, "ProvisionedThroughputExceeded");
+    assert_eq!(reasons[1], ("None".to_owned(), None));
+
+    // On demand above its OnDemandThroughput maximum: ThrottlingError.
+    put_until_refused(&raw, "tx_max", 50, false)
+        .await
+        .expect("the maximum throttled the burst");
+    let mut cancelled = None;
+    for n in 0..20u8 {
+        let pk = ((b'a' + n) as char).to_string();
+        if let Err(e) = raw
+            .transact_write_items()
+            .transact_items(put("tx_max", &pk))
+            .send()
+            .await
+        {
+            cancelled = Some(e.into_service_error());
+            break;
+        }
+    }
+    let err = match cancelled.expect("the maximum cancelled a transaction") {
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(e) => e,
+        other => panic!("not TransactionCanceledException: {other:?}"),
+    };
+    assert_eq!(
+        cancelled_reasons(&err),
+        vec![(
+            "ThrottlingError".to_owned(),
+            Some(
+                "Throughput exceeds the maximum OnDemandThroughput configured on table or index"
+                    .to_owned()
+            )
+        )]
+    );
+}
+
+// ---- Target-tracking auto scaling --------------------------------------------------------------
+
+/// (ReadCapacityUnits, WriteCapacityUnits) of a table and of its first GSI, if any.
+fn capacities(table: &serde_json::Value) -> ((u64, u64), Option<(u64, u64)>) {
+    let of = |t: &serde_json::Value| {
+        (
+            t["ReadCapacityUnits"].as_u64().unwrap(),
+            t["WriteCapacityUnits"].as_u64().unwrap(),
+        )
+    };
+    (
+        of(&table["ProvisionedThroughput"]),
+        table["GlobalSecondaryIndexes"]
+            .get(0)
+            .map(|i| of(&i["ProvisionedThroughput"])),
+    )
+}
+
+/// Describes `name` every 100 ms until `done` holds (panics after `seconds`), checking
+/// every capacity seen with `each`.
+async fn describe_until(
+    server: &Server,
+    name: &str,
+    seconds: u64,
+    each: impl Fn(&serde_json::Value),
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    loop {
+        let table = describe(server, name);
+        each(&table);
+        if done(&table) {
+            return table;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{name} did not get there: {table}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn autoscaling_raises_a_busy_capacity_to_its_maximum_and_lowers_idle_ones_to_the_minimum() {
+    // One data point every half second; a 50% target between 2 and 30 units.
+    let server = Server::start(
+        &[
+            "--in-memory",
+            "--burst-seconds",
+            "1",
+            "--autoscale-target",
+            "50",
+            "--autoscale-min",
+            "2",
+            "--autoscale-max",
+            "30",
+            "--autoscale-interval",
+            "0.5",
+        ],
+        None,
+    );
+    let client = server.client();
+    create(&client, "as_busy", Some((10, 10)), true).await;
+    create(&client, "as_low", Some((1, 1)), false).await;
+    create(&client, "as_od", None, false).await;
+    let in_range = |table: &serde_json::Value| {
+        let ((r, w), gsi) = capacities(table);
+        for units in [r, w]
+            .into_iter()
+            .chain(gsi.into_iter().flat_map(|(r, w)| [r, w]))
+        {
+            assert!((2..=30).contains(&units), "outside [2, 30]: {table}");
+        }
+    };
+
+    // A capacity below the minimum is raised to it.
+    describe_until(&server, "as_low", 10, |_| {}, |t| capacities(t).0 == (2, 2)).await;
+
+    // Sustained writes (1 KB, no GSI key) keep the table's write capacity busy; its reads
+    // and its GSI stay idle.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let raw = no_retry_client(&server);
+            let stop = std::sync::Arc::clone(&stop);
+            tokio::spawn(async move {
+                let mut n = 0usize;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let pk = ((b'a' + ((n * 4 + w) % 26) as u8) as char).to_string();
+                    let _ = raw
+                        .put_item()
+                        .table_name("as_busy")
+                        .set_item(Some(item(&pk, 1000)))
+                        .send()
+                        .await;
+                    n += 1;
+                }
+            })
+        })
+        .collect();
+    let busy = describe_until(&server, "as_busy", 60, in_range, |t| {
+        capacities(t) == ((2, 30), Some((2, 2)))
+    })
+    .await;
+    assert!(busy["ProvisionedThroughput"]["LastIncreaseDateTime"].is_number());
+    assert!(busy["ProvisionedThroughput"]["LastDecreaseDateTime"].is_number());
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for w in writers {
+        w.await.unwrap();
+    }
+
+    // Idle again: the write capacity comes down to the minimum.
+    let idle = describe_until(&server, "as_busy", 60, in_range, |t| {
+        capacities(t).0 == (2, 2)
+    })
+    .await;
+    // Reads and writes came down in (at least) two decreases.
+    assert!(
+        idle["ProvisionedThroughput"]["NumberOfDecreasesToday"]
+            .as_u64()
+            .unwrap()
+            >= 2,
+        "{idle}"
+    );
+    // An on-demand table is left alone.
+    let od = describe(&server, "as_od");
+    assert_eq!(od["BillingModeSummary"]["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(capacities(&od).0, (0, 0));
+}
+
+#[test]
+fn autoscaling_settings_outside_dynamodbs_range_stop_the_server() {
+    for (args, expected) in [
+        (vec!["--autoscale-target", "95"], "target utilization"),
+        (
+            vec![
+                "--autoscale-target",
+                "50",
+                "--autoscale-min",
+                "10",
+                "--autoscale-max",
+                "5",
+            ],
+            "capacity range",
+        ),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ferrodyn"))
+            .args(["serve", "--in-memory", "--port", "0"])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(expected), "{stderr}");
+    }
 }
