@@ -290,3 +290,67 @@ fn an_invalid_prices_file_stops_the_server() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test]
+async fn usage_report_shows_on_demand_maxima_when_set() {
+    let (server, _dir) = start_with_prices();
+    let limited = table_name("Limited");
+    let unlimited = table_name("Unlimited");
+    common::ok(
+        &server,
+        "CreateTable",
+        serde_json::json!({
+            "TableName": limited,
+            "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "AttributeDefinitions": [
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "g", "AttributeType": "S"}
+            ],
+            "OnDemandThroughput": {"MaxReadRequestUnits": 100, "MaxWriteRequestUnits": 5},
+            "GlobalSecondaryIndexes": [
+                {
+                    "IndexName": "by_g",
+                    "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "KEYS_ONLY"},
+                    "OnDemandThroughput": {"MaxWriteRequestUnits": 3}
+                },
+                {
+                    "IndexName": "free",
+                    "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "KEYS_ONLY"}
+                }
+            ]
+        }),
+    );
+    create(&server.client(), &unlimited, None, TableClass::Standard).await;
+
+    let report = fetch(&server);
+    let t = table(&report, &limited);
+    assert_eq!(t["max_read_request_units"], 100);
+    assert_eq!(t["max_write_request_units"], 5);
+    assert_eq!(
+        t["index_maxima"],
+        serde_json::json!([{"index": "by_g", "max_write_request_units": 3}])
+    );
+    let u = table(&report, &unlimited);
+    assert!(u.get("max_read_request_units").is_none(), "{u}");
+    assert!(u.get("max_write_request_units").is_none(), "{u}");
+    assert!(u.get("index_maxima").is_none(), "{u}");
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ferrodyn"))
+        .args(["usage", "--endpoint", &server.endpoint()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("maximum:  100 read, 5 write request units/s"),
+        "{text}"
+    );
+    assert!(
+        text.contains("maximum of index by_g: unlimited read, 3 write request units/s"),
+        "{text}"
+    );
+    assert!(!text.contains("maximum of index free"), "{text}");
+}
