@@ -475,6 +475,16 @@ pub async fn update_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiEr
     }
     indexes::check_update_shapes(&index_updates)?;
     let meta = engine.table(&name).map_err(|_| table_not_found(&name))?;
+    // DynamoDB changes a table's throughput and its stream in separate UpdateTables. An
+    // unchanged throughput is left to the engine's "will not change" error.
+    let changes_throughput = update
+        .throughput
+        .is_some_and(|t| (t.read, t.write) != (meta.throughput.read, meta.throughput.write));
+    if update.stream.is_some() && changes_throughput {
+        return Err(ApiError::validation(
+            "One or more parameter values were invalid: You cannot modify stream status while updating table IOPS",
+        ));
+    }
     let mode = update.billing_mode.unwrap_or(meta.billing_mode);
     let ceiling = engine.config().on_demand_ceiling;
     if let Some(odt) = input.on_demand_throughput {

@@ -10,7 +10,8 @@
 //! Knowledge Center, "DynamoDB auto scaling": with a 70% target, an increase after 2
 //! consecutive minutes above 70%, a decrease after 15 consecutive minutes below 50%). The
 //! new capacity is the one at which the measured consumption would sit at the target,
-//! within [min, max]; a capacity found outside [min, max] is brought inside.
+//! within [min, max]. A capacity found outside [min, max] (a table created or updated so)
+//! is brought inside at the next data point.
 //!
 //! Here one evaluation interval ([`AutoscaleConfig::interval`], AWS: a minute) is one data
 //! point: the units a table or GSI drew from its own capacity during the interval (the
@@ -192,166 +193,145 @@ struct Scaler {
     gsi_decreases: HashMap<u64, DecreaseLog>,
 }
 
-/// What one data point asks of one table.
-#[derive(Debug, Default)]
-struct Plan {
-    table: Option<Throughput>,
-    table_decrease: bool,
-    gsis: Vec<(String, u64, Throughput, bool)>,
+/// A new throughput auto scaling sets on a table or one of its GSIs.
+#[derive(Debug, Clone, PartialEq)]
+struct Change {
+    /// The GSI's name and id; `None`: the table.
+    index: Option<(String, u64)>,
+    from: Throughput,
+    to: Throughput,
+}
+
+impl Change {
+    fn is_decrease(&self) -> bool {
+        self.to.read < self.from.read || self.to.write < self.from.write
+    }
 }
 
 impl Scaler {
     /// The data point of `meta`, whose capacity use since the server started is `used`,
-    /// `seconds` after the previous one.
+    /// `seconds` after the previous one: the changes the policy calls for.
     fn plan(
         &mut self,
         meta: &TableMeta,
         used: &CapacityUse,
         seconds: f64,
         policy: &AutoscaleConfig,
-    ) -> Plan {
-        let mut plan = Plan::default();
-        let mut point = |resource: Resource, units: f64, provisioned: u64| {
-            match self.trackers.get_mut(&resource) {
-                Some(tracker) => {
-                    let rate = (units - tracker.units).max(0.0) / seconds;
-                    tracker.units = units;
-                    tracker.observe(rate, provisioned, policy)
-                }
-                None => {
-                    // A capacity seen for the first time: this point only records where
-                    // its counter stands (and brings it within range).
-                    self.trackers.insert(
-                        resource,
-                        Tracker {
-                            units,
-                            ..Tracker::default()
-                        },
-                    );
-                    let range = policy.min_capacity..=policy.max_capacity;
-                    (!range.contains(&provisioned))
-                        .then(|| provisioned.clamp(policy.min_capacity, policy.max_capacity))
-                }
-            }
-        };
-        let mut table = meta.throughput;
-        for write in [false, true] {
-            let resource = Resource {
-                table: meta.id,
-                index: None,
-                write,
-            };
-            let (units, provisioned) = if write {
-                (used.table.1, meta.throughput.write)
-            } else {
-                (used.table.0, meta.throughput.read)
-            };
-            if let Some(to) = point(resource, units, provisioned) {
-                if write {
-                    table.write = to;
-                } else {
-                    table.read = to;
-                }
-            }
-        }
-        if table != meta.throughput {
-            plan.table_decrease =
-                table.read < meta.throughput.read || table.write < meta.throughput.write;
-            plan.table = Some(table);
-        }
-        for index in &meta.indexes {
-            if index.kind != IndexKind::Global || index.backfilling {
-                continue;
-            }
-            let (read, write) = used.gsis.get(&index.id).copied().unwrap_or_default();
-            let mut throughput = index.throughput;
-            for (is_write, units) in [(false, read), (true, write)] {
+    ) -> Vec<Change> {
+        let gsis = meta
+            .indexes
+            .iter()
+            .filter(|i| i.kind == IndexKind::Global && !i.backfilling)
+            .map(|i| {
+                let units = used.gsis.get(&i.id).copied().unwrap_or_default();
+                (Some((i.name.clone(), i.id)), i.throughput, units)
+            });
+        let mut changes = Vec::new();
+        for (index, from, (read_units, write_units)) in
+            std::iter::once((None, meta.throughput, used.table)).chain(gsis)
+        {
+            let mut to = from;
+            for (write, units, provisioned) in [
+                (false, read_units, from.read),
+                (true, write_units, from.write),
+            ] {
                 let resource = Resource {
                     table: meta.id,
-                    index: Some(index.id),
-                    write: is_write,
+                    index: index.as_ref().map(|(_, id)| *id),
+                    write,
                 };
-                let provisioned = if is_write {
-                    index.throughput.write
-                } else {
-                    index.throughput.read
-                };
-                if let Some(to) = point(resource, units, provisioned) {
-                    if is_write {
-                        throughput.write = to;
+                if let Some(units) = self.point(resource, units, seconds, provisioned, policy) {
+                    if write {
+                        to.write = units;
                     } else {
-                        throughput.read = to;
+                        to.read = units;
                     }
                 }
             }
-            if throughput != index.throughput {
-                let decrease = throughput.read < index.throughput.read
-                    || throughput.write < index.throughput.write;
-                plan.gsis
-                    .push((index.name.clone(), index.id, throughput, decrease));
+            if to != from {
+                changes.push(Change { index, from, to });
             }
         }
-        plan
+        changes
+    }
+
+    /// One data point of one capacity whose counter stands at `units`: the capacity to set,
+    /// if any.
+    fn point(
+        &mut self,
+        resource: Resource,
+        units: f64,
+        seconds: f64,
+        provisioned: u64,
+        policy: &AutoscaleConfig,
+    ) -> Option<u64> {
+        match self.trackers.get_mut(&resource) {
+            Some(tracker) => {
+                let rate = (units - tracker.units).max(0.0) / seconds;
+                tracker.units = units;
+                tracker.observe(rate, provisioned, policy)
+            }
+            None => {
+                // A capacity seen for the first time: this point only records where its
+                // counter stands (and brings the capacity within range).
+                self.trackers.insert(
+                    resource,
+                    Tracker {
+                        units,
+                        ..Tracker::default()
+                    },
+                );
+                let in_range = provisioned.clamp(policy.min_capacity, policy.max_capacity);
+                (in_range != provisioned).then_some(in_range)
+            }
+        }
+    }
+
+    /// Holds back a decrease DynamoDB's quota does not allow yet (its data points keep
+    /// counting, so it is made once allowed); keeps the increases.
+    fn within_quota(&self, meta: &TableMeta, changes: &mut Vec<Change>, now: f64) {
+        for change in changes.iter_mut() {
+            let (last, count) = match &change.index {
+                None => (meta.last_decrease, meta.decreases_today),
+                Some((_, id)) => {
+                    let log = self.gsi_decreases.get(id).copied().unwrap_or_default();
+                    (log.last, log.count)
+                }
+            };
+            if change.is_decrease() && !decrease_allowed(last, count, now) {
+                change.to.read = change.to.read.max(change.from.read);
+                change.to.write = change.to.write.max(change.from.write);
+            }
+        }
+        changes.retain(|c| c.to != c.from);
     }
 
     /// Restarts the data points of every capacity that changed from `old` to `new`: the
     /// alarms of a target-tracking policy evaluate the new capacity afresh.
     fn restart_changed(&mut self, old: &TableMeta, new: &TableMeta) {
-        let mut changed = Vec::new();
-        let mut compare = |index: Option<u64>, before: Throughput, after: Throughput| {
+        let mut pairs = vec![(None, old.throughput, new.throughput)];
+        for index in &old.indexes {
+            if let Some(now) = new.indexes.iter().find(|i| i.id == index.id) {
+                pairs.push((Some(index.id), index.throughput, now.throughput));
+            }
+        }
+        for (index, before, after) in pairs {
             for (write, b, a) in [
                 (false, before.read, after.read),
                 (true, before.write, after.write),
             ] {
+                let resource = Resource {
+                    table: old.id,
+                    index,
+                    write,
+                };
                 if b != a {
-                    changed.push(Resource {
-                        table: old.id,
-                        index,
-                        write,
-                    });
+                    if let Some(t) = self.trackers.get_mut(&resource) {
+                        t.restart();
+                    }
                 }
             }
-        };
-        compare(None, old.throughput, new.throughput);
-        for index in &old.indexes {
-            if let Some(now) = new.indexes.iter().find(|i| i.id == index.id) {
-                compare(Some(index.id), index.throughput, now.throughput);
-            }
         }
-        for r in changed {
-            if let Some(t) = self.trackers.get_mut(&r) {
-                t.restart();
-            }
-        }
-    }
-
-    /// Drops a decrease the quota does not allow yet (its trackers keep counting, so it is
-    /// made once allowed); keeps the increases.
-    fn within_quota(&self, meta: &TableMeta, plan: &mut Plan, now: f64) {
-        if plan.table_decrease && !decrease_allowed(meta.last_decrease, meta.decreases_today, now) {
-            let mut kept = plan.table.unwrap_or(meta.throughput);
-            kept.read = kept.read.max(meta.throughput.read);
-            kept.write = kept.write.max(meta.throughput.write);
-            plan.table = (kept != meta.throughput).then_some(kept);
-            plan.table_decrease = false;
-        }
-        for gsi in &mut plan.gsis {
-            let (_, id, throughput, decrease) = gsi;
-            let log = self.gsi_decreases.get(id).copied().unwrap_or_default();
-            if *decrease && !decrease_allowed(log.last, log.count, now) {
-                let Some(index) = meta.indexes.iter().find(|i| i.id == *id) else {
-                    continue;
-                };
-                throughput.read = throughput.read.max(index.throughput.read);
-                throughput.write = throughput.write.max(index.throughput.write);
-                *decrease = false;
-            }
-        }
-        plan.gsis.retain(|(_, id, throughput, _)| {
-            meta.indexes
-                .iter()
-                .any(|i| i.id == *id && i.throughput != *throughput)
-        });
     }
 }
 
@@ -379,41 +359,42 @@ impl Engine {
     }
 
     /// One data point: measures every PROVISIONED table and GSI and makes the changes the
-    /// policy calls for.
+    /// policy calls for, one UpdateTable per table.
     async fn autoscale_point(&self, policy: &AutoscaleConfig, scaler: &mut Scaler) {
         let now = Instant::now();
         let seconds = scaler
             .last_point
-            .map(|at| now.saturating_duration_since(at).as_secs_f64());
+            .map(|at| now.saturating_duration_since(at).as_secs_f64())
+            .filter(|s| *s > 0.0)
+            .unwrap_or(policy.interval.as_secs_f64());
         scaler.last_point = Some(now);
         let tables: Vec<Arc<TableMeta>> = self.tables.read().values().cloned().collect();
-        scaler
-            .trackers
-            .retain(|r, _| tables.iter().any(|t| t.id == r.table));
+        // Forget what was measured of tables and indexes that are gone or on demand.
+        let provisioned = |id: u64| {
+            tables
+                .iter()
+                .any(|t| t.id == id && t.billing_mode == BillingMode::Provisioned)
+        };
+        scaler.trackers.retain(|r, _| provisioned(r.table));
         scaler
             .gsi_decreases
             .retain(|id, _| tables.iter().any(|t| t.indexes.iter().any(|i| i.id == *id)));
-        for meta in tables {
-            if meta.billing_mode != BillingMode::Provisioned {
-                scaler.trackers.retain(|r, _| r.table != meta.id);
-                continue;
-            }
-            let used = self.capacity.capacity_use(&meta);
-            let seconds = seconds
-                .filter(|s| *s > 0.0)
-                .unwrap_or(policy.interval.as_secs_f64());
-            let mut plan = scaler.plan(&meta, &used, seconds, policy);
+        for meta in tables.iter().filter(|t| provisioned(t.id)) {
+            let used = self.capacity.capacity_use(meta);
+            let mut changes = scaler.plan(meta, &used, seconds, policy);
             let epoch = now_epoch_seconds();
-            scaler.within_quota(&meta, &mut plan, epoch);
-            if plan.table.is_none() && plan.gsis.is_empty() {
+            scaler.within_quota(meta, &mut changes, epoch);
+            if changes.is_empty() {
                 continue;
             }
             let update = TableUpdate {
-                throughput: plan.table,
-                index_updates: plan
-                    .gsis
+                throughput: changes.iter().find(|c| c.index.is_none()).map(|c| c.to),
+                index_updates: changes
                     .iter()
-                    .map(|(name, _, t, _)| IndexUpdate::Update(name.clone(), *t))
+                    .filter_map(|c| {
+                        let (name, _) = c.index.as_ref()?;
+                        Some(IndexUpdate::Update(name.clone(), c.to))
+                    })
                     .collect(),
                 ..TableUpdate::default()
             };
@@ -423,17 +404,17 @@ impl Engine {
                         table = %meta.name,
                         read = updated.throughput.read,
                         write = updated.throughput.write,
-                        indexes = plan.gsis.len(),
+                        indexes = changes.iter().filter(|c| c.index.is_some()).count(),
                         "auto scaling changed provisioned throughput"
                     );
-                    for (_, id, _, decrease) in &plan.gsis {
-                        if *decrease {
-                            let log = scaler.gsi_decreases.entry(*id).or_default();
+                    for change in changes.iter().filter(|c| c.is_decrease()) {
+                        if let Some((_, id)) = change.index {
+                            let log = scaler.gsi_decreases.entry(id).or_default();
                             log.count = decreases_today(log.last, log.count, epoch) + 1;
                             log.last = Some(epoch);
                         }
                     }
-                    scaler.restart_changed(&meta, &updated);
+                    scaler.restart_changed(meta, &updated);
                 }
                 // The table changed meanwhile (deleted, switched to on-demand): the next
                 // data point sees it as it is.

@@ -26,7 +26,10 @@
 //! with a fingerprint of its request for ten minutes after the request succeeded, as DynamoDB
 //! documents: the same token with the same request answers success without applying it again,
 //! with another request IdempotentParameterMismatchException, and while the first request is
-//! still running TransactionInProgressException. A request that failed forgets its token. The
+//! still running TransactionInProgressException. A request that failed forgets its token, and
+//! so does one whose future is dropped (the client went away) before it committed anything;
+//! once its commit is submitted, the commit's outcome is recorded even if nobody awaits it any
+//! more, so a retry with the token is never refused for the whole window nor applied twice. The
 //! token table is kept in memory, so it does not survive a restart (DynamoDB keeps it
 //! durably; a client retrying across a restart of ferrodyn could see its transaction applied
 //! twice).
@@ -139,20 +142,34 @@ pub struct TransactGet {
     pub key: Item,
 }
 
-/// The remembered ClientRequestTokens: token -> (request fingerprint, state).
+/// Token -> (request fingerprint, state).
+type Tokens = HashMap<String, (Vec<u8>, TokenUse)>;
+
+/// The remembered ClientRequestTokens. Shared with the tasks that see commits of tokened
+/// requests through (see [`TokenTable::commit`]).
 #[derive(Default)]
 pub(crate) struct TokenTable {
-    tokens: Mutex<HashMap<String, (Vec<u8>, TokenUse)>>,
+    tokens: Arc<Mutex<Tokens>>,
 }
 
 /// Where the request of a token is.
 #[derive(Clone, Copy)]
 enum TokenUse {
-    /// Running since then (forgotten after [`IDEMPOTENCY_WINDOW`] too, in case its request
-    /// was dropped before it finished).
-    Running(Instant),
+    /// Running since then (forgotten after [`IDEMPOTENCY_WINDOW`] too, as a last resort).
+    Running(Instant, Commit),
     /// Succeeded at this time; remembered for [`IDEMPOTENCY_WINDOW`] from then.
     Done(Instant),
+}
+
+/// Whether a running request has a commit submitted whose outcome is not known yet.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Commit {
+    /// No commit in flight: if the request is dropped now, nothing of it was applied.
+    Idle,
+    /// A commit is in flight.
+    InFlight,
+    /// A commit is in flight and the request was dropped: the commit's outcome decides.
+    InFlightAbandoned,
 }
 
 /// What the token table says about a request.
@@ -169,13 +186,16 @@ impl TokenTable {
         let mut tokens = self.tokens.lock();
         let now = Instant::now();
         tokens.retain(|_, (_, state)| match state {
-            TokenUse::Running(at) | TokenUse::Done(at) => {
+            TokenUse::Running(at, _) | TokenUse::Done(at) => {
                 now.duration_since(*at) < IDEMPOTENCY_WINDOW
             }
         });
         match tokens.get(token) {
             None => {
-                tokens.insert(token.to_owned(), (fingerprint.to_vec(), TokenUse::Running(now)));
+                tokens.insert(
+                    token.to_owned(),
+                    (fingerprint.to_vec(), TokenUse::Running(now, Commit::Idle)),
+                );
                 Ok(TokenState::New)
             }
             Some((f, _)) if f.as_slice() != fingerprint => {
@@ -184,7 +204,7 @@ impl TokenTable {
                         .into(),
                 ))
             }
-            Some((_, TokenUse::Running(_))) => Err(EngineError::TransactionInProgress(
+            Some((_, TokenUse::Running(..))) => Err(EngineError::TransactionInProgress(
                 "Transaction with the given request token is already in progress".into(),
             )),
             Some((_, TokenUse::Done(_))) => Ok(TokenState::Done),
@@ -201,6 +221,78 @@ impl TokenTable {
             }
         } else {
             tokens.remove(token);
+        }
+    }
+
+    /// The request of `token` was dropped before it finished: forget the token unless a
+    /// commit of it is in flight, whose outcome then decides.
+    fn release(&self, token: &str) {
+        let mut tokens = self.tokens.lock();
+        match tokens.get_mut(token) {
+            Some((_, TokenUse::Running(_, commit @ Commit::InFlight))) => {
+                *commit = Commit::InFlightAbandoned;
+            }
+            Some((_, TokenUse::Running(_, Commit::Idle))) => {
+                tokens.remove(token);
+            }
+            _ => {}
+        }
+    }
+
+    /// Awaits `commit`, a commit of the request of `token`, in a task of its own, so that its
+    /// outcome reaches the token table even when the request is dropped meanwhile: applied,
+    /// the token is done; not applied, a dropped request's token is forgotten.
+    async fn commit(
+        &self,
+        token: &str,
+        commit: ferrodyn_storage::CommitFuture,
+    ) -> std::result::Result<(), StorageError> {
+        if let Some((_, TokenUse::Running(_, state))) = self.tokens.lock().get_mut(token) {
+            *state = Commit::InFlight;
+        }
+        let tokens = Arc::clone(&self.tokens);
+        let token = token.to_owned();
+        let task = tokio::spawn(async move {
+            let outcome = commit.await;
+            let mut tokens = tokens.lock();
+            if let Some((_, state)) = tokens.get_mut(&token) {
+                match (*state, outcome.is_ok()) {
+                    (TokenUse::Running(..), true) => *state = TokenUse::Done(Instant::now()),
+                    (TokenUse::Running(_, Commit::InFlightAbandoned), false) => {
+                        tokens.remove(&token);
+                    }
+                    (TokenUse::Running(since, _), false) => {
+                        *state = TokenUse::Running(since, Commit::Idle)
+                    }
+                    (TokenUse::Done(_), _) => {}
+                }
+            }
+            outcome
+        });
+        task.await
+            .unwrap_or_else(|e| Err(StorageError::Backend(format!("commit task failed: {e}"))))
+    }
+}
+
+/// Releases a token whose request is dropped before it finishes (see [`TokenTable::release`]).
+struct TokenGuard<'a> {
+    table: &'a TokenTable,
+    token: &'a str,
+    finished: bool,
+}
+
+impl TokenGuard<'_> {
+    /// The request finished (see [`TokenTable::finish`]).
+    fn finish(mut self, succeeded: bool) {
+        self.finished = true;
+        self.table.finish(self.token, succeeded);
+    }
+}
+
+impl Drop for TokenGuard<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.table.release(self.token);
         }
     }
 }
@@ -237,17 +329,28 @@ impl Engine {
         token: Option<(String, Vec<u8>)>,
     ) -> Result<Vec<TableConsumed>> {
         let Some((token, fingerprint)) = token else {
-            return self.run_transaction(actions).await;
+            return self.run_transaction(actions, None).await;
         };
         if let TokenState::Done = self.transaction_tokens.begin(&token, &fingerprint)? {
             return Ok(Vec::new());
         }
-        let result = self.run_transaction(actions).await;
-        self.transaction_tokens.finish(&token, result.is_ok());
+        // From here on, dropping this future (the client went away) releases the token.
+        let guard = TokenGuard {
+            table: &self.transaction_tokens,
+            token: &token,
+            finished: false,
+        };
+        let result = self.run_transaction(actions, Some(&token)).await;
+        guard.finish(result.is_ok());
         result
     }
 
-    async fn run_transaction(&self, actions: Vec<TransactWrite>) -> Result<Vec<TableConsumed>> {
+    /// Runs a transaction; `token` is its ClientRequestToken, already marked running.
+    async fn run_transaction(
+        &self,
+        actions: Vec<TransactWrite>,
+        token: Option<&str>,
+    ) -> Result<Vec<TableConsumed>> {
         let mut planned = Vec::with_capacity(actions.len());
         let mut seen = HashSet::new();
         for a in actions {
@@ -300,7 +403,7 @@ impl Engine {
                 &refused,
             ));
         }
-        let units = self.commit_transaction(&planned).await?;
+        let units = self.commit_transaction(&planned, token).await?;
         for (p, units) in planned.iter().zip(&units) {
             self.charge(&p.meta, units);
             if let Some(t) = consumed.iter_mut().find(|t| t.table == p.meta.name) {
@@ -310,8 +413,13 @@ impl Engine {
         Ok(consumed)
     }
 
-    /// Commits the transaction; returns what each action consumed.
-    async fn commit_transaction(&self, planned: &[Planned]) -> Result<Vec<Consumed>> {
+    /// Commits the transaction (of ClientRequestToken `token`, if any); returns what each
+    /// action consumed.
+    async fn commit_transaction(
+        &self,
+        planned: &[Planned],
+        token: Option<&str>,
+    ) -> Result<Vec<Consumed>> {
         for _ in 0..MAX_CONFLICT_RETRIES {
             let mut batch = WriteBatch::new();
             let mut units = Vec::with_capacity(planned.len());
@@ -439,7 +547,12 @@ impl Engine {
                 }
                 continue;
             }
-            match self.storage.commit(batch).await {
+            let commit = self.storage.commit(batch);
+            let outcome = match token {
+                Some(token) => self.transaction_tokens.commit(token, commit).await,
+                None => commit.await,
+            };
+            match outcome {
                 Ok(()) => return Ok(units),
                 Err(StorageError::Conflict { .. }) => {
                     tokio::task::yield_now().await;
@@ -538,7 +651,12 @@ mod tests {
     }
 
     async fn engine() -> Arc<Engine> {
-        let engine = Engine::open(Arc::new(MemoryStorage::new()), EngineConfig::default()).unwrap();
+        engine_on(Arc::new(MemoryStorage::new())).await
+    }
+
+    /// An engine on `storage` with an on-demand table `T` (hash key `pk`).
+    async fn engine_on(storage: Arc<dyn ferrodyn_storage::Storage>) -> Arc<Engine> {
+        let engine = Engine::open(storage, EngineConfig::default()).unwrap();
         engine
             .create_table(TableSpec {
                 name: "T".into(),
@@ -682,6 +800,116 @@ mod tests {
             engine.transaction_tokens.begin("u", b"r"),
             Ok(TokenState::New)
         ));
+    }
+
+    /// Memory storage whose commits, once `hold` is set, are applied at once but report
+    /// their outcome only when the test adds a permit to `gate`.
+    struct HeldCommits {
+        inner: MemoryStorage,
+        hold: std::sync::atomic::AtomicBool,
+        gate: Arc<tokio::sync::Semaphore>,
+    }
+
+    impl Default for HeldCommits {
+        fn default() -> Self {
+            HeldCommits {
+                inner: MemoryStorage::new(),
+                hold: false.into(),
+                gate: Arc::new(tokio::sync::Semaphore::new(0)),
+            }
+        }
+    }
+
+    impl ferrodyn_storage::Storage for HeldCommits {
+        fn get(
+            &self,
+            key: &[u8],
+        ) -> std::result::Result<Option<ferrodyn_storage::Versioned>, StorageError> {
+            self.inner.get(key)
+        }
+        fn scan(&self, start: &[u8], end: &[u8], reverse: bool) -> ferrodyn_storage::KvIter<'_> {
+            self.inner.scan(start, end, reverse)
+        }
+        fn snapshot(&self) -> Box<dyn ferrodyn_storage::Snapshot + '_> {
+            self.inner.snapshot()
+        }
+        fn commit(&self, batch: WriteBatch) -> ferrodyn_storage::CommitFuture {
+            let outcome = self.inner.commit(batch);
+            if !self.hold.load(std::sync::atomic::Ordering::SeqCst) {
+                return outcome;
+            }
+            let gate = Arc::clone(&self.gate);
+            Box::pin(async move {
+                gate.acquire().await.expect("gate open").forget();
+                outcome.await
+            })
+        }
+        fn flush(&self) -> std::result::Result<(), StorageError> {
+            self.inner.flush()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_dropped_tokened_request_neither_blocks_its_token_nor_runs_twice() {
+        use std::future::Future as _;
+        let storage = Arc::new(HeldCommits::default());
+        let engine = engine_on(storage.clone()).await;
+        let token = || Some(("t".to_string(), b"request".to_vec()));
+        storage
+            .hold
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        // The request runs up to its commit, which is submitted, then the client goes away.
+        let mut request = Box::pin(engine.transact_write_items(vec![increment("a")], token()));
+        let polled =
+            std::future::poll_fn(|cx| std::task::Poll::Ready(request.as_mut().poll(cx))).await;
+        assert!(polled.is_pending());
+        drop(request);
+        // The commit is still in flight: its outcome is not known yet.
+        assert!(matches!(
+            engine
+                .transact_write_items(vec![increment("a")], token())
+                .await,
+            Err(EngineError::TransactionInProgress(_))
+        ));
+        storage
+            .hold
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        storage.gate.add_permits(1);
+        // Once it is known (the commit task runs when this task yields), a retry answers
+        // success without applying the request again.
+        let mut retry = Err(EngineError::validation("not retried"));
+        for _ in 0..1000 {
+            tokio::task::yield_now().await;
+            retry = engine
+                .transact_write_items(vec![increment("a")], token())
+                .await;
+            if !matches!(retry, Err(EngineError::TransactionInProgress(_))) {
+                break;
+            }
+        }
+        retry.unwrap();
+        assert_eq!(counts(&engine, &["a"]), [1]);
+    }
+
+    #[tokio::test]
+    async fn a_request_dropped_before_committing_forgets_its_token() {
+        let engine = engine().await;
+        let tokens = &engine.transaction_tokens;
+        assert!(matches!(tokens.begin("u", b"r"), Ok(TokenState::New)));
+        drop(TokenGuard {
+            table: tokens,
+            token: "u",
+            finished: false,
+        });
+        assert!(matches!(tokens.begin("u", b"r"), Ok(TokenState::New)));
+        // A finished request is not released by its guard.
+        TokenGuard {
+            table: tokens,
+            token: "u",
+            finished: false,
+        }
+        .finish(true);
+        assert!(matches!(tokens.begin("u", b"r"), Ok(TokenState::Done)));
     }
 
     #[tokio::test]

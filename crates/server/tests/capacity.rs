@@ -484,10 +484,12 @@ async fn a_provisioned_table_is_throttled_once_its_burst_is_spent_and_retries_su
         Some("The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.")
     );
 
-    // The SDK's standard retries (backoff) wait for the bucket to refill.
+    // The SDK's standard retries (backoff) wait for the bucket to refill (with more than
+    // the default three attempts, which jitter may all spend within a tenth of a second).
+    let patient = patient_client(&server);
     for n in 0..30 {
         let pk = ((b'a' + (n % 26) as u8) as char).to_string();
-        client
+        patient
             .put_item()
             .table_name("cap_t")
             .set_item(Some(item(&pk, 1000)))

@@ -355,6 +355,110 @@ async fn document_paths_deeper_than_32_levels_are_validation_errors() {
     assert_eq!(err.code(), Some("ValidationException"));
 }
 
+/// `leaf` inside `wraps` alternating maps and lists: an attribute value `wraps + 1` levels deep.
+fn nested_value(wraps: usize, leaf: Av) -> Av {
+    (0..wraps).fold(leaf, |v, i| {
+        if i % 2 == 0 {
+            Av::M([("k".to_string(), v)].into())
+        } else {
+            Av::L(vec![v])
+        }
+    })
+}
+
+#[tokio::test]
+async fn attribute_values_nested_deeper_than_32_levels_are_validation_errors() {
+    const NESTING: &str = "Nesting Levels have exceeded supported limits: \
+                           Attributes in the item have nested levels beyond supported limit";
+    let server = Server::start_in_memory();
+    create_table(&server);
+    let client = server.client();
+    // 32 levels (the attribute's value is level 1) are DynamoDB's limit, accepted; on reading
+    // back the item is whole.
+    let deepest = nested_value(31, Av::S("leaf".into()));
+    client
+        .put_item()
+        .table_name("tbl")
+        .item("pk", Av::S("ok".into()))
+        .item("x", deepest.clone())
+        .send()
+        .await
+        .unwrap();
+    let got = client
+        .get_item()
+        .table_name("tbl")
+        .key("pk", Av::S("ok".into()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.item.unwrap().get("x"), Some(&deepest));
+    client
+        .update_item()
+        .table_name("tbl")
+        .key("pk", Av::S("ok".into()))
+        .update_expression("SET y = :v")
+        .expression_attribute_values(":v", nested_value(31, Av::M(Default::default())))
+        .send()
+        .await
+        .unwrap();
+
+    // 33 levels are refused, whatever the leaf, in an item and in an expression value.
+    for leaf in [Av::S("leaf".into()), Av::L(vec![])] {
+        let err = client
+            .put_item()
+            .table_name("tbl")
+            .item("pk", Av::S("bad".into()))
+            .item("x", nested_value(32, leaf.clone()))
+            .send()
+            .await
+            .unwrap_err()
+            .into_service_error();
+        assert_eq!(err.code(), Some("ValidationException"));
+        assert_eq!(err.message(), Some(NESTING));
+        let err = client
+            .update_item()
+            .table_name("tbl")
+            .key("pk", Av::S("ok".into()))
+            .update_expression("SET y = :v")
+            .expression_attribute_values(":v", nested_value(32, leaf))
+            .send()
+            .await
+            .unwrap_err()
+            .into_service_error();
+        assert_eq!(err.code(), Some("ValidationException"));
+        assert_eq!(err.message(), Some(NESTING));
+    }
+    let batch = client
+        .batch_write_item()
+        .request_items(
+            "tbl",
+            vec![aws_sdk_dynamodb::types::WriteRequest::builder()
+                .put_request(
+                    aws_sdk_dynamodb::types::PutRequest::builder()
+                        .item("pk", Av::S("bad".into()))
+                        .item("x", nested_value(40, Av::Null(true)))
+                        .build()
+                        .unwrap(),
+                )
+                .build()],
+        )
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(batch.code(), Some("ValidationException"));
+    assert_eq!(batch.message(), Some(NESTING));
+    // Nothing of the refused writes was stored.
+    let got = client
+        .get_item()
+        .table_name("tbl")
+        .key("pk", Av::S("bad".into()))
+        .send()
+        .await
+        .unwrap();
+    assert!(got.item.is_none());
+}
+
 /// How many requests `a_million_requests_on_one_connection` pipelines (by hand:
 /// `HOSTILE_REQUESTS=1000000`).
 fn pipelined_requests() -> usize {

@@ -5,7 +5,8 @@ mod common;
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
-    BillingMode, KeyType, ScalarAttributeType, TableClass, TableStatus, Tag,
+    BillingMode, KeyType, ScalarAttributeType, StreamSpecification, StreamViewType, TableClass,
+    TableStatus, Tag,
 };
 use common::{attribute, create_pk_table, describe, key_element, table_name, throughput, Server};
 
@@ -225,6 +226,92 @@ async fn update_table_switches_billing_throughput_and_class() {
         .unwrap_err()
         .into_service_error();
     assert!(err.is_resource_not_found_exception());
+}
+
+#[tokio::test]
+async fn update_table_cannot_change_throughput_and_stream_together() {
+    let server = Server::start_in_memory();
+    let client = server.client();
+    let name = table_name("iops");
+    create_pk_table(&client, &name).await;
+    client
+        .update_table()
+        .table_name(&name)
+        .billing_mode(BillingMode::Provisioned)
+        .provisioned_throughput(throughput(5, 5))
+        .send()
+        .await
+        .unwrap();
+    let enable = StreamSpecification::builder()
+        .stream_enabled(true)
+        .stream_view_type(StreamViewType::KeysOnly)
+        .build()
+        .unwrap();
+    let disable = StreamSpecification::builder()
+        .stream_enabled(false)
+        .build()
+        .unwrap();
+    for spec in [&enable, &disable] {
+        let err = client
+            .update_table()
+            .table_name(&name)
+            .provisioned_throughput(throughput(6, 5))
+            .stream_specification(spec.clone())
+            .send()
+            .await
+            .unwrap_err()
+            .into_service_error();
+        assert_eq!(err.code(), Some("ValidationException"));
+        assert_eq!(
+            err.message(),
+            Some(
+                "One or more parameter values were invalid: \
+                 You cannot modify stream status while updating table IOPS"
+            )
+        );
+    }
+    // Neither change was made.
+    let d = describe(&client, &name).await;
+    assert_eq!(
+        d.provisioned_throughput().unwrap().read_capacity_units(),
+        Some(5)
+    );
+    assert!(d.stream_specification().is_none());
+    // An unchanged throughput is the "will not change" error, not this one.
+    let err = client
+        .update_table()
+        .table_name(&name)
+        .provisioned_throughput(throughput(5, 5))
+        .stream_specification(enable.clone())
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err
+        .message()
+        .unwrap()
+        .starts_with("The provisioned throughput for the table will not change."));
+    // One after the other, both are fine.
+    client
+        .update_table()
+        .table_name(&name)
+        .provisioned_throughput(throughput(6, 5))
+        .send()
+        .await
+        .unwrap();
+    let out = client
+        .update_table()
+        .table_name(&name)
+        .stream_specification(enable)
+        .send()
+        .await
+        .unwrap();
+    let d = out.table_description().unwrap();
+    assert!(d.stream_specification().unwrap().stream_enabled());
+    assert_eq!(
+        d.provisioned_throughput().unwrap().read_capacity_units(),
+        Some(6)
+    );
 }
 
 /// (request change, expected message) for CreateTable validations, from DynamoDB's answers.

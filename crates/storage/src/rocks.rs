@@ -55,8 +55,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use rocksdb::{
-    BlockBasedOptions, Cache, DBCompressionType, DBRawIteratorWithThreadMode, DataBlockIndexType,
-    Options, ReadOptions, SnapshotWithThreadMode, WriteOptions, DB,
+    BlockBasedIndexType, BlockBasedOptions, Cache, DBCompressionType, DBRawIteratorWithThreadMode,
+    DataBlockIndexType, Options, ReadOptions, SnapshotWithThreadMode, WriteOptions, DB,
 };
 use tokio::sync::oneshot;
 
@@ -110,6 +110,13 @@ impl RocksDbOptions {
         table.set_bloom_filter(self.bloom_bits_per_key, false);
         table.set_cache_index_and_filter_blocks(true);
         table.set_pin_l0_filter_and_index_blocks_in_cache(true);
+        // Partitioned index and filters: a big SST's whole index (megabytes) would otherwise
+        // be one cache entry, evicted by the data blocks sharing its cache shard and read
+        // and decompressed again by nearly every Get once a table outgrows the cache (seen
+        // at 1 M items: 1 000 gets/s). Partitions are block-sized; the top level is pinned.
+        table.set_index_type(BlockBasedIndexType::TwoLevelIndexSearch);
+        table.set_partition_filters(true);
+        table.set_pin_top_level_index_and_filter(true);
         // A hash index inside each data block: point lookups skip the binary search.
         table.set_data_block_index_type(DataBlockIndexType::BinaryAndHash);
         table.set_data_block_hash_ratio(0.75);

@@ -7,9 +7,9 @@
 //! - a JSON shape DynamoDB cannot map (`{"S": 5}`, a list where a string belongs, bad base64)
 //!   is a plain serde error whose message is DynamoDB's `SerializationException` text;
 //! - a well-formed but invalid value (bad number, `{"NULL": false}`, empty or duplicated set,
-//!   no type or two types) is a serde error whose message starts with
-//!   [`VALIDATION_MARKER`](crate::VALIDATION_MARKER); [`split_validation_marker`] recovers the
-//!   `ValidationException` message.
+//!   no type or two types, nesting deeper than [`MAX_NESTING_LEVELS`]) is a serde error whose
+//!   message starts with [`VALIDATION_MARKER`](crate::VALIDATION_MARKER);
+//!   [`split_validation_marker`] recovers the `ValidationException` message.
 //!
 //! Within one attribute value the serialization errors win over the validation ones, like
 //! DynamoDB, which maps the whole request before validating it: validation problems found in
@@ -50,6 +50,12 @@ pub const EMPTY_BINARY_SET_MESSAGE: &str =
     "One or more parameter values were invalid: Binary sets should not be empty";
 /// `ValidationException` message for a number set with two equal numbers.
 pub const NUMBER_SET_DUPLICATES_MESSAGE: &str = "Input collection contains duplicates";
+/// `ValidationException` message for a value nested deeper than [`MAX_NESTING_LEVELS`].
+pub const NESTING_LEVELS_MESSAGE: &str = "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit";
+/// Deepest nesting DynamoDB accepts in an AttributeValue, counting the value itself as level
+/// 1 and each `L` element or `M` value inside it as one more level: a scalar inside 31 nested
+/// maps or lists is as deep as it may go.
+pub const MAX_NESTING_LEVELS: usize = 32;
 
 /// `ValidationException` message for a string set with duplicates; lists the input.
 pub fn string_set_duplicates_message(set: &[String]) -> String {
@@ -166,7 +172,7 @@ fn validation_error<E: de::Error>(message: &str) -> E {
 
 impl<'de> Deserialize<'de> for AttributeValue {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        match deserializer.deserialize_any(ValueVisitor)? {
+        match deserializer.deserialize_any(ValueVisitor { level: 1 })? {
             Ok(value) => Ok(value),
             Err(message) => Err(validation_error(&message)),
         }
@@ -179,13 +185,22 @@ const LIST_NOT_EXPECTED: &str = "Start of list found where not expected";
 const UNEXPECTED_FIELD_TYPE: &str = "Unexpected field type";
 const UNEXPECTED_VALUE_TYPE: &str = "Unexpected value type in payload";
 
-/// Reads one AttributeValue object (top level, list element or map value).
-struct ValueVisitor;
+/// Reads one AttributeValue object (top level, list element or map value) at nesting `level`
+/// (1 for a top-level value).
+struct ValueVisitor {
+    level: usize,
+}
 
 impl<'de> DeserializeSeed<'de> for ValueVisitor {
     type Value = Checked;
 
+    /// A value nested too deep is skipped unread (so the parser's own recursion limit still
+    /// bounds the stack) and becomes the nesting ValidationException.
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Checked, D::Error> {
+        if self.level > MAX_NESTING_LEVELS {
+            deserializer.deserialize_ignored_any(IgnoredAny)?;
+            return Ok(Err(NESTING_LEVELS_MESSAGE.to_owned()));
+        }
         deserializer.deserialize_any(self)
     }
 }
@@ -263,11 +278,11 @@ impl<'de> Visitor<'de> for ValueVisitor {
                     fields.null.is_some()
                 }
                 AttributeType::L => {
-                    fields.l = map.next_value_seed(ListVisitor)?;
+                    fields.l = map.next_value_seed(ListVisitor { level: self.level })?;
                     fields.l.is_some()
                 }
                 AttributeType::M => {
-                    fields.m = map.next_value_seed(MapVisitor)?;
+                    fields.m = map.next_value_seed(MapVisitor { level: self.level })?;
                     fields.m.is_some()
                 }
                 AttributeType::Ss => {
@@ -754,7 +769,10 @@ where
 }
 
 /// An `L` array: the values and the first validation message among them; `null` is `None`.
-struct ListVisitor;
+struct ListVisitor {
+    /// Nesting level of the `L` value itself; its elements are one deeper.
+    level: usize,
+}
 
 impl<'de> DeserializeSeed<'de> for ListVisitor {
     type Value = Option<(Vec<AttributeValue>, Option<String>)>;
@@ -774,7 +792,8 @@ impl<'de> Visitor<'de> for ListVisitor {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut out = Vec::with_capacity(capped(seq.size_hint()));
         let mut invalid = None;
-        while let Some(element) = seq.next_element_seed(ValueVisitor)? {
+        let level = self.level + 1;
+        while let Some(element) = seq.next_element_seed(ValueVisitor { level })? {
             match element {
                 Ok(v) => out.push(v),
                 Err(message) => {
@@ -819,7 +838,10 @@ impl<'de> Visitor<'de> for ListVisitor {
 }
 
 /// An `M` object: the entries and the first validation message among them; `null` is `None`.
-struct MapVisitor;
+struct MapVisitor {
+    /// Nesting level of the `M` value itself; its values are one deeper.
+    level: usize,
+}
 
 impl<'de> DeserializeSeed<'de> for MapVisitor {
     type Value = Option<(Item, Option<String>)>;
@@ -840,7 +862,9 @@ impl<'de> Visitor<'de> for MapVisitor {
         let mut out = Item::new();
         let mut invalid = None;
         while let Some(key) = map.next_key::<String>()? {
-            match map.next_value_seed(ValueVisitor)? {
+            match map.next_value_seed(ValueVisitor {
+                level: self.level + 1,
+            })? {
                 Ok(v) => {
                     out.insert(key, v);
                 }
@@ -1243,10 +1267,10 @@ mod tests {
         assert_eq!(parse(r#"{"B":""}"#).unwrap(), AttributeValue::B(vec![]));
     }
 
-    #[test]
-    fn nested_values_32_deep_round_trip() {
-        let mut v = AttributeValue::S("leaf".into());
-        for i in 0..40 {
+    /// `leaf` inside `wraps` alternating lists and maps: `wraps + 1` levels.
+    fn nested(wraps: usize, leaf: AttributeValue) -> AttributeValue {
+        let mut v = leaf;
+        for i in 0..wraps {
             v = if i % 2 == 0 {
                 AttributeValue::L(vec![v])
             } else {
@@ -1255,8 +1279,41 @@ mod tests {
                 AttributeValue::M(m)
             };
         }
-        let json = serde_json::to_string(&v).unwrap();
-        assert_eq!(parse(&json).unwrap(), v);
+        v
+    }
+
+    #[test]
+    fn nested_values_32_deep_round_trip() {
+        for leaf in [
+            AttributeValue::S("leaf".into()),
+            AttributeValue::L(vec![]),
+            AttributeValue::M(Item::new()),
+        ] {
+            let v = nested(MAX_NESTING_LEVELS - 1, leaf);
+            let json = serde_json::to_string(&v).unwrap();
+            assert_eq!(parse(&json).unwrap(), v);
+        }
+    }
+
+    #[test]
+    fn values_nested_deeper_than_32_levels_are_validation_errors() {
+        for wraps in [MAX_NESTING_LEVELS, MAX_NESTING_LEVELS + 1, 60] {
+            let json =
+                serde_json::to_string(&nested(wraps, AttributeValue::S("x".into()))).unwrap();
+            assert_eq!(validation(&json), NESTING_LEVELS_MESSAGE, "{wraps} wraps");
+        }
+        // Inside an item, as a map value: the attribute's value is level 1.
+        let item = format!(
+            r#"{{"pk":{{"S":"a"}},"x":{}{{"S":"v"}}{}}}"#,
+            r#"{"M":{"k":"#.repeat(MAX_NESTING_LEVELS),
+            "}}".repeat(MAX_NESTING_LEVELS)
+        );
+        let err = serde_json::from_str::<Item>(&item).unwrap_err().to_string();
+        assert_eq!(split_validation_marker(&err), Some(NESTING_LEVELS_MESSAGE));
+        // A serialization error in a shallower part of the value still wins.
+        let deep = serde_json::to_string(&nested(40, AttributeValue::Null)).unwrap();
+        let json = format!(r#"{{"L":[{deep},{{"S":5}}]}}"#);
+        assert!(!serialization(&json).is_empty());
     }
 
     #[test]
