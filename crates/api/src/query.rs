@@ -17,8 +17,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use ferrodyn_engine::{
-    check_query, check_scan, Engine, IndexKind, IndexMeta, IndexProjection, KeySchema, Page,
-    QueryRequest, ReadConsistency, ScanRequest, ScanSegment, TableMeta, MAX_TOTAL_SEGMENTS,
+    check_query, check_scan, Consumed, Engine, EngineError, IndexKind, IndexMeta, IndexProjection,
+    KeySchema, Page, QueryRequest, ReadConsistency, ScanRequest, ScanSegment, TableMeta,
+    MAX_TOTAL_SEGMENTS,
 };
 use ferrodyn_expr::{
     Condition, ExprError, FilterParameter, KeyCondition, LegacyCondition, LegacyError,
@@ -252,24 +253,16 @@ pub fn query(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
         index: input.index_name,
         read_table_items,
     };
-    let projection = projection(input.attributes_to_get, parsed.projection);
-    let count_only = input.select.as_deref() == Some("COUNT");
-    let capacity = ReturnCapacity::parse(input.return_consumed_capacity.as_deref());
-    if filter.is_none() && matches!(projection, Projection::All) {
-        let (page, consumed) = engine.query_encoded(&meta, &request, consistency)?;
-        return respond(
-            page,
-            projection,
-            count_only,
-            capacity.of(&meta.name, &consumed),
-        );
-    }
-    let (page, consumed) = engine.query_metered(&meta, &request, filter.as_ref(), consistency)?;
-    respond(
-        page,
-        projection,
-        count_only,
-        capacity.of(&meta.name, &consumed),
+    read_and_respond(
+        &meta.name,
+        projection(input.attributes_to_get, parsed.projection),
+        filter,
+        input.select.as_deref() == Some("COUNT"),
+        input.return_consumed_capacity.as_deref(),
+        |filter, encoded| match encoded {
+            true => engine.query_encoded(&meta, &request, consistency),
+            false => engine.query_metered(&meta, &request, filter, consistency),
+        },
     )
 }
 
@@ -394,24 +387,16 @@ pub fn scan(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
         index: input.index_name,
         read_table_items,
     };
-    let projection = projection(input.attributes_to_get, parsed.projection);
-    let count_only = input.select.as_deref() == Some("COUNT");
-    let capacity = ReturnCapacity::parse(input.return_consumed_capacity.as_deref());
-    if filter.is_none() && matches!(projection, Projection::All) {
-        let (page, consumed) = engine.scan_encoded(&meta, &request, consistency)?;
-        return respond(
-            page,
-            projection,
-            count_only,
-            capacity.of(&meta.name, &consumed),
-        );
-    }
-    let (page, consumed) = engine.scan_metered(&meta, &request, filter.as_ref(), consistency)?;
-    respond(
-        page,
-        projection,
-        count_only,
-        capacity.of(&meta.name, &consumed),
+    read_and_respond(
+        &meta.name,
+        projection(input.attributes_to_get, parsed.projection),
+        filter,
+        input.select.as_deref() == Some("COUNT"),
+        input.return_consumed_capacity.as_deref(),
+        |filter, encoded| match encoded {
+            true => engine.scan_encoded(&meta, &request, consistency),
+            false => engine.scan_metered(&meta, &request, filter, consistency),
+        },
     )
 }
 
@@ -742,6 +727,23 @@ fn projection(
         (Some(names), None) => Projection::Names(names),
         (None, None) => Projection::All,
     }
+}
+
+/// Reads one page with `read(filter, encoded)` and answers it. `encoded` is set when the
+/// answer holds whole, unfiltered items: the page may then keep them in their stored
+/// encoding ([`Page::encoded`]) and they are written out without being decoded.
+fn read_and_respond(
+    table: &str,
+    projection: Projection,
+    filter: Option<Condition>,
+    count_only: bool,
+    return_consumed_capacity: Option<&str>,
+    read: impl FnOnce(Option<&Condition>, bool) -> Result<(Page, Consumed), EngineError>,
+) -> Result<Vec<u8>, ApiError> {
+    let capacity = ReturnCapacity::parse(return_consumed_capacity);
+    let encoded = filter.is_none() && matches!(projection, Projection::All);
+    let (page, consumed) = read(filter.as_ref(), encoded)?;
+    respond(page, projection, count_only, capacity.of(table, &consumed))
 }
 
 fn respond(
