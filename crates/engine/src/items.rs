@@ -46,17 +46,11 @@ impl Engine {
         key: &Item,
         consistency: ReadConsistency,
     ) -> Result<(Option<Item>, Consumed)> {
-        let meta = self.table(table)?;
-        let mut storage_key = keys::data_prefix(meta.id);
-        meta.key_schema.encode_key(key, &mut storage_key)?;
-        self.admit_read(&meta, None)?;
-        let item = match self.storage.get(&storage_key)? {
-            Some(v) => Some(codec::decode_item(&v.value)?),
-            None => None,
-        };
-        let consumed = Consumed::of_read(None, item.as_ref().map_or(0, item_size), consistency);
-        self.charge(&meta, &consumed);
-        Ok((item, consumed))
+        self.read_item(table, key, consistency, |value| {
+            let item = codec::decode_item(&value)?;
+            let size = item_size(&item);
+            Ok((item, size))
+        })
     }
 
     /// GetItem answering with the whole item: its stored encoding, undecoded (see
@@ -67,20 +61,35 @@ impl Engine {
         key: &Item,
         consistency: ReadConsistency,
     ) -> Result<(Option<Vec<u8>>, Consumed)> {
+        self.read_item(table, key, consistency, |value| {
+            let size = codec::encoded_item_size(&value)?;
+            Ok((value, size))
+        })
+    }
+
+    /// The one GetItem read: admits it, reads the stored value at `key`, turns it into what
+    /// the caller answers with (and the item's size) with `open`, and charges the read.
+    fn read_item<T>(
+        &self,
+        table: &str,
+        key: &Item,
+        consistency: ReadConsistency,
+        open: impl FnOnce(Vec<u8>) -> Result<(T, usize)>,
+    ) -> Result<(Option<T>, Consumed)> {
         let meta = self.table(table)?;
         let mut storage_key = keys::data_prefix(meta.id);
         meta.key_schema.encode_key(key, &mut storage_key)?;
         self.admit_read(&meta, None)?;
-        let (encoded, size) = match self.storage.get(&storage_key)? {
+        let (found, size) = match self.storage.get(&storage_key)? {
             Some(v) => {
-                let size = codec::encoded_item_size(&v.value)?;
-                (Some(v.value), size)
+                let (found, size) = open(v.value)?;
+                (Some(found), size)
             }
             None => (None, 0),
         };
         let consumed = Consumed::of_read(None, size, consistency);
         self.charge(&meta, &consumed);
-        Ok((encoded, consumed))
+        Ok((found, consumed))
     }
 
     /// PutItem: stores `item` if `check(current)` passes. Returns the item it replaced.

@@ -630,68 +630,72 @@ impl Engine {
         let mut bytes = 0usize;
         let mut last_key = None;
         let encoded = encoded && filter.is_none() && !source.read_table_items;
-        // The key of the last encoded item kept: decoded only when the page stops early.
-        let last_encoded_key = |page: &Page| -> Result<Option<Item>> {
+        // `LastEvaluatedKey` when the page stops early: the key of the last item read (an
+        // encoded page decodes its last item only then).
+        let stop_key = |page: &Page, last_key: Option<Item>| -> Result<Option<Item>> {
             match page.encoded.last() {
-                Some(v) => Ok(Some(source.key_of(&codec::decode_item(v)?))),
-                None => Ok(None),
+                Some(v) if encoded => Ok(Some(source.key_of(&codec::decode_item(v)?))),
+                _ => Ok(last_key),
             }
         };
         for entry in snapshot.scan(start, end, reverse) {
             let (_, value) = entry?;
-            if encoded {
+            // The size read, the size counted against the page cap, and what the page keeps.
+            let (read_size, size, kept) = if encoded {
                 let size = codec::encoded_item_size(&value.value)?;
-                if page.scanned_count > 0 && bytes + size > MAX_PAGE_BYTES {
-                    page.last_evaluated_key = last_encoded_key(&page)?;
-                    return Ok(page);
+                (size, size, Kept::Encoded(value.value))
+            } else {
+                let mut item = codec::decode_item(&value.value)?;
+                let read_size = item_size(&item);
+                let mut fetched_size = None;
+                if source.read_table_items {
+                    // The entry and its item were committed together, so the item is in the
+                    // same snapshot.
+                    let mut k = keys::data_prefix(source.table.id);
+                    let key = source.table.key_schema.key_of(&item);
+                    source.table.key_schema.encode_key(&key, &mut k)?;
+                    if let Some(found) = snapshot.get(&k)? {
+                        item = codec::decode_item(&found.value)?;
+                        fetched_size = Some(item_size(&item));
+                    }
                 }
-                bytes += size;
-                *read_bytes += size;
-                page.scanned_count += 1;
-                page.encoded.push(value.value);
-                if limit == Some(page.scanned_count) {
-                    page.last_evaluated_key = last_encoded_key(&page)?;
-                    return Ok(page);
-                }
-                continue;
-            }
-            let mut item = codec::decode_item(&value.value)?;
-            let read_size = item_size(&item);
-            let mut fetched_size = None;
-            if source.read_table_items {
-                // The entry and its item were committed together, so the item is in the
-                // same snapshot.
-                let mut k = keys::data_prefix(source.table.id);
-                let key = source.table.key_schema.key_of(&item);
-                source.table.key_schema.encode_key(&key, &mut k)?;
-                if let Some(found) = snapshot.get(&k)? {
-                    item = codec::decode_item(&found.value)?;
-                    fetched_size = Some(item_size(&item));
-                }
-            }
-            let size = fetched_size.unwrap_or(read_size);
+                let size = fetched_size.unwrap_or(read_size);
+                (read_size, size, Kept::Item(item, fetched_size))
+            };
             // Stop before the page would pass the cap; the item is read again next page.
             if page.scanned_count > 0 && bytes + size > MAX_PAGE_BYTES {
-                page.last_evaluated_key = last_key;
+                page.last_evaluated_key = stop_key(&page, last_key)?;
                 return Ok(page);
             }
             bytes += size;
             *read_bytes += read_size;
-            if let Some(f) = fetched_size {
-                fetched(f);
-            }
             page.scanned_count += 1;
-            last_key = Some(source.key_of(&item));
-            if filter.is_none_or(|f| f.evaluate(Some(&item))) {
-                page.items.push(item);
+            match kept {
+                Kept::Encoded(v) => page.encoded.push(v),
+                Kept::Item(item, fetched_size) => {
+                    if let Some(f) = fetched_size {
+                        fetched(f);
+                    }
+                    last_key = Some(source.key_of(&item));
+                    if filter.is_none_or(|f| f.evaluate(Some(&item))) {
+                        page.items.push(item);
+                    }
+                }
             }
             if limit == Some(page.scanned_count) {
-                page.last_evaluated_key = last_key;
+                page.last_evaluated_key = stop_key(&page, last_key)?;
                 return Ok(page);
             }
         }
         Ok(page)
     }
+}
+
+/// What a page keeps of one entry read: its stored encoding, or the decoded item (with the
+/// size of the table item fetched for it, if one was).
+enum Kept {
+    Encoded(Vec<u8>),
+    Item(Item, Option<usize>),
 }
 
 /// The smallest key above `k`.
