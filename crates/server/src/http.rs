@@ -14,7 +14,7 @@ use ferrodyn_api::ApiError;
 use ferrodyn_engine::Engine;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
 
 use crate::auth;
@@ -23,6 +23,11 @@ use crate::auth;
 /// "up to 16 MB"). Amazon's DynamoDB Local takes 16,777,216 bytes and answers one byte more
 /// with 413 Payload Too Large; so do we, before reading the body.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// Answer headers named once, not parsed from a string on every answer.
+const X_AMZ_CRC32: HeaderName = HeaderName::from_static("x-amz-crc32");
+const X_AMZN_REQUESTID: HeaderName = HeaderName::from_static("x-amzn-requestid");
+const X_AMZ_TARGET: HeaderName = HeaderName::from_static("x-amz-target");
 
 const JSON_1_0: &str = "application/x-amz-json-1.0";
 
@@ -146,7 +151,7 @@ async fn answer(state: &AppState, req: Request<Incoming>) -> Result<Vec<u8>, Ref
         return Err(ApiError::missing_authentication_token().into());
     }
     let target = headers
-        .get("x-amz-target")
+        .get(X_AMZ_TARGET)
         .and_then(|h| h.to_str().ok())
         .map(str::to_owned);
     let Some(target) = target else {
@@ -192,9 +197,9 @@ fn response(
     let h = resp.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(CONTENT_LENGTH, HeaderValue::from(len));
-    h.insert("x-amz-crc32", HeaderValue::from(crc));
+    h.insert(X_AMZ_CRC32, HeaderValue::from(crc));
     if let Ok(v) = HeaderValue::from_str(request_id) {
-        h.insert("x-amzn-requestid", v);
+        h.insert(X_AMZN_REQUESTID, v);
     }
     resp
 }
