@@ -21,8 +21,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ferrodyn_storage::{Storage, StorageError, WriteBatch};
-use ferrodyn_types::codec;
+use ferrodyn_storage::{Storage, StorageError, Version, WriteBatch};
+use ferrodyn_types::{codec, Item};
 use parking_lot::RwLock;
 
 use crate::catalog::encode_meta;
@@ -188,16 +188,10 @@ fn read_chunk(
     cursor: &[u8],
     end: &[u8],
 ) -> Result<(WriteBatch, usize, Option<Vec<u8>>)> {
-    let snapshot = storage.snapshot();
     let mut batch = WriteBatch::new();
     let mut items = 0;
-    for entry in snapshot.scan(cursor, end, false) {
-        let (key, value) = entry?;
-        if items == CHUNK_ITEMS {
-            return Ok((batch, items, Some(key)));
-        }
-        let item = codec::decode_item(&value.value)?;
-        batch.expect(key.clone(), Some(value.version));
+    let next = read_items(storage, cursor, end, CHUNK_ITEMS, |key, version, item| {
+        batch.expect(key.clone(), Some(version));
         for index in indexes {
             // An item whose index key attribute has the wrong type, is empty or too long
             // violates the index key: it stays in the table without an entry (Developer
@@ -212,8 +206,29 @@ fn read_chunk(
             }
         }
         items += 1;
+    })?;
+    Ok((batch, items, next))
+}
+
+/// Reads up to `limit` items of the range `cursor..end` from one snapshot, handing each
+/// one's storage key, the version read and the item to `each`. Returns where the next page
+/// starts, or `None` at the end of the range. Shared by the index build and the TTL sweeper.
+pub(crate) fn read_items(
+    storage: &dyn Storage,
+    cursor: &[u8],
+    end: &[u8],
+    limit: usize,
+    mut each: impl FnMut(Vec<u8>, Version, Item),
+) -> Result<Option<Vec<u8>>> {
+    let snapshot = storage.snapshot();
+    for (read, entry) in snapshot.scan(cursor, end, false).enumerate() {
+        let (key, value) = entry?;
+        if read == limit {
+            return Ok(Some(key));
+        }
+        each(key, value.version, codec::decode_item(&value.value)?);
     }
-    Ok((batch, items, None))
+    Ok(None)
 }
 
 #[cfg(test)]
@@ -242,6 +257,55 @@ mod tests {
         }
     }
 
+    /// Creates the table `t` with the string hash key `pk` and no index.
+    async fn create_table(engine: &Engine) {
+        engine
+            .create_table(TableSpec {
+                name: "t".into(),
+                key_schema: KeySchema {
+                    hash: attr("pk"),
+                    range: None,
+                },
+                attribute_definitions: vec![("pk".into(), ScalarType::S)],
+                billing_mode: BillingMode::PayPerRequest,
+                throughput: Throughput::default(),
+                table_class: TableClass::Standard,
+                tags: vec![],
+                sse: None,
+                stream: None,
+                deletion_protection: false,
+                indexes: vec![],
+            })
+            .await
+            .unwrap();
+    }
+
+    /// UpdateTable on `t` creating the GSI `by_g` (hash key `g`, projection ALL).
+    async fn create_gsi_by_g(engine: &Engine) {
+        engine
+            .update_table(
+                "t",
+                TableUpdate {
+                    index_updates: vec![IndexUpdate::Create(IndexMeta {
+                        name: "by_g".into(),
+                        id: 0,
+                        kind: IndexKind::Global,
+                        key_schema: KeySchema {
+                            hash: attr("g"),
+                            range: None,
+                        },
+                        projection: IndexProjection::All,
+                        throughput: Throughput::default(),
+                        backfilling: false,
+                    })],
+                    new_attributes: vec![("g".into(), ScalarType::S)],
+                    ..TableUpdate::default()
+                },
+            )
+            .await
+            .unwrap();
+    }
+
     /// Item `i` as written in `round`: about a quarter of the rounds leave it out of the
     /// index.
     fn item(i: u64, round: u64) -> Item {
@@ -262,25 +326,7 @@ mod tests {
         let engine = Arc::new(
             Engine::open(Arc::new(MemoryStorage::new()), EngineConfig::default()).unwrap(),
         );
-        engine
-            .create_table(TableSpec {
-                name: "t".into(),
-                key_schema: KeySchema {
-                    hash: attr("pk"),
-                    range: None,
-                },
-                attribute_definitions: vec![("pk".into(), ScalarType::S)],
-                billing_mode: BillingMode::PayPerRequest,
-                throughput: Throughput::default(),
-                table_class: TableClass::Standard,
-                tags: vec![],
-                sse: None,
-                stream: None,
-                deletion_protection: false,
-                indexes: vec![],
-            })
-            .await
-            .unwrap();
+        create_table(&engine).await;
         for first in (0..ITEMS).step_by(25) {
             let writes = (first..first + 25)
                 .map(|i| BatchWrite::Put(item(i, 0)))
@@ -347,28 +393,7 @@ mod tests {
             })
             .collect();
         let counts = || done.each_ref().map(|c| c.load(Ordering::Relaxed));
-        engine
-            .update_table(
-                "t",
-                TableUpdate {
-                    index_updates: vec![IndexUpdate::Create(IndexMeta {
-                        name: "by_g".into(),
-                        id: 0,
-                        kind: IndexKind::Global,
-                        key_schema: KeySchema {
-                            hash: attr("g"),
-                            range: None,
-                        },
-                        projection: IndexProjection::All,
-                        throughput: Throughput::default(),
-                        backfilling: false,
-                    })],
-                    new_attributes: vec![("g".into(), ScalarType::S)],
-                    ..TableUpdate::default()
-                },
-            )
-            .await
-            .unwrap();
+        create_gsi_by_g(&engine).await;
         let at_start = counts();
         while engine.table("t").unwrap().indexes[0].backfilling {
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -418,25 +443,7 @@ mod tests {
     #[tokio::test(flavor = "current_thread")]
     async fn a_build_skips_items_that_violate_the_index_key() {
         let engine = Engine::open(Arc::new(MemoryStorage::new()), EngineConfig::default()).unwrap();
-        engine
-            .create_table(TableSpec {
-                name: "t".into(),
-                key_schema: KeySchema {
-                    hash: attr("pk"),
-                    range: None,
-                },
-                attribute_definitions: vec![("pk".into(), ScalarType::S)],
-                billing_mode: BillingMode::PayPerRequest,
-                throughput: Throughput::default(),
-                table_class: TableClass::Standard,
-                tags: vec![],
-                sse: None,
-                stream: None,
-                deletion_protection: false,
-                indexes: vec![],
-            })
-            .await
-            .unwrap();
+        create_table(&engine).await;
         let with_g = |pk: &str, g: AttributeValue| {
             Item::from([("pk".to_string(), s(pk)), ("g".to_string(), g)])
         };
@@ -449,28 +456,7 @@ mod tests {
         ] {
             engine.put_item("t", it, |_| Ok(())).await.unwrap();
         }
-        engine
-            .update_table(
-                "t",
-                TableUpdate {
-                    index_updates: vec![IndexUpdate::Create(IndexMeta {
-                        name: "by_g".into(),
-                        id: 0,
-                        kind: IndexKind::Global,
-                        key_schema: KeySchema {
-                            hash: attr("g"),
-                            range: None,
-                        },
-                        projection: IndexProjection::All,
-                        throughput: Throughput::default(),
-                        backfilling: false,
-                    })],
-                    new_attributes: vec![("g".into(), ScalarType::S)],
-                    ..TableUpdate::default()
-                },
-            )
-            .await
-            .unwrap();
+        create_gsi_by_g(&engine).await;
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         while engine.table("t").unwrap().indexes[0].backfilling {
             assert!(std::time::Instant::now() < deadline, "never finished");
@@ -489,25 +475,7 @@ mod tests {
     async fn a_build_left_unfinished_resumes_when_the_engine_opens() {
         let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
         let first = Engine::open(Arc::clone(&storage), EngineConfig::default()).unwrap();
-        first
-            .create_table(TableSpec {
-                name: "t".into(),
-                key_schema: KeySchema {
-                    hash: attr("pk"),
-                    range: None,
-                },
-                attribute_definitions: vec![("pk".into(), ScalarType::S)],
-                billing_mode: BillingMode::PayPerRequest,
-                throughput: Throughput::default(),
-                table_class: TableClass::Standard,
-                tags: vec![],
-                sse: None,
-                stream: None,
-                deletion_protection: false,
-                indexes: vec![],
-            })
-            .await
-            .unwrap();
+        create_table(&first).await;
         for i in 0..300 {
             first.put_item("t", item(i, 0), |_| Ok(())).await.unwrap();
         }

@@ -34,6 +34,7 @@ use ferrodyn_storage::{Storage, StorageError, Version, WriteBatch};
 use ferrodyn_types::{codec, AttributeValue, Item, Number};
 use parking_lot::RwLock;
 
+use crate::backfill::read_items;
 use crate::catalog::encode_meta;
 use crate::error::{EngineError, Result};
 use crate::index::{stage_item_change_with_origin, CollectionSizes};
@@ -306,19 +307,13 @@ fn read_page(
     cursor: &[u8],
     end: &[u8],
 ) -> Result<(Vec<Expired>, Option<Vec<u8>>)> {
-    let snapshot = storage.snapshot();
     let mut expired = Vec::new();
-    for (read, entry) in snapshot.scan(cursor, end, false).enumerate() {
-        let (key, value) = entry?;
-        if read == PAGE_ITEMS {
-            return Ok((expired, Some(key)));
-        }
-        let item = codec::decode_item(&value.value)?;
+    let next = read_items(storage, cursor, end, PAGE_ITEMS, |key, version, item| {
         if is_expired(&item, attribute, now) {
-            expired.push((key, value.version, item));
+            expired.push((key, version, item));
         }
-    }
-    Ok((expired, None))
+    })?;
+    Ok((expired, next))
 }
 
 /// Deletes `expired` in one commit, each guarded by the version read; after a conflict the
@@ -479,6 +474,16 @@ mod tests {
         }
     }
 
+    /// The message of the ValidationException refusing UpdateTimeToLive on `t`.
+    async fn refusal(engine: &Engine, enabled: bool, attribute: &str) -> String {
+        message(
+            engine
+                .update_time_to_live("t", enabled, attribute)
+                .await
+                .unwrap_err(),
+        )
+    }
+
     fn index_entries(engine: &Engine) -> usize {
         let meta = engine.table("t").unwrap();
         let (start, end) = keys::index_range(meta.indexes[0].id);
@@ -563,43 +568,29 @@ mod tests {
     #[tokio::test]
     async fn update_checks_follow_dynamodb() {
         let engine = engine_with_table(config()).await;
-        let e = engine
-            .update_time_to_live("t", false, "exp")
-            .await
-            .unwrap_err();
-        assert_eq!(message(e), "TimeToLive is already disabled");
+        assert_eq!(
+            refusal(&engine, false, "exp").await,
+            "TimeToLive is already disabled"
+        );
         engine.update_time_to_live("t", true, "exp").await.unwrap();
         let d = engine.describe_time_to_live("t").unwrap();
         assert_eq!(d.status, TtlStatus::Enabled);
         assert_eq!(d.attribute_name.as_deref(), Some("exp"));
         // What the request asks for is checked before the cooldown.
-        let e = engine
-            .update_time_to_live("t", true, "exp")
-            .await
-            .unwrap_err();
-        assert_eq!(message(e), "TimeToLive is already enabled");
-        let e = engine
-            .update_time_to_live("t", true, "other")
-            .await
-            .unwrap_err();
         assert_eq!(
-            message(e),
+            refusal(&engine, true, "exp").await,
+            "TimeToLive is already enabled"
+        );
+        assert_eq!(
+            refusal(&engine, true, "other").await,
             "TimeToLive is active on a different AttributeName: current AttributeName is exp"
         );
-        let e = engine
-            .update_time_to_live("t", false, "other")
-            .await
-            .unwrap_err();
         assert_eq!(
-            message(e),
+            refusal(&engine, false, "other").await,
             "TimeToLive is active on a different AttributeName: current AttributeName is exp"
         );
-        let e = engine
-            .update_time_to_live("t", false, "exp")
-            .await
-            .unwrap_err();
         assert_eq!(
-            message(e),
+            refusal(&engine, false, "exp").await,
             "Time to live has been modified multiple times within a fixed interval"
         );
         assert_eq!(
@@ -627,11 +618,10 @@ mod tests {
         engine.update_time_to_live("t", false, "exp").await.unwrap();
         let d = engine.describe_time_to_live("t").unwrap();
         assert_eq!((d.status, d.attribute_name), (TtlStatus::Disabled, None));
-        let e = engine
-            .update_time_to_live("t", false, "exp")
-            .await
-            .unwrap_err();
-        assert_eq!(message(e), "TimeToLive is already disabled");
+        assert_eq!(
+            refusal(&engine, false, "exp").await,
+            "TimeToLive is already disabled"
+        );
         // A disabled TTL may come back on another attribute.
         engine
             .update_time_to_live("t", true, "other")
@@ -659,21 +649,19 @@ mod tests {
         let d = engine.describe_time_to_live("t").unwrap();
         assert_eq!(d.status, TtlStatus::Enabling);
         assert_eq!(d.attribute_name.as_deref(), Some("exp"));
-        let e = engine
-            .update_time_to_live("t", true, "exp")
-            .await
-            .unwrap_err();
-        assert_eq!(message(e), "TimeToLive is already enabled");
+        assert_eq!(
+            refusal(&engine, true, "exp").await,
+            "TimeToLive is already enabled"
+        );
         assert_eq!(sweep_now(&engine).await, 0);
         engine.update_time_to_live("t", false, "exp").await.unwrap();
         let d = engine.describe_time_to_live("t").unwrap();
         assert_eq!(d.status, TtlStatus::Disabling);
         assert_eq!(d.attribute_name.as_deref(), Some("exp"));
-        let e = engine
-            .update_time_to_live("t", false, "exp")
-            .await
-            .unwrap_err();
-        assert_eq!(message(e), "TimeToLive is already disabled");
+        assert_eq!(
+            refusal(&engine, false, "exp").await,
+            "TimeToLive is already disabled"
+        );
         assert_eq!(sweep_now(&engine).await, 0);
         assert!(engine.get_item("t", &item_key("a")).unwrap().is_some());
     }
@@ -764,12 +752,8 @@ mod tests {
         assert_eq!(d.status, TtlStatus::Enabled);
         assert_eq!(d.attribute_name.as_deref(), Some("exp"));
         // The time of the change is kept too: the cooldown still holds.
-        let e = second
-            .update_time_to_live("t", false, "exp")
-            .await
-            .unwrap_err();
         assert_eq!(
-            message(e),
+            refusal(&second, false, "exp").await,
             "Time to live has been modified multiple times within a fixed interval"
         );
     }
