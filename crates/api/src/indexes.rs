@@ -636,7 +636,7 @@ pub struct ItemCollectionMetrics {
 }
 
 /// Whether ReturnItemCollectionMetrics asks for the metrics (SIZE; NONE and absent don't).
-fn metrics_asked(asked: Option<&str>) -> bool {
+pub(crate) fn metrics_asked(asked: Option<&str>) -> bool {
     asked == Some("SIZE")
 }
 

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::capacity::{ConsumedCapacity, ReturnCapacity};
 use crate::error::ApiError;
-use crate::indexes::item_collection_metrics;
+use crate::indexes::{item_collection_metrics, metrics_asked};
 use crate::validate::{required_table_name, Violations};
 use crate::{parse, to_body};
 
@@ -256,16 +256,20 @@ pub async fn put_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError>
     .check(v)?;
     let table = input.table_name.expect("checked");
     let item = input.item.expect("checked");
-    let key = item.clone();
+    let metrics = input.return_item_collection_metrics.as_deref();
+    // The write takes the item: copy it only when the answer reports its item collection.
+    let key = metrics_asked(metrics).then(|| item.clone());
     let (old, consumed) = engine
         .put_item_metered(&table, item, |current| condition.check(current))
         .await?;
-    let metrics = input.return_item_collection_metrics.as_deref();
     let capacity = ReturnCapacity::parse(input.return_consumed_capacity.as_deref());
     to_body(&AttributesOutput {
         attributes: old.filter(|_| return_old),
         consumed_capacity: capacity.of(&table, &consumed),
-        item_collection_metrics: item_collection_metrics(engine, metrics, &table, &key)?,
+        item_collection_metrics: match &key {
+            Some(key) => item_collection_metrics(engine, metrics, &table, key)?,
+            None => None,
+        },
     })
 }
 
