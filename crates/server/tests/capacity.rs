@@ -8,13 +8,12 @@ mod common;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, ConsumedCapacity, GlobalSecondaryIndex,
-    KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType,
-    ProvisionedThroughput, PutRequest, ReturnConsumedCapacity, ScalarAttributeType, Select,
-    TransactGetItem, TransactWriteItem, WriteRequest,
+    AttributeValue, BillingMode, ConsumedCapacity, GlobalSecondaryIndex, KeyType,
+    KeysAndAttributes, Projection, ProjectionType, PutRequest, ReturnConsumedCapacity,
+    ScalarAttributeType, Select, TransactGetItem, TransactWriteItem, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
-use common::Server;
+use common::{attribute, key_element, table_request, throughput, Server};
 use serde_json::json;
 
 fn s(v: &str) -> AttributeValue {
@@ -31,67 +30,43 @@ fn item(pk: &str, size: usize) -> std::collections::HashMap<String, AttributeVal
     .into()
 }
 
+/// Puts `item(pk, size)` into `table`.
+async fn put_sized(client: &Client, table: &str, pk: &str, size: usize) {
+    client
+        .put_item()
+        .table_name(table)
+        .set_item(Some(item(pk, size)))
+        .send()
+        .await
+        .unwrap();
+}
+
 fn key(pk: &str) -> std::collections::HashMap<String, AttributeValue> {
     [("pk".to_string(), s(pk))].into()
 }
 
 async fn create(client: &Client, name: &str, provisioned: Option<(i64, i64)>, gsi: bool) {
-    let mut req = client
-        .create_table()
-        .table_name(name)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        );
-    let throughput = |(r, w): (i64, i64)| {
-        ProvisionedThroughput::builder()
-            .read_capacity_units(r)
-            .write_capacity_units(w)
-            .build()
-            .unwrap()
-    };
+    let mut req = table_request(client, name, ScalarAttributeType::S);
     if gsi {
         let mut index = GlobalSecondaryIndex::builder()
             .index_name("by_g")
-            .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name("g")
-                    .key_type(KeyType::Hash)
-                    .build()
-                    .unwrap(),
-            )
+            .key_schema(key_element("g", KeyType::Hash))
             .projection(
                 Projection::builder()
                     .projection_type(ProjectionType::KeysOnly)
                     .build(),
             );
-        if let Some(t) = provisioned {
-            index = index.provisioned_throughput(throughput(t));
+        if let Some((r, w)) = provisioned {
+            index = index.provisioned_throughput(throughput(r, w));
         }
         req = req
             .global_secondary_indexes(index.build().unwrap())
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name("g")
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .unwrap(),
-            );
+            .attribute_definitions(attribute("g", ScalarAttributeType::S));
     }
     req = match provisioned {
-        Some(t) => req
+        Some((r, w)) => req
             .billing_mode(BillingMode::Provisioned)
-            .provisioned_throughput(throughput(t)),
+            .provisioned_throughput(throughput(r, w)),
         None => req.billing_mode(BillingMode::PayPerRequest),
     };
     req.send().await.unwrap();
@@ -175,13 +150,7 @@ async fn reads_cost_one_unit_per_4_kb_and_half_when_eventually_consistent() {
     let client = server.client();
     create(&client, "cap_r", None, false).await;
     for (pk, size) in [("a", 4096), ("b", 4097), ("c", 8193)] {
-        client
-            .put_item()
-            .table_name("cap_r")
-            .set_item(Some(item(pk, size)))
-            .send()
-            .await
-            .unwrap();
+        put_sized(&client, "cap_r", pk, size).await;
     }
     for (pk, strong, eventual) in [
         ("a", 1.0, 0.5),
@@ -258,13 +227,7 @@ async fn query_and_scan_round_the_page_once_before_filtering() {
     create(&client, "cap_q", None, false).await;
     // Two items of 2048 bytes: 4096 bytes together, one unit; a third passes 4 KB.
     for pk in ["a", "b"] {
-        client
-            .put_item()
-            .table_name("cap_q")
-            .set_item(Some(item(pk, 2048)))
-            .send()
-            .await
-            .unwrap();
+        put_sized(&client, "cap_q", pk, 2048).await;
     }
     let scan = |consistent: bool| {
         client
@@ -279,13 +242,7 @@ async fn query_and_scan_round_the_page_once_before_filtering() {
     assert_eq!(page.count(), 0);
     assert_eq!(units(page.consumed_capacity()), 1.0);
     assert_eq!(units(scan(false).await.unwrap().consumed_capacity()), 0.5);
-    client
-        .put_item()
-        .table_name("cap_q")
-        .set_item(Some(item("c", 7)))
-        .send()
-        .await
-        .unwrap();
+    put_sized(&client, "cap_q", "c", 7).await;
     assert_eq!(units(scan(true).await.unwrap().consumed_capacity()), 2.0);
     // Limit 1: a page of one item.
     let one = client
@@ -489,24 +446,13 @@ async fn a_provisioned_table_is_throttled_once_its_burst_is_spent_and_retries_su
     let patient = patient_client(&server);
     for n in 0..30 {
         let pk = ((b'a' + (n % 26) as u8) as char).to_string();
-        patient
-            .put_item()
-            .table_name("cap_t")
-            .set_item(Some(item(&pk, 1000)))
-            .send()
-            .await
-            .unwrap();
+        put_sized(&patient, "cap_t", &pk, 1000).await;
     }
 
     // On demand: not throttled by the same burst.
     for n in 0..200 {
         let pk = ((b'a' + (n % 26) as u8) as char).to_string();
-        raw.put_item()
-            .table_name("cap_p")
-            .set_item(Some(item(&pk, 1000)))
-            .send()
-            .await
-            .unwrap();
+        put_sized(&raw, "cap_p", &pk, 1000).await;
     }
 }
 
@@ -523,13 +469,7 @@ async fn a_gsi_without_write_capacity_throttles_its_table() {
                 .update(
                     aws_sdk_dynamodb::types::UpdateGlobalSecondaryIndexAction::builder()
                         .index_name("by_g")
-                        .provisioned_throughput(
-                            ProvisionedThroughput::builder()
-                                .read_capacity_units(1)
-                                .write_capacity_units(1)
-                                .build()
-                                .unwrap(),
-                        )
+                        .provisioned_throughput(throughput(1, 1))
                         .build()
                         .unwrap(),
                 )
@@ -872,13 +812,7 @@ async fn an_on_demand_table_above_its_maximum_is_throttled_with_throttling_excep
     // at 2 units a second has any: a client with more attempts and longer backoff stays
     // within its retries on a loaded machine too.
     for n in 0..3 {
-        patient
-            .put_item()
-            .table_name("odt_t")
-            .set_item(Some(item(&((b'a' + n) as char).to_string(), 1000)))
-            .send()
-            .await
-            .unwrap();
+        put_sized(&patient, "odt_t", &((b'a' + n) as char).to_string(), 1000).await;
     }
     // Without a maximum the same burst goes through.
     common::ok(
@@ -909,12 +843,7 @@ async fn a_gsi_above_its_on_demand_maximum_throttles_writes_to_its_table() {
     // Once the GSI's bucket has refilled (it holds one second of its maximum and was at
     // most one unit in debt), writes go through again.
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    raw.put_item()
-        .table_name("odt_g")
-        .set_item(Some(item("z", 10)))
-        .send()
-        .await
-        .unwrap();
+    put_sized(&raw, "odt_g", "z", 10).await;
 }
 
 // ---- BatchWriteItem and BatchGetItem under throttling -----------------------------------------
@@ -998,13 +927,7 @@ async fn batch_get_hands_back_the_keys_of_a_throttled_table_and_fails_when_all_a
     create(&client, "bg_slow", Some((1, 100)), false).await;
     create(&client, "bg_fast", None, false).await;
     for table in ["bg_slow", "bg_fast"] {
-        client
-            .put_item()
-            .table_name(table)
-            .set_item(Some(item("a", 5000)))
-            .send()
-            .await
-            .unwrap();
+        put_sized(&client, table, "a", 5000).await;
     }
     // Reading 5 KB strongly consistently costs 2 units: the slow table's 1 RCU runs out.
     let mut refused = false;

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::AttributeValue as Av;
 use aws_sdk_dynamodb::Client;
-use common::{RawResponse, Server};
+use common::{get_by_pk, validation_message, RawResponse, Server};
 use serde_json::json;
 
 const AUTH: &str = "Authorization: AWS4-HMAC-SHA256 \
@@ -308,40 +308,32 @@ async fn document_paths_deeper_than_32_levels_are_validation_errors() {
         .unwrap();
     assert!(got.item.unwrap().contains_key("x"));
 
-    let err = client
-        .get_item()
-        .table_name("tbl")
-        .key("pk", Av::S("deep".into()))
-        .projection_expression(path(33))
-        .send()
-        .await
-        .unwrap_err();
-    let err = err.into_service_error();
-    assert_eq!(err.code(), Some("ValidationException"));
     assert_eq!(
-        err.message(),
-        Some(
-            "Invalid ProjectionExpression: The document path has too many nesting levels; \
+        validation_message(
+            client
+                .get_item()
+                .table_name("tbl")
+                .key("pk", Av::S("deep".into()))
+                .projection_expression(path(33))
+                .send()
+                .await
+        ),
+        "Invalid ProjectionExpression: The document path has too many nesting levels; \
              nesting levels: 33"
-        )
     );
-    let err = client
-        .update_item()
-        .table_name("tbl")
-        .key("pk", Av::S("deep".into()))
-        .update_expression(format!("SET {} = :v", path(40)))
-        .expression_attribute_values(":v", Av::N("1".into()))
-        .send()
-        .await
-        .unwrap_err()
-        .into_service_error();
-    assert_eq!(err.code(), Some("ValidationException"));
     assert_eq!(
-        err.message(),
-        Some(
-            "Invalid UpdateExpression: The document path has too many nesting levels; \
+        validation_message(
+            client
+                .update_item()
+                .table_name("tbl")
+                .key("pk", Av::S("deep".into()))
+                .update_expression(format!("SET {} = :v", path(40)))
+                .expression_attribute_values(":v", Av::N("1".into()))
+                .send()
+                .await
+        ),
+        "Invalid UpdateExpression: The document path has too many nesting levels; \
              nesting levels: 40"
-        )
     );
     let err = client
         .put_item()
@@ -404,29 +396,31 @@ async fn attribute_values_nested_deeper_than_32_levels_are_validation_errors() {
 
     // 33 levels are refused, whatever the leaf, in an item and in an expression value.
     for leaf in [Av::S("leaf".into()), Av::L(vec![])] {
-        let err = client
-            .put_item()
-            .table_name("tbl")
-            .item("pk", Av::S("bad".into()))
-            .item("x", nested_value(32, leaf.clone()))
-            .send()
-            .await
-            .unwrap_err()
-            .into_service_error();
-        assert_eq!(err.code(), Some("ValidationException"));
-        assert_eq!(err.message(), Some(NESTING));
-        let err = client
-            .update_item()
-            .table_name("tbl")
-            .key("pk", Av::S("ok".into()))
-            .update_expression("SET y = :v")
-            .expression_attribute_values(":v", nested_value(32, leaf))
-            .send()
-            .await
-            .unwrap_err()
-            .into_service_error();
-        assert_eq!(err.code(), Some("ValidationException"));
-        assert_eq!(err.message(), Some(NESTING));
+        assert_eq!(
+            validation_message(
+                client
+                    .put_item()
+                    .table_name("tbl")
+                    .item("pk", Av::S("bad".into()))
+                    .item("x", nested_value(32, leaf.clone()))
+                    .send()
+                    .await
+            ),
+            NESTING
+        );
+        assert_eq!(
+            validation_message(
+                client
+                    .update_item()
+                    .table_name("tbl")
+                    .key("pk", Av::S("ok".into()))
+                    .update_expression("SET y = :v")
+                    .expression_attribute_values(":v", nested_value(32, leaf))
+                    .send()
+                    .await
+            ),
+            NESTING
+        );
     }
     let batch = client
         .batch_write_item()
@@ -449,14 +443,7 @@ async fn attribute_values_nested_deeper_than_32_levels_are_validation_errors() {
     assert_eq!(batch.code(), Some("ValidationException"));
     assert_eq!(batch.message(), Some(NESTING));
     // Nothing of the refused writes was stored.
-    let got = client
-        .get_item()
-        .table_name("tbl")
-        .key("pk", Av::S("bad".into()))
-        .send()
-        .await
-        .unwrap();
-    assert!(got.item.is_none());
+    assert!(get_by_pk(&client, "tbl", "bad").await.is_none());
 }
 
 /// How many requests `a_million_requests_on_one_connection` pipelines (by hand:

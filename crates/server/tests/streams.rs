@@ -10,6 +10,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::update_table::{UpdateTableError, UpdateTableOutput};
 use aws_sdk_dynamodb::types::{
     Put, PutRequest, ScalarAttributeType, StreamSpecification, StreamViewType, TransactWriteItem,
     Update, WriteRequest,
@@ -20,18 +22,35 @@ use aws_sdk_dynamodbstreams::types::{
     AttributeValue as Sv, OperationType, Record, ShardIteratorType,
 };
 use aws_sdk_dynamodbstreams::Client as StreamsClient;
-use common::{n, s, table_name, table_request, Server};
+use common::{describe, n, s, table_name, table_request, Server};
+
+/// A StreamSpecification: enabled with `view`, or disabled when `view` is None.
+fn stream_spec(view: Option<StreamViewType>) -> StreamSpecification {
+    StreamSpecification::builder()
+        .stream_enabled(view.is_some())
+        .set_stream_view_type(view)
+        .build()
+        .unwrap()
+}
+
+/// UpdateTable setting `table`'s StreamSpecification to `spec`.
+async fn update_stream(
+    client: &Client,
+    table: &str,
+    spec: StreamSpecification,
+) -> Result<UpdateTableOutput, SdkError<UpdateTableError>> {
+    client
+        .update_table()
+        .table_name(table)
+        .stream_specification(spec)
+        .send()
+        .await
+}
 
 /// Creates a table with hash key `pk` (S) and a stream of `view`; returns the stream ARN.
 async fn create_with_stream(client: &Client, name: &str, view: StreamViewType) -> String {
     let out = table_request(client, name, ScalarAttributeType::S)
-        .stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(view.clone())
-                .build()
-                .unwrap(),
-        )
+        .stream_specification(stream_spec(Some(view.clone())))
         .send()
         .await
         .expect("create table");
@@ -467,16 +486,7 @@ async fn disabling_closes_the_shard_and_enabling_again_makes_a_new_stream() {
         .await
         .unwrap();
     let latest = iterator(&streams, &arn, ShardIteratorType::Latest).await;
-    client
-        .update_table()
-        .table_name(&table)
-        .stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(false)
-                .build()
-                .unwrap(),
-        )
-        .send()
+    update_stream(&client, &table, stream_spec(None))
         .await
         .unwrap();
     // Not recorded: the stream is off.
@@ -508,27 +518,11 @@ async fn disabling_closes_the_shard_and_enabling_again_makes_a_new_stream() {
     let (records, next) = drain(&streams, latest).await;
     assert!(records.is_empty() && next.is_none());
 
-    let desc = client
-        .describe_table()
-        .table_name(&table)
-        .send()
-        .await
-        .unwrap();
-    let t = desc.table().unwrap();
+    let t = describe(&client, &table).await;
     assert!(t.stream_specification().is_none());
     assert_eq!(t.latest_stream_arn(), Some(arn.as_str()));
 
-    let out = client
-        .update_table()
-        .table_name(&table)
-        .stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(StreamViewType::NewImage)
-                .build()
-                .unwrap(),
-        )
-        .send()
+    let out = update_stream(&client, &table, stream_spec(Some(StreamViewType::NewImage)))
         .await
         .unwrap();
     let second = out
@@ -668,17 +662,7 @@ async fn streams_api_errors() {
         .unwrap_err();
     assert_eq!(e.code(), Some("ValidationException"));
 
-    let e = client
-        .update_table()
-        .table_name(&table)
-        .stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(StreamViewType::NewImage)
-                .build()
-                .unwrap(),
-        )
-        .send()
+    let e = update_stream(&client, &table, stream_spec(Some(StreamViewType::NewImage)))
         .await
         .unwrap_err();
     assert_eq!(
@@ -717,13 +701,7 @@ async fn a_deleted_tables_stream_stays_readable_and_a_new_table_of_its_name_star
                     .unwrap(),
             );
         if stream {
-            request = request.stream_specification(
-                StreamSpecification::builder()
-                    .stream_enabled(true)
-                    .stream_view_type(StreamViewType::NewImage)
-                    .build()
-                    .unwrap(),
-            );
+            request = request.stream_specification(stream_spec(Some(StreamViewType::NewImage)));
         }
         request.send()
     };

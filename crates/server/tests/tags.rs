@@ -7,16 +7,24 @@
 mod common;
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableClass,
-    Tag,
-};
+use aws_sdk_dynamodb::types::{ScalarAttributeType, TableClass, Tag};
 use aws_sdk_dynamodb::Client;
 use common::{describe, table_name, table_request, Server};
 use serde_json::json;
 
 fn tag(k: &str, v: &str) -> Tag {
     Tag::builder().key(k).value(v).build().unwrap()
+}
+
+/// TagResource of `tags` on `arn`, which must succeed.
+async fn tag_resource(client: &Client, arn: &str, tags: Vec<Tag>) {
+    client
+        .tag_resource()
+        .resource_arn(arn)
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .unwrap();
 }
 
 /// Creates an on-demand table with a string hash key `pk` (and these tags); gives its ARN.
@@ -71,15 +79,16 @@ async fn tag_untag_and_list_a_table() {
     let arn = create(&client, &table_name("Tagged"), vec![]).await;
     assert!(tags_of(&client, &arn).await.is_empty());
 
-    client
-        .tag_resource()
-        .resource_arn(&arn)
-        .tags(tag("env", "test"))
-        .tags(tag("team", ""))
-        .tags(tag("Ключ 表", "a b+c-d=e.f_g:h/i@j"))
-        .send()
-        .await
-        .unwrap();
+    tag_resource(
+        &client,
+        &arn,
+        vec![
+            tag("env", "test"),
+            tag("team", ""),
+            tag("Ключ 表", "a b+c-d=e.f_g:h/i@j"),
+        ],
+    )
+    .await;
     assert_eq!(
         tags_of(&client, &arn).await,
         pairs(&[
@@ -90,14 +99,7 @@ async fn tag_untag_and_list_a_table() {
     );
 
     // An existing key gets the new value; keys are case-sensitive.
-    client
-        .tag_resource()
-        .resource_arn(&arn)
-        .tags(tag("env", "prod"))
-        .tags(tag("ENV", "x"))
-        .send()
-        .await
-        .unwrap();
+    tag_resource(&client, &arn, vec![tag("env", "prod"), tag("ENV", "x")]).await;
     assert_eq!(
         tags_of(&client, &arn).await,
         pairs(&[
@@ -147,24 +149,7 @@ async fn create_table_tags_are_stored_and_checked() {
     let arn = create(&client, &table_name("Fifty"), fifty).await;
     assert_eq!(tags_of(&client, &arn).await.len(), 50);
     let name = table_name("FiftyOne");
-    let err = client
-        .create_table()
-        .table_name(&name)
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
+    let err = table_request(&client, &name, ScalarAttributeType::S)
         .set_tags(Some(
             (0..51).map(|i| tag(&format!("k{i:02}"), "v")).collect(),
         ))
@@ -268,13 +253,7 @@ async fn tag_validations_match_dynamodb() {
         ))
     );
     // 128 and 256 characters (not bytes) are the limits.
-    client
-        .tag_resource()
-        .resource_arn(&arn)
-        .tags(tag(&"é".repeat(128), &"ж".repeat(256)))
-        .send()
-        .await
-        .unwrap();
+    tag_resource(&client, &arn, vec![tag(&"é".repeat(128), &"ж".repeat(256))]).await;
     assert_eq!(
         raw_error(&server, "TagResource", json!({"ResourceArn": arn})),
         validation(
@@ -308,33 +287,15 @@ async fn the_fifty_tag_limit_counts_the_tags_after_the_change() {
     let batch = |range: std::ops::Range<usize>, value: &str| -> Vec<Tag> {
         range.map(|i| tag(&format!("k{i:02}"), value)).collect()
     };
-    client
-        .tag_resource()
-        .resource_arn(&arn)
-        .set_tags(Some(batch(0..30, "a")))
-        .send()
-        .await
-        .unwrap();
-    client
-        .tag_resource()
-        .resource_arn(&arn)
-        .set_tags(Some(batch(20..50, "b")))
-        .send()
-        .await
-        .unwrap();
+    tag_resource(&client, &arn, batch(0..30, "a")).await;
+    tag_resource(&client, &arn, batch(20..50, "b")).await;
     let listed = tags_of(&client, &arn).await;
     assert_eq!(listed.len(), 50);
     assert_eq!(listed[0], ("k00".to_string(), "a".to_string()));
     assert_eq!(listed[25], ("k25".to_string(), "b".to_string()));
 
     // At 50, replacing values is fine; any new key is not, and nothing changes.
-    client
-        .tag_resource()
-        .resource_arn(&arn)
-        .set_tags(Some(batch(0..50, "c")))
-        .send()
-        .await
-        .unwrap();
+    tag_resource(&client, &arn, batch(0..50, "c")).await;
     let err = client
         .tag_resource()
         .resource_arn(&arn)
@@ -477,13 +438,7 @@ async fn tags_and_table_class_survive_a_restart() {
         let server = Server::start_on_disk(dir.path());
         let client = server.client();
         arn = create(&client, &name, vec![tag("born", "yes")]).await;
-        client
-            .tag_resource()
-            .resource_arn(&arn)
-            .tags(tag("added", "later"))
-            .send()
-            .await
-            .unwrap();
+        tag_resource(&client, &arn, vec![tag("added", "later")]).await;
         client
             .untag_resource()
             .resource_arn(&arn)
