@@ -16,6 +16,8 @@
 //! A setup phase creates the table (`pk` S hash key, `sk` N range key, PAY_PER_REQUEST; an
 //! existing table of that name is reused) and preloads what the chosen read workloads need:
 //! `--keys` items `k…` (get, mixed, scan) and `--partitions` partitions `p…` (query).
+//! Items hold random text (it does not compress, like most real data) unless
+//! `--compressible` is given.
 //!
 //! For each workload it reports operations per second, p50 / p99 / p99.9 / max latency,
 //! errors grouped by `__type`, GetItem misses, and the server's RSS with `--server-pid`.
@@ -133,6 +135,11 @@ pub struct BenchArgs {
     /// `Limit` of each Scan page.
     #[arg(long, default_value_t = 100)]
     pub scan_limit: u32,
+    /// Fill items with one repeated character instead of random text. Storage compresses
+    /// that away (RocksDB's LZ4 ~20×), so a big table stays small and cached; random text
+    /// barely compresses, like most real data.
+    #[arg(long)]
+    pub compressible: bool,
     /// Neither create the table nor preload it (it must exist and hold the data).
     #[arg(long)]
     pub skip_setup: bool,
@@ -320,8 +327,10 @@ struct Ctx {
     signer: Signer,
     /// The table name as a JSON string, quotes included.
     table_json: String,
-    /// The `data` attribute's value.
-    pad: String,
+    /// Text the `data` attribute's values are cut from (see [`Ctx::pad`]).
+    filler: String,
+    /// Length of a `data` value.
+    pad_len: usize,
     scan_limit: u32,
 }
 
@@ -348,7 +357,12 @@ impl Ctx {
         };
         // DynamoDB's size: attribute names plus values. `pk` "k0000000000" (2 + 11), `sk` a
         // small number (2 + ~2), `data` (4).
-        let pad = "x".repeat(args.item_size.saturating_sub(21).max(1));
+        let pad_len = args.item_size.saturating_sub(21).max(1);
+        let filler = if args.compressible {
+            "x".repeat(pad_len)
+        } else {
+            random_text(FILLER_BYTES + pad_len)
+        };
         Ok(Ctx {
             host,
             signer: Signer::new(
@@ -359,10 +373,42 @@ impl Ctx {
                 "dynamodb",
             ),
             table_json: serde_json::to_string(&args.table).expect("string"),
-            pad,
+            filler,
+            pad_len,
             scan_limit: args.scan_limit,
         })
     }
+}
+
+impl Ctx {
+    /// The `data` value of item (`pk`, `sk`): a window of the filler at an offset that
+    /// depends on the key, so items in one storage block share no long runs of text.
+    fn pad(&self, pk: &str, sk: u64) -> &str {
+        let windows = self.filler.len() - self.pad_len + 1;
+        let mut rng = Rng(pk.bytes().fold(sk, |h, b| h.rotate_left(5) ^ u64::from(b)));
+        let at = rng.below(windows as u64) as usize;
+        &self.filler[at..at + self.pad_len]
+    }
+}
+
+/// Size of the random text items' values are cut from: large against a storage block
+/// (4 KiB), so that two values in one block rarely overlap.
+const FILLER_BYTES: usize = 1 << 20;
+
+/// `len` random characters of `[A-Za-z0-9+/]`: 6 bits of entropy each, so LZ4 finds nothing
+/// to compress, and none needs escaping in JSON.
+fn random_text(len: usize) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut rng = Rng(0x5EED);
+    let mut text = String::with_capacity(len);
+    while text.len() < len {
+        let mut bits = rng.next();
+        for _ in 0..10.min(len - text.len()) {
+            text.push(ALPHABET[(bits & 63) as usize] as char);
+            bits >>= 6;
+        }
+    }
+    text
 }
 
 /// An answer from the endpoint.
@@ -463,7 +509,7 @@ fn part_key(n: u64) -> String {
 fn item_json(ctx: &Ctx, pk: &str, sk: u64) -> String {
     format!(
         r#"{{"pk":{{"S":"{pk}"}},"sk":{{"N":"{sk}"}},"data":{{"S":"{}"}}}}"#,
-        ctx.pad
+        ctx.pad(pk, sk)
     )
 }
 
@@ -968,6 +1014,31 @@ mod tests {
         let q: serde_json::Value = serde_json::from_slice(&query_body(&ctx, "p1", 10)).unwrap();
         assert_eq!(q["Limit"], 10);
         serde_json::from_slice::<serde_json::Value>(&get_body(&ctx, "k", 0)).unwrap();
+    }
+
+    #[test]
+    fn item_values_are_random_text_unless_compressible() {
+        let ctx = ctx();
+        let (a, b) = (ctx.pad("k0000000001", 0), ctx.pad("k0000000002", 0));
+        assert_eq!((a.len(), b.len()), (ctx.pad_len, ctx.pad_len));
+        assert_eq!(a, ctx.pad("k0000000001", 0), "one key, one value");
+        assert_ne!(a, b);
+        assert!(a
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/'));
+        // Random text: every character of the 64 occurs, none dominates.
+        let mut counts = [0usize; 256];
+        ctx.filler.bytes().for_each(|c| counts[usize::from(c)] += 1);
+        let used: Vec<usize> = counts.into_iter().filter(|&n| n > 0).collect();
+        assert_eq!(used.len(), 64);
+        let mean = ctx.filler.len() / 64;
+        assert!(used
+            .iter()
+            .all(|&n| n > mean * 9 / 10 && n < mean * 11 / 10));
+
+        let args = BenchArgs::parse_from(["--compressible"]).unwrap();
+        let ctx = Ctx::new(&args).unwrap();
+        assert_eq!(ctx.pad("k1", 3), "x".repeat(ctx.pad_len));
     }
 
     #[test]
