@@ -224,11 +224,13 @@ impl Engine {
                 }
             }
         }
-        // Every write is checked, also those of tables that turn out to be throttled.
+        // Every write is checked, also those of tables that turn out to be throttled. The
+        // checked writes get their items below, moved out of the request once it is known
+        // which tables are throttled (their writes are handed back whole).
         let mut writes = Vec::new();
         let mut metas = Vec::with_capacity(tables.len());
         let mut seen = HashSet::new();
-        for (n, t) in tables.iter().enumerate() {
+        for t in &tables {
             let meta = self.table(&t.table)?;
             for w in &t.writes {
                 let write = match w {
@@ -236,7 +238,7 @@ impl Engine {
                         // BatchWriteItem words a wrong key in an item as a wrong Key is worded,
                         // unlike PutItem; sizes and empty values are worded as in PutItem.
                         check_key_shape(&meta.key_schema, item)?;
-                        ItemWrite::put(&meta, item)?
+                        ItemWrite::check_put(&meta, item)?
                     }
                     BatchWrite::Delete(key) => ItemWrite::delete(&meta, key)?,
                 };
@@ -245,7 +247,7 @@ impl Engine {
                         "Provided list of item keys contains duplicates",
                     ));
                 }
-                writes.push((n, write));
+                writes.push(write);
             }
             metas.push(meta);
         }
@@ -259,11 +261,23 @@ impl Engine {
             }
             return Ok(BatchWriteResult::default());
         }
-        let writes: Vec<ItemWrite> = writes
-            .into_iter()
-            .filter(|(n, _)| refusals[*n].is_none())
-            .map(|(_, w)| w)
-            .collect();
+        let mut checked = writes.into_iter();
+        let mut writes = Vec::with_capacity(checked.len());
+        let mut unprocessed = Vec::new();
+        for (t, refused) in tables.into_iter().zip(&refusals) {
+            if refused.is_some() {
+                checked.by_ref().take(t.writes.len()).for_each(drop);
+                unprocessed.push(t);
+                continue;
+            }
+            // `zip` asks `t.writes` first, so it takes exactly this table's checked writes.
+            for (w, mut write) in t.writes.into_iter().zip(checked.by_ref()) {
+                if let BatchWrite::Put(item) = w {
+                    write.new = Some(item);
+                }
+                writes.push(write);
+            }
+        }
         let mut consumed: Vec<TableConsumed> = metas
             .iter()
             .zip(&refusals)
@@ -280,12 +294,6 @@ impl Engine {
                 t.consumed.add(units);
             }
         }
-        let unprocessed = tables
-            .into_iter()
-            .zip(&refusals)
-            .filter(|(_, refused)| refused.is_some())
-            .map(|(t, _)| t)
-            .collect();
         Ok(BatchWriteResult {
             consumed,
             unprocessed,
@@ -352,8 +360,9 @@ struct ItemWrite {
 }
 
 impl ItemWrite {
-    /// A PutRequest, checked as PutItem checks its item.
-    fn put(meta: &Arc<TableMeta>, item: &Item) -> Result<Self> {
+    /// A PutRequest, checked as PutItem checks its item. The item itself is set by the
+    /// caller (`new`), which owns it.
+    fn check_put(meta: &Arc<TableMeta>, item: &Item) -> Result<Self> {
         let mut key = keys::data_prefix(meta.id);
         meta.key_schema.encode_item_key(item, &mut key)?;
         for index in &meta.indexes {
@@ -363,7 +372,7 @@ impl ItemWrite {
         Ok(ItemWrite {
             meta: Arc::clone(meta),
             key,
-            new: Some(item.clone()),
+            new: None,
         })
     }
 
