@@ -72,6 +72,9 @@ DYNALITE_JS="$DYNALITE_DIR/node_modules/dynalite/cli.js"
 BENCH_OPTS=(--duration "$DURATION" --connections "$CONNECTIONS" --item-size "$ITEM_SIZE"
     --keys "$KEYS" --partitions "$PARTITIONS" --workload "$WORKLOADS" --json)
 
+# What else was running: the load average just before the runs (a build above raises it).
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+
 # 3. ferrodyn
 FPORT=$(free_port)
 FERRODYN_CMD=("$BIN" serve --bind 127.0.0.1 --port "$FPORT" --data-dir "$WORK/ferrodyn-data")
@@ -121,7 +124,7 @@ if [ -z "${GIT_COMMIT:-}" ] && [ -n "$(cd "$ROOT" && git status --porcelain 2>/d
 fi
 export B_FJSON="$WORK/ferrodyn.json" B_DJSON="$WORK/dynalite.json"
 export B_FTABLE="$WORK/ferrodyn.table" B_DTABLE="$WORK/dynalite.table"
-export B_NPROC="$(nproc)" B_DATE="$(date -u '+%Y-%m-%d %H:%M UTC')" B_COMMIT="$COMMIT"
+export B_LOAD_BEFORE="$LOAD_BEFORE" B_NPROC="$(nproc)" B_DATE="$(date -u '+%Y-%m-%d %H:%M UTC')" B_COMMIT="$COMMIT"
 export B_CPU="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 export B_MEM="$(grep MemTotal /proc/meminfo | awk '{printf "%.1f GiB", $2/1048576}')"
 export B_NODE="$(node --version)" B_DYNALITE="$DYNALITE_VERSION" B_RUSTC="$(rustc --version)"
@@ -183,11 +186,12 @@ yardstick), one after the other, client and server on the same machine over 127.
   every request SigV4-signed
 - ferrodyn on disk (RocksDB, WAL synced before each answer); dynalite on disk (`--path`)
 
-**Noisy figures.** This machine has {e['B_NPROC']} cores shared by the load generator, the
-server under test and other work running at the same time (other builds and tests), and each
-workload ran for only {e['B_DURATION']} s. Treat the numbers as a rough baseline; rerun
-`scripts/bench.sh` on a quiet machine (and with a longer `DURATION`) before comparing small
-differences.
+**How much to trust the figures.** The load generator and the server under test share the
+machine's {e['B_NPROC']} cores: a server that needs less CPU leaves more to the client, and the
+client's own cost bounds every figure (see the notes below the table for that bound). The load
+average (1, 5, 15 min) was {e['B_LOAD_BEFORE']} before the runs, from other work on the machine.
+Each workload ran {e['B_DURATION']} s; repeated runs differ by several per cent, so compare
+small differences only over repeated or longer runs (`DURATION`).
 
 ## Results
 
