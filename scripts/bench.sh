@@ -189,7 +189,8 @@ yardstick), one after the other, client and server on the same machine over 127.
 **How much to trust the figures.** The load generator and the server under test share the
 machine's {e['B_NPROC']} cores: a server that needs less CPU leaves more to the client, and the
 client's own cost bounds every figure (see the notes below the table for that bound). The load
-average (1, 5, 15 min) was {e['B_LOAD_BEFORE']} before the runs, from other work on the machine.
+average (1, 5, 15 min) just before the runs was {e['B_LOAD_BEFORE']}; the release build this
+script starts with counts in it.
 Each workload ran {e['B_DURATION']} s; repeated runs differ by several per cent, so compare
 small differences only over repeated or longer runs (`DURATION`).
 
