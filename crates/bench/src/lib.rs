@@ -1,7 +1,7 @@
 //! `ferrodyn bench`: a load generator for any DynamoDB endpoint.
 //!
 //! It opens N keep-alive HTTP/1.1 connections (hyper over tokio; one request in flight on
-//! each), signs every request with SigV4 (`aws-sigv4`), and runs a list of workloads, each
+//! each), signs every request with SigV4 (`sign.rs`), and runs a list of workloads, each
 //! for a duration or a number of operations:
 //!
 //! | workload | one operation |
