@@ -239,9 +239,8 @@ mod tests {
     use ferrodyn_types::{AttributeValue, Item};
 
     use crate::{
-        BatchWrite, BatchWriteTable, BillingMode, EngineConfig, IndexKind, IndexProjection,
-        IndexUpdate, KeyAttribute, KeySchema, ScalarType, TableClass, TableSpec, TableUpdate,
-        Throughput, WriteAction,
+        BatchWrite, BatchWriteTable, EngineConfig, IndexKind, IndexProjection, IndexUpdate,
+        KeyAttribute, KeySchema, ScalarType, TableSpec, TableUpdate, Throughput, WriteAction,
     };
 
     use super::*;
@@ -260,22 +259,14 @@ mod tests {
     /// Creates the table `t` with the string hash key `pk` and no index.
     async fn create_table(engine: &Engine) {
         engine
-            .create_table(TableSpec {
-                name: "t".into(),
-                key_schema: KeySchema {
+            .create_table(TableSpec::on_demand(
+                "t",
+                KeySchema {
                     hash: attr("pk"),
                     range: None,
                 },
-                attribute_definitions: vec![("pk".into(), ScalarType::S)],
-                billing_mode: BillingMode::PayPerRequest,
-                throughput: Throughput::default(),
-                table_class: TableClass::Standard,
-                tags: vec![],
-                sse: None,
-                stream: None,
-                deletion_protection: false,
-                indexes: vec![],
-            })
+                vec![("pk".into(), ScalarType::S)],
+            ))
             .await
             .unwrap();
     }

@@ -420,9 +420,7 @@ mod tests {
     use ferrodyn_types::Number;
 
     use super::*;
-    use crate::{
-        BillingMode, EngineConfig, KeyAttribute, ScalarType, TableClass, TableSpec, Throughput,
-    };
+    use crate::{EngineConfig, KeyAttribute, ScalarType, TableSpec};
 
     fn s(v: &str) -> AttributeValue {
         AttributeValue::S(v.into())
@@ -439,25 +437,17 @@ mod tests {
         let engine = Engine::open(Arc::new(MemoryStorage::new()), EngineConfig::default()).unwrap();
         for name in tables {
             engine
-                .create_table(TableSpec {
-                    name: name.to_string(),
-                    key_schema: KeySchema {
+                .create_table(TableSpec::on_demand(
+                    name.to_string(),
+                    KeySchema {
                         hash: KeyAttribute {
                             name: "pk".into(),
                             ty: ScalarType::S,
                         },
                         range: None,
                     },
-                    attribute_definitions: vec![("pk".into(), ScalarType::S)],
-                    billing_mode: BillingMode::PayPerRequest,
-                    throughput: Throughput::default(),
-                    table_class: TableClass::Standard,
-                    tags: vec![],
-                    sse: None,
-                    stream: None,
-                    deletion_protection: false,
-                    indexes: vec![],
-                })
+                    vec![("pk".into(), ScalarType::S)],
+                ))
                 .await
                 .unwrap();
         }

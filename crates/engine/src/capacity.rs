@@ -977,23 +977,18 @@ mod tests {
         .unwrap();
         let meta = engine
             .create_table(crate::TableSpec {
-                name: "t".into(),
-                key_schema: KeySchema {
-                    hash: attr("pk"),
-                    range: None,
-                },
-                attribute_definitions: vec![
-                    ("pk".into(), crate::ScalarType::S),
-                    ("g".into(), crate::ScalarType::S),
-                ],
-                billing_mode: BillingMode::PayPerRequest,
-                throughput: Throughput::default(),
-                table_class: crate::TableClass::Standard,
-                tags: vec![],
-                sse: None,
-                stream: None,
-                deletion_protection: false,
                 indexes: vec![by_g()],
+                ..crate::TableSpec::on_demand(
+                    "t",
+                    KeySchema {
+                        hash: attr("pk"),
+                        range: None,
+                    },
+                    vec![
+                        ("pk".into(), crate::ScalarType::S),
+                        ("g".into(), crate::ScalarType::S),
+                    ],
+                )
             })
             .await
             .unwrap();

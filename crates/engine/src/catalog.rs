@@ -42,6 +42,31 @@ pub struct TableSpec {
     pub indexes: Vec<IndexMeta>,
 }
 
+impl TableSpec {
+    /// A PAY_PER_REQUEST table of the STANDARD class with this key schema and these attribute
+    /// definitions, and nothing more: no tags, encryption setting, stream, deletion protection
+    /// or index. Other settings go on top with struct update syntax.
+    pub fn on_demand(
+        name: impl Into<String>,
+        key_schema: KeySchema,
+        attribute_definitions: Vec<(String, ScalarType)>,
+    ) -> TableSpec {
+        TableSpec {
+            name: name.into(),
+            key_schema,
+            attribute_definitions,
+            billing_mode: BillingMode::PayPerRequest,
+            throughput: Throughput::default(),
+            table_class: TableClass::Standard,
+            tags: Vec::new(),
+            sse: None,
+            stream: None,
+            deletion_protection: false,
+            indexes: Vec::new(),
+        }
+    }
+}
+
 /// What UpdateTable asks to change; `None` leaves a setting alone.
 #[derive(Debug, Clone, Default)]
 pub struct TableUpdate {

@@ -305,9 +305,8 @@ mod tests {
 
     use super::*;
     use crate::{
-        BatchWrite, BatchWriteTable, BillingMode, EngineConfig, IndexProjection, KeyAttribute,
-        KeySchema, ScalarType, TableClass, TableSpec, Throughput, TransactWrite, TransactWriteKind,
-        WriteAction,
+        BatchWrite, BatchWriteTable, EngineConfig, IndexProjection, KeyAttribute, KeySchema,
+        ScalarType, TableSpec, Throughput, TransactWrite, TransactWriteKind, WriteAction,
     };
 
     fn s(v: &str) -> AttributeValue {
@@ -373,22 +372,14 @@ mod tests {
         } else {
             vec![]
         };
+        let attribute_definitions = vec![
+            ("pk".into(), ScalarType::S),
+            ("sk".into(), ScalarType::S),
+            ("l".into(), ScalarType::S),
+        ];
         TableSpec {
-            name: name.into(),
-            key_schema,
-            attribute_definitions: vec![
-                ("pk".into(), ScalarType::S),
-                ("sk".into(), ScalarType::S),
-                ("l".into(), ScalarType::S),
-            ],
-            billing_mode: BillingMode::PayPerRequest,
-            throughput: Throughput::default(),
-            table_class: TableClass::Standard,
-            tags: vec![],
-            sse: None,
-            stream: None,
-            deletion_protection: false,
             indexes,
+            ..TableSpec::on_demand(name, key_schema, attribute_definitions)
         }
     }
 

@@ -713,7 +713,7 @@ mod tests {
     use ferrodyn_types::{AttributeType, Number};
 
     use super::*;
-    use crate::{BillingMode, EngineConfig, ScalarType, TableClass, TableSpec, Throughput};
+    use crate::{EngineConfig, ScalarType, TableSpec};
 
     const TABLE: u64 = 42;
 
@@ -1133,19 +1133,11 @@ mod tests {
     async fn engine_with_table(range: ScalarType) -> (Engine, Arc<TableMeta>) {
         let engine = Engine::open(Arc::new(MemoryStorage::new()), EngineConfig::default()).unwrap();
         let meta = engine
-            .create_table(TableSpec {
-                name: "t".into(),
-                key_schema: schema(ScalarType::S, Some(range)),
-                attribute_definitions: vec![("pk".into(), ScalarType::S), ("sk".into(), range)],
-                billing_mode: BillingMode::PayPerRequest,
-                throughput: Throughput::default(),
-                table_class: TableClass::Standard,
-                tags: vec![],
-                sse: None,
-                stream: None,
-                deletion_protection: false,
-                indexes: vec![],
-            })
+            .create_table(TableSpec::on_demand(
+                "t",
+                schema(ScalarType::S, Some(range)),
+                vec![("pk".into(), ScalarType::S), ("sk".into(), range)],
+            ))
             .await
             .unwrap();
         (engine, meta)

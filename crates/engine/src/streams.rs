@@ -1038,32 +1038,27 @@ mod tests {
     use ferrodyn_types::AttributeValue;
 
     use super::*;
-    use crate::{BillingMode, KeyAttribute, ScalarType, TableClass, TableSpec, Throughput};
+    use crate::{KeyAttribute, ScalarType, TableSpec};
 
     async fn engine_with_stream(config: EngineConfig) -> (Engine, String) {
         let engine = Engine::open(Arc::new(MemoryStorage::new()), config).unwrap();
         let meta = engine
             .create_table(TableSpec {
-                name: "T".into(),
-                key_schema: KeySchema {
-                    hash: KeyAttribute {
-                        name: "pk".into(),
-                        ty: ScalarType::S,
-                    },
-                    range: None,
-                },
-                attribute_definitions: vec![("pk".into(), ScalarType::S)],
-                billing_mode: BillingMode::PayPerRequest,
-                throughput: Throughput::default(),
-                table_class: TableClass::Standard,
-                tags: vec![],
-                sse: None,
                 stream: Some(StreamSettings {
                     enabled: true,
                     view_type: Some(StreamViewType::KeysOnly),
                 }),
-                deletion_protection: false,
-                indexes: vec![],
+                ..TableSpec::on_demand(
+                    "T",
+                    KeySchema {
+                        hash: KeyAttribute {
+                            name: "pk".into(),
+                            ty: ScalarType::S,
+                        },
+                        range: None,
+                    },
+                    vec![("pk".into(), ScalarType::S)],
+                )
             })
             .await
             .unwrap();

@@ -639,10 +639,7 @@ mod tests {
     use ferrodyn_types::{AttributeValue, Number};
 
     use super::*;
-    use crate::{
-        BillingMode, EngineConfig, KeyAttribute, KeySchema, ScalarType, TableClass, TableSpec,
-        Throughput,
-    };
+    use crate::{EngineConfig, KeyAttribute, KeySchema, ScalarType, TableSpec};
 
     fn key(pk: &str) -> Item {
         [("pk".to_string(), AttributeValue::S(pk.into()))]
@@ -658,25 +655,17 @@ mod tests {
     async fn engine_on(storage: Arc<dyn ferrodyn_storage::Storage>) -> Arc<Engine> {
         let engine = Engine::open(storage, EngineConfig::default()).unwrap();
         engine
-            .create_table(TableSpec {
-                name: "T".into(),
-                key_schema: KeySchema {
+            .create_table(TableSpec::on_demand(
+                "T",
+                KeySchema {
                     hash: KeyAttribute {
                         name: "pk".into(),
                         ty: ScalarType::S,
                     },
                     range: None,
                 },
-                attribute_definitions: vec![("pk".into(), ScalarType::S)],
-                billing_mode: BillingMode::PayPerRequest,
-                throughput: Throughput::default(),
-                table_class: TableClass::Standard,
-                tags: vec![],
-                sse: None,
-                stream: None,
-                deletion_protection: false,
-                indexes: vec![],
-            })
+                vec![("pk".into(), ScalarType::S)],
+            ))
             .await
             .unwrap();
         Arc::new(engine)

@@ -386,8 +386,8 @@ mod tests {
 
     use super::*;
     use crate::{
-        BillingMode, IndexKind, IndexMeta, IndexProjection, KeyAttribute, KeySchema, ScalarType,
-        TableClass, TableSpec, Throughput,
+        IndexKind, IndexMeta, IndexProjection, KeyAttribute, KeySchema, ScalarType, TableSpec,
+        Throughput,
     };
 
     const NOW: i64 = 1_750_000_000;
@@ -434,22 +434,6 @@ mod tests {
     async fn create_table(engine: &Engine) {
         engine
             .create_table(TableSpec {
-                name: "t".into(),
-                key_schema: KeySchema {
-                    hash: attr("pk"),
-                    range: None,
-                },
-                attribute_definitions: vec![
-                    ("pk".into(), ScalarType::S),
-                    ("g".into(), ScalarType::S),
-                ],
-                billing_mode: BillingMode::PayPerRequest,
-                throughput: Throughput::default(),
-                table_class: TableClass::Standard,
-                tags: vec![],
-                sse: None,
-                stream: None,
-                deletion_protection: false,
                 indexes: vec![IndexMeta {
                     name: "by_g".into(),
                     id: 0,
@@ -462,6 +446,14 @@ mod tests {
                     throughput: Throughput::default(),
                     backfilling: false,
                 }],
+                ..TableSpec::on_demand(
+                    "t",
+                    KeySchema {
+                        hash: attr("pk"),
+                        range: None,
+                    },
+                    vec![("pk".into(), ScalarType::S), ("g".into(), ScalarType::S)],
+                )
             })
             .await
             .unwrap();
@@ -764,23 +756,6 @@ mod tests {
         let range = |name: &str| Some(attr(name));
         engine
             .create_table(TableSpec {
-                name: "t".into(),
-                key_schema: KeySchema {
-                    hash: attr("pk"),
-                    range: range("sk"),
-                },
-                attribute_definitions: vec![
-                    ("pk".into(), ScalarType::S),
-                    ("sk".into(), ScalarType::S),
-                    ("l".into(), ScalarType::S),
-                ],
-                billing_mode: BillingMode::PayPerRequest,
-                throughput: Throughput::default(),
-                table_class: TableClass::Standard,
-                tags: vec![],
-                sse: None,
-                stream: None,
-                deletion_protection: false,
                 indexes: vec![IndexMeta {
                     name: "by_l".into(),
                     id: 0,
@@ -793,6 +768,18 @@ mod tests {
                     throughput: Throughput::default(),
                     backfilling: false,
                 }],
+                ..TableSpec::on_demand(
+                    "t",
+                    KeySchema {
+                        hash: attr("pk"),
+                        range: range("sk"),
+                    },
+                    vec![
+                        ("pk".into(), ScalarType::S),
+                        ("sk".into(), ScalarType::S),
+                        ("l".into(), ScalarType::S),
+                    ],
+                )
             })
             .await
             .unwrap();
