@@ -240,21 +240,11 @@ mod tests {
 
     use crate::{
         BatchWrite, BatchWriteTable, EngineConfig, IndexKind, IndexProjection, IndexUpdate,
-        KeyAttribute, KeySchema, ScalarType, TableSpec, TableUpdate, Throughput, WriteAction,
+        KeySchema, ScalarType, TableSpec, TableUpdate, Throughput, WriteAction,
     };
 
     use super::*;
-
-    fn s(v: &str) -> AttributeValue {
-        AttributeValue::S(v.into())
-    }
-
-    fn attr(name: &str) -> KeyAttribute {
-        KeyAttribute {
-            name: name.into(),
-            ty: ScalarType::S,
-        }
-    }
+    use crate::test_support::{attr, s};
 
     /// Creates the table `t` with the string hash key `pk` and no index.
     async fn create_table(engine: &Engine) {

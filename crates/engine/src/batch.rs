@@ -420,11 +420,9 @@ mod tests {
     use ferrodyn_types::Number;
 
     use super::*;
-    use crate::{EngineConfig, KeyAttribute, ScalarType, TableSpec};
-
-    fn s(v: &str) -> AttributeValue {
-        AttributeValue::S(v.into())
-    }
+    use crate::test_support::attr;
+    use crate::test_support::s;
+    use crate::{EngineConfig, ScalarType, TableSpec};
 
     fn item(pairs: &[(&str, AttributeValue)]) -> Item {
         pairs
@@ -440,10 +438,7 @@ mod tests {
                 .create_table(TableSpec::on_demand(
                     name.to_string(),
                     KeySchema {
-                        hash: KeyAttribute {
-                            name: "pk".into(),
-                            ty: ScalarType::S,
-                        },
+                        hash: attr("pk"),
                         range: None,
                     },
                     vec![("pk".into(), ScalarType::S)],

@@ -843,6 +843,7 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::attr;
 
     #[test]
     fn units_round_up_per_4_kb_read_and_1_kb_written() {
@@ -943,13 +944,6 @@ mod tests {
             TABLE_THROUGHPUT_EXCEEDED,
         );
         assert!(provisioned.is_ok());
-    }
-
-    fn attr(name: &str) -> crate::KeyAttribute {
-        crate::KeyAttribute {
-            name: name.into(),
-            ty: crate::ScalarType::S,
-        }
     }
 
     fn by_g() -> IndexMeta {

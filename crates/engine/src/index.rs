@@ -304,21 +304,11 @@ mod tests {
     use ferrodyn_types::AttributeValue;
 
     use super::*;
+    use crate::test_support::{attr, s};
     use crate::{
-        BatchWrite, BatchWriteTable, EngineConfig, IndexProjection, KeyAttribute, KeySchema,
-        ScalarType, TableSpec, Throughput, TransactWrite, TransactWriteKind, WriteAction,
+        BatchWrite, BatchWriteTable, EngineConfig, IndexProjection, KeySchema, ScalarType,
+        TableSpec, Throughput, TransactWrite, TransactWriteKind, WriteAction,
     };
-
-    fn s(v: &str) -> AttributeValue {
-        AttributeValue::S(v.into())
-    }
-
-    fn attr(name: &str) -> KeyAttribute {
-        KeyAttribute {
-            name: name.into(),
-            ty: ScalarType::S,
-        }
-    }
 
     fn item(pk: &str, sk: &str, l: Option<&str>, pad: usize) -> Item {
         let mut i = Item::from([

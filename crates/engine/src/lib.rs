@@ -27,6 +27,8 @@ pub mod keys;
 mod query;
 mod schema;
 mod streams;
+#[cfg(test)]
+mod test_support;
 mod transactions;
 mod ttl;
 

@@ -713,16 +713,13 @@ mod tests {
     use ferrodyn_types::{AttributeType, Number};
 
     use super::*;
+    use crate::test_support::s;
     use crate::{EngineConfig, ScalarType, TableSpec};
 
     const TABLE: u64 = 42;
 
     fn n(s: &str) -> AttributeValue {
         AttributeValue::N(Number::parse(s).unwrap())
-    }
-
-    fn s(v: &str) -> AttributeValue {
-        AttributeValue::S(v.into())
     }
 
     fn b(v: &[u8]) -> AttributeValue {

@@ -1038,7 +1038,8 @@ mod tests {
     use ferrodyn_types::AttributeValue;
 
     use super::*;
-    use crate::{KeyAttribute, ScalarType, TableSpec};
+    use crate::test_support::attr;
+    use crate::{ScalarType, TableSpec};
 
     async fn engine_with_stream(config: EngineConfig) -> (Engine, String) {
         let engine = Engine::open(Arc::new(MemoryStorage::new()), config).unwrap();
@@ -1051,10 +1052,7 @@ mod tests {
                 ..TableSpec::on_demand(
                     "T",
                     KeySchema {
-                        hash: KeyAttribute {
-                            name: "pk".into(),
-                            ty: ScalarType::S,
-                        },
+                        hash: attr("pk"),
                         range: None,
                     },
                     vec![("pk".into(), ScalarType::S)],

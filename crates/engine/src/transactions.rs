@@ -639,7 +639,8 @@ mod tests {
     use ferrodyn_types::{AttributeValue, Number};
 
     use super::*;
-    use crate::{EngineConfig, KeyAttribute, KeySchema, ScalarType, TableSpec};
+    use crate::test_support::attr;
+    use crate::{EngineConfig, KeySchema, ScalarType, TableSpec};
 
     fn key(pk: &str) -> Item {
         [("pk".to_string(), AttributeValue::S(pk.into()))]
@@ -658,10 +659,7 @@ mod tests {
             .create_table(TableSpec::on_demand(
                 "T",
                 KeySchema {
-                    hash: KeyAttribute {
-                        name: "pk".into(),
-                        ty: ScalarType::S,
-                    },
+                    hash: attr("pk"),
                     range: None,
                 },
                 vec![("pk".into(), ScalarType::S)],

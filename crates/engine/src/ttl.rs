@@ -385,27 +385,12 @@ mod tests {
     use ferrodyn_storage::MemoryStorage;
 
     use super::*;
+    use crate::test_support::{attr, n, s};
     use crate::{
-        IndexKind, IndexMeta, IndexProjection, KeyAttribute, KeySchema, ScalarType, TableSpec,
-        Throughput,
+        IndexKind, IndexMeta, IndexProjection, KeySchema, ScalarType, TableSpec, Throughput,
     };
 
     const NOW: i64 = 1_750_000_000;
-
-    fn n(v: i64) -> AttributeValue {
-        AttributeValue::N(Number::from_i64(v))
-    }
-
-    fn s(v: &str) -> AttributeValue {
-        AttributeValue::S(v.into())
-    }
-
-    fn attr(name: &str) -> KeyAttribute {
-        KeyAttribute {
-            name: name.into(),
-            ty: ScalarType::S,
-        }
-    }
 
     fn item(pk: &str, ttl: Option<AttributeValue>) -> Item {
         let mut it = Item::new();
