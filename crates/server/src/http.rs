@@ -141,7 +141,9 @@ fn is_json_content_type(headers: &hyper::HeaderMap) -> bool {
 }
 
 async fn answer(state: &AppState, req: Request<Incoming>) -> Result<Vec<u8>, Refusal> {
-    let headers = req.headers();
+    // The headers stay borrowed while the body is read: the target is not copied.
+    let (parts, body) = req.into_parts();
+    let headers = &parts.headers;
     let authorized = headers
         .get(hyper::header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
@@ -150,15 +152,11 @@ async fn answer(state: &AppState, req: Request<Incoming>) -> Result<Vec<u8>, Ref
     if !authorized {
         return Err(ApiError::missing_authentication_token().into());
     }
-    let target = headers
-        .get(X_AMZ_TARGET)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_owned);
-    let Some(target) = target else {
+    let Some(target) = headers.get(X_AMZ_TARGET).and_then(|h| h.to_str().ok()) else {
         return Err(ApiError::unknown_operation().into());
     };
-    let body = read_body(req.into_body(), state.body_timeout).await?;
-    Ok(ferrodyn_api::dispatch(&state.engine, &target, &body).await?)
+    let body = read_body(body, state.body_timeout).await?;
+    Ok(ferrodyn_api::dispatch(&state.engine, target, &body).await?)
 }
 
 /// Reads a request body of at most [`MAX_BODY_BYTES`] within `timeout`. A declared length
