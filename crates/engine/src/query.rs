@@ -327,8 +327,13 @@ fn sort_key_matches(condition: &KeyOperator, value: &AttributeValue) -> bool {
 }
 
 /// The storage keys `[start, end)` of the items a Query's key range selects: the partition
-/// narrowed by the sort key condition. `k ++ [0]` is the smallest key above `k`, and no
-/// item key extends another, so it bounds "up to and including `k`".
+/// narrowed by the sort key condition.
+///
+/// `at(v)`, the partition prefix followed by `enc(v)`, starts every key whose sort key is
+/// `v`: an item key ends there, but an index entry goes on with its table's key. So "up to
+/// and including `v`" ends at `after(v)`, the end of everything starting with `at(v)`, never
+/// at the successor of `at(v)` alone (which would cut off every index entry with sort key
+/// `v`). Since `enc` is self-delimiting, nothing else starts with `at(v)`.
 fn query_bounds(prefix: Vec<u8>, range: &KeyRange) -> (Vec<u8>, Vec<u8>) {
     let partition = keys::partition_prefix_under(prefix, &range.partition);
     let partition_end = keys::prefix_end(&partition);
@@ -337,11 +342,7 @@ fn query_bounds(prefix: Vec<u8>, range: &KeyRange) -> (Vec<u8>, Vec<u8>) {
         key::encode(v, &mut k);
         k
     };
-    let after = |v: &AttributeValue| {
-        let mut k = at(v);
-        k.push(0);
-        k
-    };
+    let after = |v: &AttributeValue| keys::prefix_end(&at(v));
     match &range.sort {
         None => (partition.clone(), partition_end),
         Some(KeyOperator::Eq(v)) => (at(v), after(v)),
@@ -832,6 +833,55 @@ mod tests {
             let k = storage_key(&schema, s(other), Some(n("0")));
             assert!(!(start <= k && k < end), "{other:?}");
         }
+    }
+
+    #[test]
+    fn index_entries_are_selected_by_their_index_sort_key_alone() {
+        // An index entry's key goes on after the index sort key with the table's key, so a
+        // bound at an index sort key value must take in every continuation of it.
+        let schema = schema(ScalarType::S, Some(ScalarType::N));
+        let p = s("p");
+        let all: Vec<AttributeValue> = ["-2", "-1", "0", "1", "2"].iter().map(|v| n(v)).collect();
+        let entry = |v: &AttributeValue, table_hash: &str| {
+            let mut k = storage_key(&schema, p.clone(), Some(v.clone()));
+            key::encode(&s(table_hash), &mut k);
+            key::encode(&s("\u{ff}"), &mut k);
+            k
+        };
+        let pick = |c: KeyOperator| -> Vec<String> {
+            let (start, end) = query_bounds(
+                keys::data_prefix(TABLE),
+                &KeyRange {
+                    partition: p.clone(),
+                    sort: Some(c),
+                },
+            );
+            all.iter()
+                .flat_map(|v| ["\u{0}", "a", "\u{10FFFF}"].map(|t| (v, t)))
+                .filter(|(v, t)| {
+                    let k = entry(v, t);
+                    start <= k && k < end
+                })
+                .map(|(v, _)| match v {
+                    AttributeValue::N(n) => n.to_string(),
+                    _ => unreachable!(),
+                })
+                .collect()
+        };
+        let three = |vs: &[&str]| -> Vec<String> {
+            vs.iter()
+                .flat_map(|v| [v.to_string(), v.to_string(), v.to_string()])
+                .collect()
+        };
+        assert_eq!(pick(KeyOperator::Eq(n("-1"))), three(&["-1"]));
+        assert_eq!(pick(KeyOperator::Le(n("0"))), three(&["-2", "-1", "0"]));
+        assert_eq!(pick(KeyOperator::Lt(n("0"))), three(&["-2", "-1"]));
+        assert_eq!(pick(KeyOperator::Gt(n("0"))), three(&["1", "2"]));
+        assert_eq!(pick(KeyOperator::Ge(n("0"))), three(&["0", "1", "2"]));
+        assert_eq!(
+            pick(KeyOperator::Between(n("-1"), n("1"))),
+            three(&["-1", "0", "1"])
+        );
     }
 
     #[test]
