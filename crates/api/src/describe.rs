@@ -116,17 +116,14 @@ struct SseDescription {
 }
 
 fn key_schema_elements(ks: &KeySchema) -> Vec<KeySchemaElement> {
-    let mut key_schema = vec![KeySchemaElement {
-        attribute_name: Some(ks.hash.name.clone()),
-        key_type: Some("HASH".into()),
-    }];
-    if let Some(r) = &ks.range {
-        key_schema.push(KeySchemaElement {
-            attribute_name: Some(r.name.clone()),
-            key_type: Some("RANGE".into()),
-        });
-    }
-    key_schema
+    let element = |name: &str, key_type: &str| KeySchemaElement {
+        attribute_name: Some(name.to_owned()),
+        key_type: Some(key_type.to_owned()),
+    };
+    ks.hash_attributes()
+        .map(|a| element(&a.name, "HASH"))
+        .chain(ks.range_attributes().map(|a| element(&a.name, "RANGE")))
+        .collect()
 }
 
 /// A GSI is CREATING while its table is (CreateTable's answer) or while it is being built,

@@ -97,13 +97,16 @@ fn check_index_members(
                         Some(t) => v.one_of(t, &format!("{kp}.keyType"), &["HASH", "RANGE"]),
                     }
                 }
+                // A GSI's KeySchema has no length limit of its own (the service model gives
+                // KeySchema only a minimum since multi-attribute keys): its limits are
+                // rules of `check_index`.
                 if ks.is_empty() {
                     v.push(
                         "'[]'",
                         &format!("{p}.keySchema"),
                         "Member must have length greater than or equal to 1",
                     );
-                } else if ks.len() > 2 {
+                } else if ks.len() > 2 && !p.starts_with("global") {
                     v.push(
                         "[...]",
                         &format!("{p}.keySchema"),
@@ -252,6 +255,10 @@ fn check_index(
     let name = index.index_name.expect("checked");
     let ks = index.key_schema.expect("checked");
     let projection = index.projection.expect("checked");
+    let rest = IndexThroughputInput {
+        provisioned_throughput: index.provisioned_throughput,
+        on_demand_throughput: index.on_demand_throughput,
+    };
     let key_name = |k: &KeySchemaElement| k.attribute_name.clone().expect("checked");
     let typed = |k: &KeySchemaElement| {
         let n = key_name(k);
@@ -265,6 +272,25 @@ fn check_index(
             ks.iter().map(key_name).collect::<Vec<_>>().join(", "),
             defs.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
         )));
+    }
+    let is_hash = |k: &KeySchemaElement| k.key_type.as_deref() == Some("HASH");
+    let multi_attribute =
+        kind == IndexKind::Global && (ks.len() > 2 || ks.iter().filter(|k| is_hash(k)).count() > 1);
+    if multi_attribute {
+        let (hash, range) = check_multi_attribute_key(&ks)?;
+        let typed_all = |keys: &[&KeySchemaElement]| {
+            keys.iter()
+                .map(|k| typed(k).expect("checked"))
+                .collect::<Vec<_>>()
+        };
+        let mut hash = typed_all(&hash).into_iter();
+        let mut range = typed_all(&range).into_iter();
+        let mut key_schema = KeySchema::new(hash.next().expect("checked"), range.next());
+        key_schema.more_hash = hash.collect();
+        key_schema.more_range = range.collect();
+        return finish_index(
+            name, key_schema, projection, mode, ceiling, rest, kind, earlier,
+        );
     }
     if ks.len() == 2 && key_name(&ks[0]) == key_name(&ks[1]) {
         return Err(ApiError::validation(
@@ -295,6 +321,92 @@ fn check_index(
             )));
         }
     }
+    let range = ks.get(1).map(|k| typed(k).expect("checked"));
+    finish_index(
+        name,
+        KeySchema::new(hash, range),
+        projection,
+        mode,
+        ceiling,
+        rest,
+        kind,
+        earlier,
+    )
+}
+
+/// The throughput members of an index definition, kept for [`finish_index`].
+struct IndexThroughputInput {
+    provisioned_throughput: Option<ProvisionedThroughput>,
+    on_demand_throughput: Option<OnDemandThroughputInput>,
+}
+
+/// DynamoDB's most HASH attributes, and most RANGE attributes, of a multi-attribute GSI key.
+const MAX_MULTI_ATTRIBUTE_KEYS: usize = 4;
+
+/// The rules of a multi-attribute GSI KeySchema (more than two elements, or two HASH):
+/// at most four HASH and four RANGE attributes, at least one HASH, every HASH before every
+/// RANGE, no name twice. Returns the HASH and the RANGE elements in order. The wording is
+/// DynamoDB's (DynamoDB Local 3.3.0, which added multi-attribute keys, answers the same).
+fn check_multi_attribute_key(
+    ks: &[KeySchemaElement],
+) -> Result<(Vec<&KeySchemaElement>, Vec<&KeySchemaElement>), ApiError> {
+    let (hash, range): (Vec<_>, Vec<_>) = ks
+        .iter()
+        .partition(|k| k.key_type.as_deref() == Some("HASH"));
+    if ks.len() > 2 * MAX_MULTI_ATTRIBUTE_KEYS {
+        return Err(ApiError::validation(
+            "Key Schema too big.  Key Schema must at most consist of the hash and range key of a table",
+        ));
+    }
+    if hash.len() > MAX_MULTI_ATTRIBUTE_KEYS {
+        return Err(ApiError::validation(format!(
+            "Too many partition keys. GSI can have at most {MAX_MULTI_ATTRIBUTE_KEYS} partition keys"
+        )));
+    }
+    if range.len() > MAX_MULTI_ATTRIBUTE_KEYS {
+        return Err(ApiError::validation(format!(
+            "Too many sort keys. GSI can have at most {MAX_MULTI_ATTRIBUTE_KEYS} sort keys"
+        )));
+    }
+    if hash.is_empty() {
+        return Err(ApiError::validation(
+            "No Hash Key specified in schema.  All Dynamo DB tables must have exactly one hash key",
+        ));
+    }
+    if ks[..hash.len()]
+        .iter()
+        .any(|k| k.key_type.as_deref() != Some("HASH"))
+    {
+        return Err(ApiError::validation(
+            "Invalid key order. Hash Key must be specified first in key schema, Range Key must be specifed second",
+        ));
+    }
+    let names: Vec<&str> = ks
+        .iter()
+        .map(|k| k.attribute_name.as_deref().expect("checked"))
+        .collect();
+    if names
+        .iter()
+        .enumerate()
+        .any(|(i, n)| names[..i].contains(n))
+    {
+        return Err(ApiError::validation("Two keys can not have the same name"));
+    }
+    Ok((hash, range))
+}
+
+/// The rules of an index definition after its key schema: projection, throughput, name.
+#[allow(clippy::too_many_arguments)]
+fn finish_index(
+    name: String,
+    key_schema: KeySchema,
+    projection: ProjectionInput,
+    mode: BillingMode,
+    ceiling: Option<u64>,
+    index: IndexThroughputInput,
+    kind: IndexKind,
+    earlier: &[IndexMeta],
+) -> Result<IndexMeta, ApiError> {
     let projection = match (
         projection.projection_type.as_deref(),
         projection.non_key_attributes,
@@ -349,10 +461,7 @@ fn check_index(
         name,
         id: 0,
         kind,
-        key_schema: KeySchema {
-            hash,
-            range: ks.get(1).map(|k| typed(k).expect("checked")),
-        },
+        key_schema,
         projection,
         throughput,
         backfilling: false,

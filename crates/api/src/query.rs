@@ -183,12 +183,19 @@ pub fn query(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
         input.expression_attribute_names.as_ref(),
         input.expression_attribute_values.as_ref(),
     )?;
+    // One or two key conditions, checked before the table is read; a Query of an index
+    // may have up to eight (a multi-attribute GSI key), checked against its key schema.
+    let count_error = || ApiError::from(ExprError::from(LegacyError::KeyConditionCount));
+    let of_index = input.index_name.is_some();
     let key_conditions = match (parsed.key_condition, &input.key_conditions) {
         (Some(expression), _) => {
-            if !(1..=2).contains(&expression.conditions().len()) {
-                return Err(ExprError::from(LegacyError::KeyConditionCount).into());
+            if !of_index && !(1..=2).contains(&expression.conditions().len()) {
+                return Err(count_error());
             }
             KeyConditions::Expression(expression)
+        }
+        (None, Some(legacy)) if of_index => {
+            KeyConditions::Legacy(ferrodyn_expr::key_conditions_of_any_number(legacy)?)
         }
         (None, Some(legacy)) => KeyConditions::Legacy(ferrodyn_expr::key_conditions(legacy)?),
         (None, None) => unreachable!("checked above"),
@@ -201,13 +208,20 @@ pub fn query(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
         Some(i) => (&i.key_schema, Some(&meta.key_schema)),
         None => (&meta.key_schema, None),
     };
+    let count = match &key_conditions {
+        KeyConditions::Expression(k) => k.conditions().len(),
+        KeyConditions::Legacy(k) => k.len(),
+    };
+    if !schema.is_multi_attribute() && !(1..=2).contains(&count) {
+        return Err(count_error());
+    }
     let key_range = check_query(
         schema,
         table_schema,
         exclusive_start_key.as_ref(),
         |hash, range| match &key_conditions {
-            KeyConditions::Expression(k) => k.for_schema(hash, range),
-            KeyConditions::Legacy(k) => k.for_schema(hash, range),
+            KeyConditions::Expression(k) => k.for_key_schema(hash, range),
+            KeyConditions::Legacy(k) => k.for_key_schema(hash, range),
         },
     )?;
     if let Some(p) = &parsed.projection {

@@ -239,7 +239,7 @@ pub async fn create_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiEr
         Some(k) => Some(typed(k).ok_or_else(no_definition)?),
     };
     let mode = billing_mode(input.billing_mode.as_deref().unwrap_or("PROVISIONED"));
-    let key_schema = KeySchema { hash, range };
+    let key_schema = KeySchema::new(hash, range);
     let any_index =
         input.local_secondary_indexes.is_some() || input.global_secondary_indexes.is_some();
     if !any_index && def_types.len() != ks.len() {

@@ -251,10 +251,7 @@ mod tests {
         engine
             .create_table(TableSpec::on_demand(
                 "t",
-                KeySchema {
-                    hash: attr("pk"),
-                    range: None,
-                },
+                KeySchema::new(attr("pk"), None),
                 vec![("pk".into(), ScalarType::S)],
             ))
             .await
@@ -271,10 +268,7 @@ mod tests {
                         name: "by_g".into(),
                         id: 0,
                         kind: IndexKind::Global,
-                        key_schema: KeySchema {
-                            hash: attr("g"),
-                            range: None,
-                        },
+                        key_schema: KeySchema::new(attr("g"), None),
                         projection: IndexProjection::All,
                         throughput: Throughput::default(),
                         backfilling: false,
@@ -465,10 +459,7 @@ mod tests {
             name: "by_g".into(),
             id: 77,
             kind: IndexKind::Global,
-            key_schema: KeySchema {
-                hash: attr("g"),
-                range: None,
-            },
+            key_schema: KeySchema::new(attr("g"), None),
             projection: IndexProjection::KeysOnly,
             throughput: Throughput::default(),
             backfilling: true,

@@ -437,10 +437,7 @@ mod tests {
             engine
                 .create_table(TableSpec::on_demand(
                     name.to_string(),
-                    KeySchema {
-                        hash: attr("pk"),
-                        range: None,
-                    },
+                    KeySchema::new(attr("pk"), None),
                     vec![("pk".into(), ScalarType::S)],
                 ))
                 .await

@@ -951,10 +951,7 @@ mod tests {
             name: "by_g".into(),
             id: 0,
             kind: IndexKind::Global,
-            key_schema: KeySchema {
-                hash: attr("g"),
-                range: None,
-            },
+            key_schema: KeySchema::new(attr("g"), None),
             projection: crate::IndexProjection::KeysOnly,
             throughput: Throughput::default(),
             backfilling: false,
@@ -974,10 +971,7 @@ mod tests {
                 indexes: vec![by_g()],
                 ..crate::TableSpec::on_demand(
                     "t",
-                    KeySchema {
-                        hash: attr("pk"),
-                        range: None,
-                    },
+                    KeySchema::new(attr("pk"), None),
                     vec![
                         ("pk".into(), crate::ScalarType::S),
                         ("g".into(), crate::ScalarType::S),

@@ -89,10 +89,16 @@ pub(crate) fn stage_item_change_with_origin(
 
 /// The storage key of the entry of an item in `index`: index prefix, bucket and index key
 /// of `entry`, then the item's table key (`table_key`, encoded, without bucket).
+/// A multi-attribute key's HASH values are encoded one after another (and hashed together
+/// for the bucket), then its RANGE values: the encoding is self-delimiting and keeps order,
+/// so the entries sort by the sort attributes compared one after another, as DynamoDB's do.
 pub(crate) fn entry_key(index: &IndexMeta, entry: &Item, table_key: &[u8]) -> Vec<u8> {
-    let hash = &entry[&index.key_schema.hash.name];
-    let mut k = keys::partition_prefix_under(keys::index_prefix(index.id), hash);
-    if let Some(range) = &index.key_schema.range {
+    let schema = &index.key_schema;
+    let mut k = keys::partition_prefix_of_values(
+        keys::index_prefix(index.id),
+        schema.hash_attributes().map(|a| &entry[&a.name]),
+    );
+    for range in schema.range_attributes() {
         key::encode(&entry[&range.name], &mut k);
     }
     k.extend_from_slice(table_key);
@@ -342,19 +348,13 @@ mod tests {
 
     /// Table `name` (pk/sk), with an LSI on `l` projecting KEYS_ONLY when `lsi`.
     fn spec(name: &str, lsi: bool) -> TableSpec {
-        let key_schema = KeySchema {
-            hash: attr("pk"),
-            range: Some(attr("sk")),
-        };
+        let key_schema = KeySchema::new(attr("pk"), Some(attr("sk")));
         let indexes = if lsi {
             vec![IndexMeta {
                 name: "by_l".into(),
                 id: 0,
                 kind: IndexKind::Local,
-                key_schema: KeySchema {
-                    hash: attr("pk"),
-                    range: Some(attr("l")),
-                },
+                key_schema: KeySchema::new(attr("pk"), Some(attr("l"))),
                 projection: IndexProjection::KeysOnly,
                 throughput: Throughput::default(),
                 backfilling: false,

@@ -146,10 +146,22 @@ pub fn partition_prefix(id: u64, hash: &ferrodyn_types::AttributeValue) -> Vec<u
 }
 
 /// [`partition_prefix`] under any prefix: a table's data prefix or an index prefix.
-pub fn partition_prefix_under(mut k: Vec<u8>, hash: &ferrodyn_types::AttributeValue) -> Vec<u8> {
+pub fn partition_prefix_under(k: Vec<u8>, hash: &ferrodyn_types::AttributeValue) -> Vec<u8> {
+    partition_prefix_of_values(k, std::iter::once(hash))
+}
+
+/// [`partition_prefix_under`] for a partition key of several attributes (a multi-attribute
+/// GSI key): the bucket is the hash of all their encodings together, followed by the
+/// encodings in KeySchema order. One value gives [`partition_prefix_under`]'s key.
+pub fn partition_prefix_of_values<'a>(
+    mut k: Vec<u8>,
+    values: impl IntoIterator<Item = &'a ferrodyn_types::AttributeValue>,
+) -> Vec<u8> {
     let bucket_at = k.len();
     k.extend_from_slice(&[0; 4]);
-    ferrodyn_types::key::encode(hash, &mut k);
+    for value in values {
+        ferrodyn_types::key::encode(value, &mut k);
+    }
     let bucket = partition_bucket(&k[bucket_at + 4..]);
     k[bucket_at..bucket_at + 4].copy_from_slice(&bucket.to_be_bytes());
     k

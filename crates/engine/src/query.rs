@@ -121,8 +121,8 @@ pub fn check_query(
     table: Option<&KeySchema>,
     exclusive_start_key: Option<&Item>,
     match_key_conditions: impl FnOnce(
-        ferrodyn_expr::KeyAttribute<'_>,
-        Option<ferrodyn_expr::KeyAttribute<'_>>,
+        &[ferrodyn_expr::KeyAttribute<'_>],
+        &[ferrodyn_expr::KeyAttribute<'_>],
     ) -> std::result::Result<KeyRange, ExprError>,
 ) -> Result<KeyRange> {
     let invalid = || EngineError::validation("The provided starting key is invalid");
@@ -134,17 +134,25 @@ pub fn check_query(
         if start.len() != start_key_names(schema, table).len() {
             return Err(invalid());
         }
-        piece(start, &schema.hash, true)?;
+        for attr in schema.hash_attributes() {
+            piece(start, attr, true)?;
+        }
     }
-    let range = match_key_conditions(
-        expr_attribute(&schema.hash),
-        schema.range.as_ref().map(expr_attribute),
-    )
-    .map_err(|e| EngineError::Validation(e.to_string()))?;
+    let hash: Vec<_> = schema.hash_attributes().map(expr_attribute).collect();
+    let sort: Vec<_> = schema.range_attributes().map(expr_attribute).collect();
+    let range =
+        match_key_conditions(&hash, &sort).map_err(|e| EngineError::Validation(e.to_string()))?;
     // The values compared with a key attribute obey the key value rules (moto's
     // test_query_empty_key_exception for the empty string).
-    check_key_piece(&range.partition, &schema.hash, true).map_err(EngineError::Validation)?;
-    if let (Some(attr), Some(sort)) = (&schema.range, &range.sort) {
+    for (value, attr) in range.partition_values().zip(schema.hash_attributes()) {
+        check_key_piece(value, attr, true).map_err(EngineError::Validation)?;
+    }
+    let mut sort_attributes = schema.range_attributes();
+    for (value, attr) in range.sort_prefix.iter().zip(&mut sort_attributes) {
+        check_key_piece(value, attr, false).map_err(EngineError::Validation)?;
+    }
+    let sort_attribute = sort_attributes.next();
+    if let (Some(attr), Some(sort)) = (sort_attribute, &range.sort) {
         for value in sort_values(sort) {
             check_key_piece(value, attr, false).map_err(EngineError::Validation)?;
         }
@@ -152,30 +160,38 @@ pub fn check_query(
     let Some(start) = exclusive_start_key else {
         return Ok(range);
     };
-    if let Some(attr) = &schema.range {
+    for attr in schema.range_attributes() {
         piece(start, attr, false)?;
     }
     if let Some(table) = table {
         check_table_part(table, start)?;
     }
-    let same_partition = encoded(&start[&schema.hash.name]) == encoded(&range.partition);
-    match (&schema.range, &range.sort) {
-        (Some(attr), Some(sort)) => {
-            if !sort_key_matches(sort, &start[&attr.name]) {
-                return Err(EngineError::validation(
-                    "The provided starting key does not match the range key predicate",
-                ));
-            }
-            if !same_partition {
-                return Err(EngineError::validation(
-                    "The query can return at most one row and cannot be restarted",
-                ));
-            }
+    let same_partition = schema
+        .hash_attributes()
+        .zip(range.partition_values())
+        .all(|(attr, value)| encoded(&start[&attr.name]) == encoded(value));
+    let in_sort_prefix = schema
+        .range_attributes()
+        .zip(&range.sort_prefix)
+        .all(|(attr, value)| encoded(&start[&attr.name]) == encoded(value));
+    let sort_condition = sort_attribute.zip(range.sort.as_ref());
+    if !range.sort_prefix.is_empty() || sort_condition.is_some() {
+        let matches =
+            sort_condition.is_none_or(|(attr, sort)| sort_key_matches(sort, &start[&attr.name]));
+        if !in_sort_prefix || !matches {
+            return Err(EngineError::validation(
+                "The provided starting key does not match the range key predicate",
+            ));
         }
-        _ if !same_partition => return Err(EngineError::validation(
+        if !same_partition {
+            return Err(EngineError::validation(
+                "The query can return at most one row and cannot be restarted",
+            ));
+        }
+    } else if !same_partition {
+        return Err(EngineError::validation(
             "The provided starting key is outside query boundaries based on provided conditions",
-        )),
-        _ => {}
+        ));
     }
     Ok(range)
 }
@@ -221,9 +237,8 @@ pub fn check_scan(
             None => invalid(mismatch),
         });
     }
-    for (attr, is_hash) in
-        std::iter::once((&schema.hash, true)).chain(schema.range.iter().map(|r| (r, false)))
-    {
+    let attributes = schema.hash_attributes().map(|a| (a, true));
+    for (attr, is_hash) in attributes.chain(schema.range_attributes().map(|r| (r, false))) {
         match table {
             Some(_) => {
                 let value = start.get(&attr.name).ok_or_else(|| {
@@ -241,7 +256,11 @@ pub fn check_scan(
         check_table_part(table, start)?;
     }
     if let Some(segment) = segment.filter(|s| s.total_segments > 1) {
-        let bucket = keys::partition_bucket(&encoded(&start[&schema.hash.name]));
+        let hash: Vec<u8> = schema
+            .hash_attributes()
+            .flat_map(|a| encoded(&start[&a.name]))
+            .collect();
+        let bucket = keys::partition_bucket(&hash);
         if !segment.contains(bucket) {
             return Err(invalid(&format!(
                 "Invalid ExclusiveStartKey. Please use ExclusiveStartKey with correct Segment. TotalSegments: {} Segment: {}",
@@ -334,8 +353,15 @@ fn sort_key_matches(condition: &KeyOperator, value: &AttributeValue) -> bool {
 /// and including `v`" ends at `after(v)`, the end of everything starting with `at(v)`, never
 /// at the successor of `at(v)` alone (which would cut off every index entry with sort key
 /// `v`). Since `enc` is self-delimiting, nothing else starts with `at(v)`.
+///
+/// For a multi-attribute key, the partition prefix holds every partition key value, and the
+/// equalities on leading sort attributes (`sort_prefix`) extend it: the condition on the
+/// next sort attribute then narrows what starts with that.
 fn query_bounds(prefix: Vec<u8>, range: &KeyRange) -> (Vec<u8>, Vec<u8>) {
-    let partition = keys::partition_prefix_under(prefix, &range.partition);
+    let mut partition = keys::partition_prefix_of_values(prefix, range.partition_values());
+    for value in &range.sort_prefix {
+        key::encode(value, &mut partition);
+    }
     let partition_end = keys::prefix_end(&partition);
     let at = |v: &AttributeValue| {
         let mut k = partition.clone();
@@ -728,16 +754,16 @@ mod tests {
     }
 
     fn schema(hash: ScalarType, range: Option<ScalarType>) -> KeySchema {
-        KeySchema {
-            hash: KeyAttribute {
+        KeySchema::new(
+            KeyAttribute {
                 name: "pk".into(),
                 ty: hash,
             },
-            range: range.map(|ty| KeyAttribute {
+            range.map(|ty| KeyAttribute {
                 name: "sk".into(),
                 ty,
             }),
-        }
+        )
     }
 
     fn key(pk: AttributeValue, sk: Option<AttributeValue>) -> Item {
@@ -764,10 +790,7 @@ mod tests {
     ) -> Vec<AttributeValue> {
         let (start, end) = query_bounds(
             keys::data_prefix(TABLE),
-            &KeyRange {
-                partition: partition.clone(),
-                sort: condition,
-            },
+            &KeyRange::new(partition.clone(), condition),
         );
         all.iter()
             .filter(|v| {
@@ -822,13 +845,7 @@ mod tests {
         assert_eq!(pick(KeyOperator::BeginsWith(n("1"))), values(&[]));
         assert_eq!(selected(&schema, &p, None, &all), all);
         // Another partition's items are never selected.
-        let (start, end) = query_bounds(
-            keys::data_prefix(TABLE),
-            &KeyRange {
-                partition: s("p"),
-                sort: None,
-            },
-        );
+        let (start, end) = query_bounds(keys::data_prefix(TABLE), &KeyRange::new(s("p"), None));
         for other in ["q", "p\u{0}", "pp", "o\u{10FFFF}"] {
             let k = storage_key(&schema, s(other), Some(n("0")));
             assert!(!(start <= k && k < end), "{other:?}");
@@ -849,13 +866,8 @@ mod tests {
             k
         };
         let pick = |c: KeyOperator| -> Vec<String> {
-            let (start, end) = query_bounds(
-                keys::data_prefix(TABLE),
-                &KeyRange {
-                    partition: p.clone(),
-                    sort: Some(c),
-                },
-            );
+            let (start, end) =
+                query_bounds(keys::data_prefix(TABLE), &KeyRange::new(p.clone(), Some(c)));
             all.iter()
                 .flat_map(|v| ["\u{0}", "a", "\u{10FFFF}"].map(|t| (v, t)))
                 .filter(|(v, t)| {
@@ -992,7 +1004,7 @@ mod tests {
         sort: Option<KeyOperator>,
     ) -> std::result::Result<KeyRange, String> {
         check_query(schema, None, start.as_ref(), |_, _| {
-            Ok(KeyRange { partition, sort })
+            Ok(KeyRange::new(partition, sort))
         })
         .map_err(|e| e.to_string())
     }
@@ -1095,8 +1107,8 @@ mod tests {
     #[test]
     fn query_start_key_partition_is_checked_before_the_key_conditions() {
         let range_schema = schema(ScalarType::S, Some(ScalarType::S));
-        let failing = |_: ferrodyn_expr::KeyAttribute<'_>,
-                       _: Option<ferrodyn_expr::KeyAttribute<'_>>| {
+        let failing = |_: &[ferrodyn_expr::KeyAttribute<'_>],
+                       _: &[ferrodyn_expr::KeyAttribute<'_>]| {
             Err::<KeyRange, _>(ExprError::KeyConditionMissing("pk".into()))
         };
         // A bad partition key in the start key is reported first ...
@@ -1123,14 +1135,12 @@ mod tests {
             err.to_string(),
             "Query condition missed key schema element: pk"
         );
-        let types = |h: ferrodyn_expr::KeyAttribute<'_>,
-                     r: Option<ferrodyn_expr::KeyAttribute<'_>>| {
-            assert_eq!((h.name, h.attribute_type), ("pk", AttributeType::S));
-            assert_eq!(r.map(|r| r.name), Some("sk"));
-            Ok(KeyRange {
-                partition: s("a"),
-                sort: None,
-            })
+        let types = |h: &[ferrodyn_expr::KeyAttribute<'_>],
+                     r: &[ferrodyn_expr::KeyAttribute<'_>]| {
+            assert_eq!(h.len(), 1);
+            assert_eq!((h[0].name, h[0].attribute_type), ("pk", AttributeType::S));
+            assert_eq!(r.iter().map(|r| r.name).collect::<Vec<_>>(), ["sk"]);
+            Ok(KeyRange::new(s("a"), None))
         };
         check_query(&range_schema, None, None, types).unwrap();
     }
@@ -1211,10 +1221,7 @@ mod tests {
                     .query(
                         &meta,
                         &QueryRequest {
-                            key_range: KeyRange {
-                                partition: s("p"),
-                                sort: Some(KeyOperator::Ge(n("-3"))),
-                            },
+                            key_range: KeyRange::new(s("p"), Some(KeyOperator::Ge(n("-3")))),
                             exclusive_start_key: start.take(),
                             scan_index_forward: forward,
                             limit: Some(3),
@@ -1253,10 +1260,7 @@ mod tests {
             ferrodyn_expr::Operand::Value(AttributeValue::Bool(true)),
         );
         let request = QueryRequest {
-            key_range: KeyRange {
-                partition: s("p"),
-                sort: None,
-            },
+            key_range: KeyRange::new(s("p"), None),
             exclusive_start_key: None,
             scan_index_forward: true,
             limit: Some(3),

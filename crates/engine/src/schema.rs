@@ -63,23 +63,67 @@ pub struct KeyAttribute {
 }
 
 /// Partition key and optional sort key.
+///
+/// A global secondary index may have a multi-attribute key (DynamoDB, November 2025): up to
+/// four HASH attributes, hashed together as one partition key, and up to four RANGE
+/// attributes, compared one after another as one sort key, each attribute in the order the
+/// KeySchema lists it. `hash` and `range` are the first of each; `more_hash` and
+/// `more_range` the others (empty for a table, an LSI and a single-attribute GSI, and then
+/// left out of the catalog's JSON, so older data directories read unchanged).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeySchema {
-    /// The HASH key.
+    /// The (first) HASH key.
     pub hash: KeyAttribute,
-    /// The RANGE key, if any.
+    /// The (first) RANGE key, if any.
     pub range: Option<KeyAttribute>,
+    /// The further HASH attributes of a multi-attribute GSI key, in KeySchema order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_hash: Vec<KeyAttribute>,
+    /// The further RANGE attributes of a multi-attribute GSI key, in KeySchema order (only
+    /// with `range`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_range: Vec<KeyAttribute>,
 }
 
 impl KeySchema {
-    /// Is `name` one of the key attributes?
-    pub fn is_key_attribute(&self, name: &str) -> bool {
-        self.hash.name == name || self.range.as_ref().is_some_and(|r| r.name == name)
+    /// A key schema of one HASH and at most one RANGE attribute.
+    pub fn new(hash: KeyAttribute, range: Option<KeyAttribute>) -> Self {
+        KeySchema {
+            hash,
+            range,
+            more_hash: Vec::new(),
+            more_range: Vec::new(),
+        }
     }
 
-    /// Iterates over the key attributes, hash first.
+    /// Is `name` one of the key attributes?
+    pub fn is_key_attribute(&self, name: &str) -> bool {
+        self.attributes().any(|a| a.name == name)
+    }
+
+    /// Iterates over the key attributes in KeySchema order: HASH attributes, then RANGE.
     pub fn attributes(&self) -> impl Iterator<Item = &KeyAttribute> {
-        std::iter::once(&self.hash).chain(self.range.as_ref())
+        self.hash_attributes().chain(self.range_attributes())
+    }
+
+    /// The HASH attributes, in order (one, except for a multi-attribute GSI key).
+    pub fn hash_attributes(&self) -> impl Iterator<Item = &KeyAttribute> {
+        std::iter::once(&self.hash).chain(&self.more_hash)
+    }
+
+    /// The RANGE attributes, in order (none, one, or several for a multi-attribute GSI key).
+    pub fn range_attributes(&self) -> impl Iterator<Item = &KeyAttribute> {
+        self.range.iter().chain(&self.more_range)
+    }
+
+    /// Whether the key has more than one HASH or more than one RANGE attribute.
+    pub fn is_multi_attribute(&self) -> bool {
+        !self.more_hash.is_empty() || !self.more_range.is_empty()
+    }
+
+    /// Whether `name` is one of the HASH attributes.
+    pub fn is_hash_attribute(&self, name: &str) -> bool {
+        self.hash_attributes().any(|a| a.name == name)
     }
 
     /// Checks the key attributes of an item about to be written, as PutItem does, and appends
@@ -532,7 +576,7 @@ impl IndexMeta {
                 AttributeValue::B(b) => b.len(),
                 _ => 0,
             };
-            let max = if attr.name == self.key_schema.hash.name {
+            let max = if self.key_schema.is_hash_attribute(&attr.name) {
                 MAX_HASH_KEY_BYTES
             } else {
                 MAX_RANGE_KEY_BYTES

@@ -1051,10 +1051,7 @@ mod tests {
                 }),
                 ..TableSpec::on_demand(
                     "T",
-                    KeySchema {
-                        hash: attr("pk"),
-                        range: None,
-                    },
+                    KeySchema::new(attr("pk"), None),
                     vec![("pk".into(), ScalarType::S)],
                 )
             })

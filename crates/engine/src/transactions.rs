@@ -658,10 +658,7 @@ mod tests {
         engine
             .create_table(TableSpec::on_demand(
                 "T",
-                KeySchema {
-                    hash: attr("pk"),
-                    range: None,
-                },
+                KeySchema::new(attr("pk"), None),
                 vec![("pk".into(), ScalarType::S)],
             ))
             .await

@@ -423,20 +423,14 @@ mod tests {
                     name: "by_g".into(),
                     id: 0,
                     kind: IndexKind::Global,
-                    key_schema: KeySchema {
-                        hash: attr("g"),
-                        range: None,
-                    },
+                    key_schema: KeySchema::new(attr("g"), None),
                     projection: IndexProjection::KeysOnly,
                     throughput: Throughput::default(),
                     backfilling: false,
                 }],
                 ..TableSpec::on_demand(
                     "t",
-                    KeySchema {
-                        hash: attr("pk"),
-                        range: None,
-                    },
+                    KeySchema::new(attr("pk"), None),
                     vec![("pk".into(), ScalarType::S), ("g".into(), ScalarType::S)],
                 )
             })
@@ -745,20 +739,14 @@ mod tests {
                     name: "by_l".into(),
                     id: 0,
                     kind: IndexKind::Local,
-                    key_schema: KeySchema {
-                        hash: attr("pk"),
-                        range: range("l"),
-                    },
+                    key_schema: KeySchema::new(attr("pk"), range("l")),
                     projection: IndexProjection::All,
                     throughput: Throughput::default(),
                     backfilling: false,
                 }],
                 ..TableSpec::on_demand(
                     "t",
-                    KeySchema {
-                        hash: attr("pk"),
-                        range: range("sk"),
-                    },
+                    KeySchema::new(attr("pk"), range("sk")),
                     vec![
                         ("pk".into(), ScalarType::S),
                         ("sk".into(), ScalarType::S),

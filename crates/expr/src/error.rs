@@ -102,6 +102,19 @@ pub enum ExprError {
     /// key, conditions on non-key attributes).
     #[error("Query key condition not supported")]
     KeyConditionNotSupported,
+    /// A multi-attribute partition key with attributes lacking an equality condition
+    /// (named, in KeySchema order, separated by ", ").
+    #[error("HASH key attributes {0} must have equality conditions specified in the query")]
+    KeyConditionHashEquality(String),
+    /// A multi-attribute sort key with a condition on a later attribute while earlier ones
+    /// (named) lack an equality condition.
+    #[error("RANGE key attributes {missing} must have equality conditions specified in the query because a condition is present on key attribute {present}")]
+    KeyConditionRangeEquality {
+        /// The earlier RANGE attributes without an equality condition.
+        missing: String,
+        /// The last RANGE attribute with a condition.
+        present: String,
+    },
     /// A key condition value whose type differs from the key attribute's type.
     #[error("One or more parameter values were invalid: Condition parameter type does not match schema type")]
     KeyConditionType,

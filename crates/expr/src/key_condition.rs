@@ -49,12 +49,38 @@ pub struct KeyCondition {
 }
 
 /// The key conditions of a Query, matched to the key schema.
+///
+/// For a multi-attribute GSI key, `more_partition` holds the values of the further HASH
+/// attributes and `sort_prefix` the equalities on the leading RANGE attributes, in KeySchema
+/// order; `sort` is then the condition on the RANGE attribute after them. Both are empty for
+/// a key of one HASH and at most one RANGE attribute.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeyRange {
-    /// The partition key value (always an equality).
+    /// The (first) partition key value (always an equality).
     pub partition: AttributeValue,
-    /// The condition on the sort key, if any.
+    /// The values of the further HASH attributes of a multi-attribute key.
+    pub more_partition: Vec<AttributeValue>,
+    /// The values of the RANGE attributes given by equality before the one `sort` is on.
+    pub sort_prefix: Vec<AttributeValue>,
+    /// The condition on the (next) sort key attribute, if any.
     pub sort: Option<KeyOperator>,
+}
+
+impl KeyRange {
+    /// A key range of one partition key value and an optional sort key condition.
+    pub fn new(partition: AttributeValue, sort: Option<KeyOperator>) -> Self {
+        KeyRange {
+            partition,
+            more_partition: Vec::new(),
+            sort_prefix: Vec::new(),
+            sort,
+        }
+    }
+
+    /// Every partition key value, in KeySchema order.
+    pub fn partition_values(&self) -> impl Iterator<Item = &AttributeValue> {
+        std::iter::once(&self.partition).chain(&self.more_partition)
+    }
 }
 
 /// What `for_schema` needs to know about one key attribute.
@@ -79,6 +105,21 @@ impl KeyCondition {
         };
         collect(condition, &mut out.conditions)?;
         Ok(out)
+    }
+
+    /// Matches the conditions to a key schema of HASH attributes `hash` (at least one) and
+    /// RANGE attributes `range`, as [`KeyCondition::for_schema`] does for one of each and
+    /// [`match_multi_attribute`] for a multi-attribute key.
+    pub fn for_key_schema(
+        &self,
+        hash: &[KeyAttribute<'_>],
+        range: &[KeyAttribute<'_>],
+    ) -> Result<KeyRange, ExprError> {
+        match (hash, range) {
+            ([partition], []) => self.for_schema(*partition, None),
+            ([partition], [sort]) => self.for_schema(*partition, Some(*sort)),
+            _ => match_multi_attribute(&self.conditions, hash, range),
+        }
     }
 
     /// Matches the conditions to a key schema (`sort` is `None` for a table or index without
@@ -121,11 +162,76 @@ impl KeyCondition {
         if count > 2 {
             return Err(ExprError::KeyConditionNotSupported);
         }
-        Ok(KeyRange {
-            partition: partition_value.clone(),
-            sort: sort_op,
-        })
+        Ok(KeyRange::new(partition_value.clone(), sort_op))
     }
+}
+
+/// Matches per-attribute key conditions to a multi-attribute GSI key, with DynamoDB's
+/// rules: no more conditions than key attributes, none on another attribute, an equality on
+/// every HASH attribute, and conditions on a leading run of the RANGE attributes of which
+/// all but the last are equalities (the conditions may be written in any order).
+pub fn match_multi_attribute(
+    conditions: &[(String, KeyOperator)],
+    hash: &[KeyAttribute<'_>],
+    range: &[KeyAttribute<'_>],
+) -> Result<KeyRange, ExprError> {
+    if conditions.len() > hash.len() + range.len() {
+        return Err(ExprError::KeyConditionNotSupported);
+    }
+    let find = |name: &str| conditions.iter().find(|(n, _)| n == name).map(|(_, op)| op);
+    let is_key = |name: &str| hash.iter().chain(range).any(|a| a.name == name);
+    if conditions.iter().any(|(n, _)| !is_key(n)) {
+        let missing = range
+            .iter()
+            .chain(hash)
+            .find(|a| find(a.name).is_none())
+            .map_or("", |a| a.name);
+        return Err(ExprError::KeyConditionMissing(missing.to_owned()));
+    }
+    let not_equal: Vec<&str> = hash
+        .iter()
+        .filter(|a| !matches!(find(a.name), Some(KeyOperator::Eq(_))))
+        .map(|a| a.name)
+        .collect();
+    if !not_equal.is_empty() {
+        return Err(ExprError::KeyConditionHashEquality(not_equal.join(", ")));
+    }
+    let last = range.iter().rposition(|a| find(a.name).is_some());
+    if let Some(last) = last {
+        let missing: Vec<&str> = range[..last]
+            .iter()
+            .filter(|a| !matches!(find(a.name), Some(KeyOperator::Eq(_))))
+            .map(|a| a.name)
+            .collect();
+        if !missing.is_empty() {
+            return Err(ExprError::KeyConditionRangeEquality {
+                missing: missing.join(", "),
+                present: range[last].name.to_owned(),
+            });
+        }
+    }
+    for attr in hash.iter().chain(range) {
+        if let Some(op) = find(attr.name) {
+            check_type(op, attr.attribute_type)?;
+        }
+    }
+    let eq_value = |attr: &KeyAttribute<'_>| match find(attr.name) {
+        Some(KeyOperator::Eq(v)) => v.clone(),
+        _ => unreachable!("checked to be an equality"),
+    };
+    let (sort_prefix, sort) = match last {
+        None => (Vec::new(), None),
+        Some(last) => (
+            range[..last].iter().map(eq_value).collect(),
+            find(range[last].name).cloned(),
+        ),
+    };
+    Ok(KeyRange {
+        partition: eq_value(&hash[0]),
+        more_partition: hash[1..].iter().map(eq_value).collect(),
+        sort_prefix,
+        sort,
+    })
 }
 
 fn check_type(op: &KeyOperator, expected: AttributeType) -> Result<(), ExprError> {

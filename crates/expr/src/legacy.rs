@@ -173,15 +173,37 @@ pub struct LegacyKeyConditions {
 pub fn key_conditions(
     conditions: &BTreeMap<String, LegacyCondition>,
 ) -> Result<LegacyKeyConditions, ExprError> {
+    let out = key_conditions_of_any_number(conditions)?;
+    if !(1..=2).contains(&out.len()) {
+        return Err(LegacyError::KeyConditionCount.into());
+    }
+    Ok(out)
+}
+
+/// [`key_conditions`] without the check of their number, for a Query of an index, which
+/// may have a multi-attribute key of up to eight attributes: the number is checked against
+/// the key schema once it is known.
+pub fn key_conditions_of_any_number(
+    conditions: &BTreeMap<String, LegacyCondition>,
+) -> Result<LegacyKeyConditions, ExprError> {
     let mut out = Vec::new();
     for (name, entry) in conditions {
         let (op, values) = checked_condition("keyConditions", name, entry)?;
         out.push((name.clone(), op, values));
     }
-    if !(1..=2).contains(&out.len()) {
-        return Err(LegacyError::KeyConditionCount.into());
-    }
     Ok(LegacyKeyConditions { conditions: out })
+}
+
+impl LegacyKeyConditions {
+    /// The number of conditions.
+    pub fn len(&self) -> usize {
+        self.conditions.len()
+    }
+
+    /// Whether there is no condition.
+    pub fn is_empty(&self) -> bool {
+        self.conditions.is_empty()
+    }
 }
 
 impl LegacyKeyConditions {
@@ -229,10 +251,33 @@ impl LegacyKeyConditions {
                 sort_operator = Some(operator);
             }
         }
-        Ok(KeyRange {
-            partition: partition_value.expect("a partition key condition was found"),
-            sort: sort_operator,
-        })
+        Ok(KeyRange::new(
+            partition_value.expect("a partition key condition was found"),
+            sort_operator,
+        ))
+    }
+
+    /// [`LegacyKeyConditions::for_schema`] for a key schema of HASH attributes `hash` and
+    /// RANGE attributes `range`: a multi-attribute key is matched with the rules of
+    /// [`crate::key_condition::match_multi_attribute`], once every operator is known to
+    /// select a key range.
+    pub fn for_key_schema(
+        &self,
+        hash: &[KeyAttribute<'_>],
+        range: &[KeyAttribute<'_>],
+    ) -> Result<KeyRange, ExprError> {
+        match (hash, range) {
+            ([partition], []) => self.for_schema(*partition, None),
+            ([partition], [sort]) => self.for_schema(*partition, Some(*sort)),
+            _ => {
+                let mut conditions = Vec::with_capacity(self.conditions.len());
+                for (name, op, values) in &self.conditions {
+                    let operator = key_operator(*op, values).ok_or(LegacyError::NotIndexable)?;
+                    conditions.push((name.clone(), operator));
+                }
+                crate::key_condition::match_multi_attribute(&conditions, hash, range)
+            }
+        }
     }
 }
 

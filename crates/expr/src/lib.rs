@@ -66,9 +66,9 @@ pub use error::{ExprError, ExpressionKind, InvalidReason, LegacyError};
 pub use key_condition::{KeyAttribute, KeyCondition, KeyOperator, KeyRange};
 pub use legacy::{
     attribute_updates, check_query_filter_keys, expected_condition, filter_condition,
-    key_conditions, AttributeValueUpdate, ExpectedAttributeValue, FilterParameter, LegacyCondition,
-    LegacyKeyConditions, ParametersPresent, ATTRIBUTE_ACTION_VALUES, COMPARISON_OPERATOR_VALUES,
-    CONDITIONAL_OPERATOR_VALUES,
+    key_conditions, key_conditions_of_any_number, AttributeValueUpdate, ExpectedAttributeValue,
+    FilterParameter, LegacyCondition, LegacyKeyConditions, ParametersPresent,
+    ATTRIBUTE_ACTION_VALUES, COMPARISON_OPERATOR_VALUES, CONDITIONAL_OPERATOR_VALUES,
 };
 pub use parser::Comparator;
 pub use path::{Path, PathElement, MAX_PATH_DEPTH};

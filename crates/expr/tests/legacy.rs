@@ -683,18 +683,12 @@ fn key_conditions_give_key_ranges() {
         (
             format!(r#"{{"pk": {}}}"#, cmp("EQ", r#"{"S": "p"}"#)),
             None,
-            KeyRange {
-                partition: p(),
-                sort: None,
-            },
+            KeyRange::new(p(), None),
         ),
         (
             format!(r#"{{"pk": {}}}"#, cmp("EQ", r#"{"S": "p"}"#)),
             Some(SK),
-            KeyRange {
-                partition: p(),
-                sort: None,
-            },
+            KeyRange::new(p(), None),
         ),
         (
             format!(
@@ -703,10 +697,7 @@ fn key_conditions_give_key_ranges() {
                 cmp("EQ", r#"{"N": "1"}"#)
             ),
             Some(SK),
-            KeyRange {
-                partition: p(),
-                sort: Some(KeyOperator::Eq(v("1"))),
-            },
+            KeyRange::new(p(), Some(KeyOperator::Eq(v("1")))),
         ),
         (
             format!(
@@ -715,10 +706,7 @@ fn key_conditions_give_key_ranges() {
                 cmp("LT", r#"{"N": "1"}"#)
             ),
             Some(SK),
-            KeyRange {
-                partition: p(),
-                sort: Some(KeyOperator::Lt(v("1"))),
-            },
+            KeyRange::new(p(), Some(KeyOperator::Lt(v("1")))),
         ),
         (
             format!(
@@ -727,10 +715,7 @@ fn key_conditions_give_key_ranges() {
                 cmp("LE", r#"{"N": "1"}"#)
             ),
             Some(SK),
-            KeyRange {
-                partition: p(),
-                sort: Some(KeyOperator::Le(v("1"))),
-            },
+            KeyRange::new(p(), Some(KeyOperator::Le(v("1")))),
         ),
         (
             format!(
@@ -739,10 +724,7 @@ fn key_conditions_give_key_ranges() {
                 cmp("GT", r#"{"N": "1"}"#)
             ),
             Some(SK),
-            KeyRange {
-                partition: p(),
-                sort: Some(KeyOperator::Gt(v("1"))),
-            },
+            KeyRange::new(p(), Some(KeyOperator::Gt(v("1")))),
         ),
         (
             format!(
@@ -751,10 +733,7 @@ fn key_conditions_give_key_ranges() {
                 cmp("GE", r#"{"N": "1"}"#)
             ),
             Some(SK),
-            KeyRange {
-                partition: p(),
-                sort: Some(KeyOperator::Ge(v("1"))),
-            },
+            KeyRange::new(p(), Some(KeyOperator::Ge(v("1")))),
         ),
         (
             format!(
@@ -763,10 +742,7 @@ fn key_conditions_give_key_ranges() {
                 cmp("BETWEEN", r#"{"N": "-1"}, {"N": "5"}"#)
             ),
             Some(SK),
-            KeyRange {
-                partition: p(),
-                sort: Some(KeyOperator::Between(v("-1"), v("5"))),
-            },
+            KeyRange::new(p(), Some(KeyOperator::Between(v("-1"), v("5")))),
         ),
         (
             format!(
@@ -778,10 +754,7 @@ fn key_conditions_give_key_ranges() {
                 name: "sk",
                 attribute_type: AttributeType::S,
             }),
-            KeyRange {
-                partition: p(),
-                sort: Some(KeyOperator::BeginsWith(v(r#""ab""#))),
-            },
+            KeyRange::new(p(), Some(KeyOperator::BeginsWith(v(r#""ab""#)))),
         ),
     ];
     let mut failures = Vec::new();
