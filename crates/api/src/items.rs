@@ -351,9 +351,13 @@ pub(crate) fn only_removes(update: &ferrodyn_expr::Update) -> bool {
 }
 
 /// The item an update makes of `current` (a missing item starts as its key), refused when
-/// it outgrows DynamoDB's item size limit. UpdateItem and TransactWriteItems share it.
+/// it outgrows DynamoDB's item size limit, or when a `SET name = ...` gives a key attribute
+/// of one of `indexes` a value of another type than its definition's (DynamoDB's own
+/// message for that case; other wrong types of index keys are refused by the engine with
+/// "Type mismatch for Index Key ..."). UpdateItem and TransactWriteItems share it.
 pub(crate) fn apply_update(
     update: Option<&ferrodyn_expr::Update>,
+    indexes: &[ferrodyn_engine::IndexMeta],
     key: &Item,
     current: Option<&Item>,
 ) -> Result<Item, EngineError> {
@@ -367,6 +371,23 @@ pub(crate) fn apply_update(
             .map_err(|e| EngineError::Validation(e.to_string()))?,
         None => base,
     };
+    if let Some(update) = update {
+        for name in update.top_level_sets() {
+            let wrong_type = indexes
+                .iter()
+                .flat_map(|i| i.key_schema.attributes())
+                .filter(|a| a.name == name)
+                .any(|a| {
+                    new.get(name)
+                        .is_some_and(|v| v.attribute_type() != a.ty.attribute_type())
+                });
+            if wrong_type {
+                return Err(EngineError::validation(
+                    "The update expression attempted to update the secondary index key to unsupported type",
+                ));
+            }
+        }
+    }
     if item_size(&new) > MAX_ITEM_BYTES {
         return Err(EngineError::validation(
             "Item size to update has exceeded the maximum allowed size",
@@ -437,15 +458,14 @@ pub async fn update_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiErr
     };
     let table = input.table_name.expect("checked");
     let key = input.key.expect("checked");
+    let mut meta = None;
     if let Some(update) = &update {
-        let meta = engine.table(&table)?;
-        let names: Vec<&str> = meta
-            .key_schema
-            .attributes()
-            .map(|a| a.name.as_str())
-            .collect();
+        let m = engine.table(&table)?;
+        let names: Vec<&str> = m.key_schema.attributes().map(|a| a.name.as_str()).collect();
         update.check_key_attributes(&names)?;
+        meta = Some(m);
     }
+    let indexes = meta.as_deref().map_or(&[][..], |m| &m.indexes[..]);
     let (old, new, consumed) = engine
         .update_item_metered(&table, &key, |current| {
             condition.check(current)?;
@@ -454,7 +474,7 @@ pub async fn update_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiErr
             if current.is_none() && update.as_ref().is_some_and(only_removes) {
                 return Ok(WriteAction::Nothing);
             }
-            let new = apply_update(update.as_ref(), &key, current)?;
+            let new = apply_update(update.as_ref(), indexes, &key, current)?;
             Ok(WriteAction::Put(new))
         })
         .await?;

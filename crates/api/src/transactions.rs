@@ -342,7 +342,12 @@ fn write_action(engine: &Engine, item: TransactWriteItem) -> Result<TransactWrit
                     if current.is_none() && crate::items::only_removes(&update) {
                         return Ok(WriteAction::Nothing);
                     }
-                    let new = crate::items::apply_update(Some(&update), &base_key, current)?;
+                    let new = crate::items::apply_update(
+                        Some(&update),
+                        &meta.indexes,
+                        &base_key,
+                        current,
+                    )?;
                     Ok(WriteAction::Put(new))
                 }),
             )

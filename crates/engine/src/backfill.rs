@@ -196,7 +196,7 @@ fn read_chunk(
             // An item whose index key attribute has the wrong type, is empty or too long
             // violates the index key: it stays in the table without an entry (Developer
             // Guide, "Detecting and correcting index key violations").
-            if index.check_item(&item, false).is_err() {
+            if index.check_item(&item).is_err() {
                 continue;
             }
             if let Some(projected) = index.project(&meta.key_schema, &item) {

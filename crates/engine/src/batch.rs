@@ -366,7 +366,7 @@ impl ItemWrite {
         let mut key = keys::data_prefix(meta.id);
         meta.key_schema.encode_item_key(item, &mut key)?;
         for index in &meta.indexes {
-            index.check_item(item, false)?;
+            index.check_item(item)?;
         }
         check_item_size(item)?;
         Ok(ItemWrite {

@@ -114,7 +114,7 @@ impl Engine {
         let mut storage_key = keys::data_prefix(meta.id);
         meta.key_schema.encode_item_key(&item, &mut storage_key)?;
         for index in &meta.indexes {
-            index.check_item(&item, false)?;
+            index.check_item(&item)?;
         }
         if item_size(&item) > MAX_ITEM_BYTES {
             return Err(EngineError::validation(
@@ -195,7 +195,7 @@ impl Engine {
             let action = apply(current)?;
             if let WriteAction::Put(item) = &action {
                 for index in &meta.indexes {
-                    index.check_item(item, true)?;
+                    index.check_item(item)?;
                 }
             }
             Ok(action)

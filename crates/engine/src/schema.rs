@@ -528,11 +528,12 @@ impl IndexMeta {
         }
     }
 
-    /// DynamoDB's checks of an item about to be written against this index's key
-    /// attributes: when present, of the declared type and not empty, and within the key
-    /// size limits when the item has an entry. `update` words a wrong type as UpdateItem
-    /// does.
-    pub fn check_item(&self, item: &Item, update: bool) -> Result<()> {
+    /// DynamoDB's checks of an item about to be written (by any write, an update's result
+    /// included) against this index's key attributes: when present, of the declared type
+    /// (NULL, a list or a map too is a "Type mismatch for Index Key", naming the attribute,
+    /// both types and the index) and not empty, and within the key size limits when the
+    /// item has an entry.
+    pub fn check_item(&self, item: &Item) -> Result<()> {
         let in_index = self
             .key_schema
             .attributes()
@@ -543,17 +544,13 @@ impl IndexMeta {
             };
             let ty = value.attribute_type();
             if ty != attr.ty.attribute_type() {
-                return Err(EngineError::validation(if update {
-                    "The update expression attempted to update the secondary index key to unsupported type".to_owned()
-                } else {
-                    format!(
-                        "One or more parameter values were invalid: Type mismatch for Index Key {} Expected: {} Actual: {} IndexName: {}",
-                        attr.name,
-                        attr.ty.as_str(),
-                        ty.as_str(),
-                        self.name
-                    )
-                }));
+                return Err(EngineError::validation(format!(
+                    "One or more parameter values were invalid: Type mismatch for Index Key {} Expected: {} Actual: {} IndexName: {}",
+                    attr.name,
+                    attr.ty.as_str(),
+                    ty.as_str(),
+                    self.name
+                )));
             }
             let empty = match value {
                 AttributeValue::S(s) => s.is_empty().then_some("string"),

@@ -358,12 +358,9 @@ impl Engine {
             let mut key = keys::data_prefix(meta.id);
             let check_only = matches!(a.kind, TransactWriteKind::ConditionCheck(_));
             match &a.kind {
-                TransactWriteKind::Put(item) => {
-                    meta.key_schema.encode_item_key(item, &mut key)?;
-                    for index in &meta.indexes {
-                        index.check_item(item, false)?;
-                    }
-                }
+                // The item's index keys are checked with its outcome (a ValidationError
+                // cancellation reason, as DynamoDB's TransactWriteItems reports them).
+                TransactWriteKind::Put(item) => meta.key_schema.encode_item_key(item, &mut key)?,
                 TransactWriteKind::Delete(k)
                 | TransactWriteKind::Update(k)
                 | TransactWriteKind::ConditionCheck(k) => {
@@ -433,7 +430,7 @@ impl Engine {
                 let outcome = (p.apply)(old.as_ref()).and_then(|action| {
                     if let WriteAction::Put(item) = &action {
                         for index in &p.meta.indexes {
-                            index.check_item(item, true)?;
+                            index.check_item(item)?;
                         }
                         if ferrodyn_types::item_size(item) > MAX_ITEM_BYTES {
                             return Err(EngineError::validation(

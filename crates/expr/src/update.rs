@@ -100,6 +100,20 @@ impl Update {
         &self.actions
     }
 
+    /// The attributes an UpdateExpression assigns whole with `SET name = ...` (none for a
+    /// translated `AttributeUpdates`). DynamoDB words a wrong type for a secondary index key
+    /// given that way "The update expression attempted to update the secondary index key to
+    /// unsupported type".
+    pub fn top_level_sets(&self) -> impl Iterator<Item = &str> {
+        self.actions
+            .iter()
+            .filter(|_| !self.legacy)
+            .filter_map(|a| match a {
+                UpdateAction::Set(path, _) if path.is_top_level() => Some(path.attribute_name()),
+                _ => None,
+            })
+    }
+
     /// The paths the update modifies, in the order written.
     pub fn updated_paths(&self) -> impl Iterator<Item = &Path> {
         self.actions.iter().map(UpdateAction::path)
