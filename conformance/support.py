@@ -22,11 +22,23 @@ AUTH = ("AWS4-HMAC-SHA256 Credential=%s/20260101/%s/dynamodb/aws4_request, "
 JSON_CT = "application/x-amz-json-1.0"
 API = "DynamoDB_20120810"
 
+
+def endpoint_host():
+    """The Host a client of ENDPOINT sends: its host, and its port unless the default one."""
+    u = urllib.parse.urlsplit(ENDPOINT)
+    host = u.netloc.rsplit("@", 1)[-1]
+    default = ":443" if u.scheme == "https" else ":80"
+    return host[:-len(default)] if host.endswith(default) else host
+
+
 # Evidence strings used in aws_only reasons.
 DYNALITE = "mhart/dynalite test suite (recorded against real DynamoDB)"
 MOTO = "getmoto/moto moto/dynamodb (mirrors AWS messages)"
 DOC_ERRORS = ("AWS Developer Guide 'Error handling with DynamoDB' "
               "(developerguide/Programming.Errors.html)")
+ACK_QUIRKS = ("aws-controllers-k8s api-quirks catalogue for DynamoDB (answers recorded from the live "
+              "service, 2026-10)")
+SCYLLA_ALTERNATOR = "scylladb/scylladb test/alternator (run against real DynamoDB)"
 DOC_CREATETABLE = "AWS API Reference CreateTable (docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateTable.html)"
 
 

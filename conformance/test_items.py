@@ -543,6 +543,21 @@ def test_attributes_to_get(hash_table):
     assert r.json == {"Item": {"a": {"S": "A"}, "b": {"N": "2"}}}
 
 
+def test_attributes_to_get_duplicate_is_validation(hash_table):
+    r = get(hash_table, {"pk": {"S": "p"}}, AttributesToGet=["a", "b", "b"])
+    assert_error(r, 400, "ValidationException")
+
+
+@pytest.mark.aws_only("GetItem AttributesToGet with a duplicate: AWS names it ('Duplicate value in "
+                      "attribute name: <name>', as for BatchGetItem, Query and Scan); DynamoDB Local "
+                      "says 'Cannot have two attributes with the same name'. Evidence: " + DYNALITE +
+                      " test/getItem.js")
+def test_attributes_to_get_duplicate_message(hash_table):
+    r = get(hash_table, {"pk": {"S": "p"}}, AttributesToGet=["a", "b", "b"])
+    assert_error(r, 400, "ValidationException",
+                 "One or more parameter values were invalid: Duplicate value in attribute name: b")
+
+
 def test_projection_boto3(ddb, hash_table):
     put(hash_table, PROJ_ITEM)
     r = ddb.get_item(TableName=hash_table, Key={"pk": {"S": "p"}}, ProjectionExpression="a")

@@ -5,8 +5,8 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from support import (DOC_CREATETABLE, DOC_ERRORS, DYNALITE, MOTO, TABLE_ACTIVE_TIMEOUT,
-                     assert_error, call, unique_name, wait_active)
+from support import (ACK_QUIRKS, DOC_CREATETABLE, DOC_ERRORS, DYNALITE, MOTO, SCYLLA_ALTERNATOR,
+                     TABLE_ACTIVE_TIMEOUT, assert_error, call, unique_name, wait_active)
 
 HASH_KS = [{"AttributeName": "pk", "KeyType": "HASH"}]
 HASH_AD = [{"AttributeName": "pk", "AttributeType": "S"}]
@@ -233,6 +233,57 @@ def test_create_table_provisioned_hash_range_response(cleanup_tables):
     assert t["ProvisionedThroughput"]["ReadCapacityUnits"] == 5
 
 
+@pytest.mark.aws_only("a repeated AttributeDefinitions name: AWS 'Attribute Name is duplicated: <name>', "
+                      "DynamoDB Local 'Cannot have two attributes with the same name'. Evidence: "
+                      "scylladb/scylladb issue #13870 (DynamoDB's answer) and " + ACK_QUIRKS)
+@pytest.mark.parametrize("second_type", ["S", "N"])
+def test_create_table_duplicate_attribute_is_named(second_type, cleanup_tables):
+    body = create_body(AttributeDefinitions=HASH_AD + [{"AttributeName": "pk",
+                                                        "AttributeType": second_type}])
+    r = call("CreateTable", body)
+    if r.status == 200:
+        cleanup_tables.append(body["TableName"])
+    assert_error(r, 400, "ValidationException", "Attribute Name is duplicated: pk")
+
+
+DELETED_TABLE_FIELDS = {"TableName", "TableStatus", "TableArn", "TableId", "ProvisionedThroughput",
+                        "TableSizeBytes", "ItemCount", "BillingModeSummary"}
+
+
+@pytest.mark.aws_only("DeleteTable's TableDescription has only TableName, TableStatus, TableArn, "
+                      "TableId, ProvisionedThroughput, TableSizeBytes, ItemCount and (on-demand "
+                      "tables) BillingModeSummary on AWS; DynamoDB Local answers the whole "
+                      "description. Evidence: AWS API Reference DeleteTable example, "
+                      "architect/dynalite issue #60 (AWS's answer) and " + SCYLLA_ALTERNATOR +
+                      " test_table.py test_delete_table_description*")
+def test_delete_table_description_has_only_the_deleted_tables_fields(make_table):
+    name = make_table(
+        "S", "S",
+        AttributeDefinitions=HR_AD + [{"AttributeName": "x", "AttributeType": "S"}],
+        GlobalSecondaryIndexes=[{"IndexName": "gsi",
+                                 "KeySchema": [{"AttributeName": "x", "KeyType": "HASH"}],
+                                 "Projection": {"ProjectionType": "ALL"}}],
+        LocalSecondaryIndexes=[{"IndexName": "lsi",
+                                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                              {"AttributeName": "x", "KeyType": "RANGE"}],
+                                "Projection": {"ProjectionType": "KEYS_ONLY"}}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
+    described = call("DescribeTable", {"TableName": name}).json["Table"]
+    r = call("DeleteTable", {"TableName": name})
+    assert r.status == 200, r
+    d = r.json["TableDescription"]
+    assert set(d) == DELETED_TABLE_FIELDS, d
+    assert d["TableName"] == name
+    assert d["TableStatus"] == "DELETING"
+    assert d["TableArn"] == described["TableArn"]
+    assert d["TableId"] == described["TableId"]
+    assert d["ItemCount"] == 0 and d["TableSizeBytes"] == 0
+    assert d["ProvisionedThroughput"] == {"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 0,
+                                          "WriteCapacityUnits": 0}
+    assert d["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert "LastUpdateToPayPerRequestDateTime" in d["BillingModeSummary"]
+
+
 def test_table_lifecycle_boto3(ddb):
     name = unique_name()
     resp = ddb.create_table(TableName=name, KeySchema=HASH_KS, AttributeDefinitions=HASH_AD,
@@ -304,6 +355,42 @@ def test_table_name_validation_on_describe():
 
 def test_update_table_nothing_to_change(hash_table):
     assert_error(call("UpdateTable", {"TableName": hash_table}), 400, "ValidationException")
+
+
+def _gsi_table(make_table):
+    return make_table(
+        "S",
+        AttributeDefinitions=HASH_AD + [{"AttributeName": "g", "AttributeType": "S"}],
+        GlobalSecondaryIndexes=[{"IndexName": "gsi",
+                                 "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                                 "Projection": {"ProjectionType": "ALL"}}])
+
+
+def test_update_table_delete_missing_gsi_is_resource_not_found(make_table):
+    name = _gsi_table(make_table)
+    r = call("UpdateTable", {"TableName": name,
+                             "GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": "ghost"}}]})
+    assert_error(r, 400, "ResourceNotFoundException")
+
+
+MISSING_GSI_UPDATES = [
+    ("delete", {"Delete": {"IndexName": "ghost"}}),
+    ("update", {"Update": {"IndexName": "ghost", "OnDemandThroughput": {}}}),
+]
+
+
+@pytest.mark.aws_only("UpdateTable on a GSI the table lacks: AWS 'Requested resource not found: Index "
+                      "<index> for table <table>' (ResourceNotFoundException, for Update and "
+                      "Delete); DynamoDB Local 'Requested resource not found' for Delete and "
+                      "InternalFailure for Update. Evidence: " + ACK_QUIRKS + " DDB-TABLE-161 and " +
+                      SCYLLA_ALTERNATOR + " test_gsi_updatetable.py")
+@pytest.mark.parametrize("update", [u[1] for u in MISSING_GSI_UPDATES],
+                         ids=[u[0] for u in MISSING_GSI_UPDATES])
+def test_update_table_missing_gsi_message(update, make_table):
+    name = _gsi_table(make_table)
+    r = call("UpdateTable", {"TableName": name, "GlobalSecondaryIndexUpdates": [update]})
+    assert_error(r, 400, "ResourceNotFoundException",
+                 "Requested resource not found: Index ghost for table %s" % name)
 
 
 def test_update_table_to_provisioned_and_back(hash_table):

@@ -17,7 +17,7 @@ Guide's default quotas, and DynamoDB Local answers the same.
 """
 import pytest
 
-from support import assert_error, call
+from support import assert_error, call, endpoint_host
 
 TAGS_DOC = ("AWS Developer Guide 'Tagging restrictions in DynamoDB' and recorded AWS answers "
             "(see module docstring); DynamoDB Local has no tagging")
@@ -44,11 +44,11 @@ def test_describe_limits_reports_default_quotas(ddb):
 
 
 @pytest.mark.aws_only("DynamoDB Local answers DescribeEndpoints with UnknownOperationException; "
-                      "AWS answers its Regional endpoint cached for 1440 minutes")
-def test_describe_endpoints_names_the_regional_endpoint(ddb):
+                      "AWS answers the Regional endpoint the client called "
+                      "(dynamodb.<region>.amazonaws.com) cached for 1440 minutes")
+def test_describe_endpoints_names_the_endpoint_called(ddb):
     out = ddb.describe_endpoints()
-    assert out["Endpoints"] == [{"Address": "dynamodb.us-east-1.amazonaws.com",
-                                 "CachePeriodInMinutes": 1440}]
+    assert out["Endpoints"] == [{"Address": endpoint_host(), "CachePeriodInMinutes": 1440}]
 
 
 @pytest.mark.aws_only(TAGS_DOC)

@@ -40,12 +40,17 @@ pub fn describe_limits(_engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiErro
     })
 }
 
-/// DescribeEndpoints. DynamoDB answers with its Regional endpoint,
-/// `dynamodb.<region>.amazonaws.com`, cached for a day. ferrodyn answers the same for its
-/// configured Region (as its health check does): the request carries no trustworthy name of
-/// this server, and SDKs only use endpoint discovery when it is switched on and no custom
-/// endpoint is set, so the answer is informational for clients of ferrodyn.
-pub fn describe_endpoints(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+/// DescribeEndpoints ("Returns the regional endpoint information"): DynamoDB answers the
+/// Regional endpoint it serves, `dynamodb.<region>.amazonaws.com`, cached for a day.
+/// ferrodyn's endpoint is whatever address its clients reach it at, so it answers the host
+/// the client called (`host`: its `Host` header, port included), and an SDK doing endpoint
+/// discovery goes on calling this server, not AWS. A request naming no host gets the
+/// Regional endpoint name of the configured Region.
+pub fn describe_endpoints(
+    engine: &Engine,
+    body: &[u8],
+    host: Option<&str>,
+) -> Result<Vec<u8>, ApiError> {
     let _: NoInput = parse(body)?;
     #[derive(Serialize)]
     #[serde(rename_all = "PascalCase")]
@@ -60,7 +65,10 @@ pub fn describe_endpoints(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiEr
     }
     to_body(&Out {
         endpoints: vec![Endpoint {
-            address: format!("dynamodb.{}.amazonaws.com", engine.config().region),
+            address: host.map_or_else(
+                || crate::regional_endpoint(&engine.config().region),
+                str::to_owned,
+            ),
             cache_period_in_minutes: ENDPOINT_CACHE_MINUTES,
         }],
     })

@@ -198,14 +198,7 @@ pub fn batch_get_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError>
             ka.projection_expression.as_deref(),
             ka.expression_attribute_names.as_ref(),
         )?;
-        if let Some(names) = &ka.attributes_to_get {
-            let mut seen = HashSet::new();
-            if let Some(dup) = names.iter().find(|n| !seen.insert(n.as_str())) {
-                return Err(ApiError::validation(format!(
-                    "One or more parameter values were invalid: Duplicate value in attribute name: {dup}"
-                )));
-            }
-        }
+        crate::query::check_duplicate_attributes(ka.attributes_to_get.as_deref())?;
         let mut seen = HashSet::new();
         for key in ka.keys.as_deref().unwrap_or_default() {
             let mut encoded = Vec::new();

@@ -44,6 +44,27 @@ pub struct TableDescription {
     global_secondary_indexes: Vec<IndexDescription>,
 }
 
+/// The TableDescription DeleteTable answers: DynamoDB leaves out the table's schema, creation
+/// time, indexes and settings, and gives only what is below (its API Reference example has
+/// TableName, TableStatus, ProvisionedThroughput, TableSizeBytes and ItemCount; live answers
+/// add TableArn, TableId and, for on-demand tables, BillingModeSummary, and have no
+/// KeySchema, AttributeDefinitions, CreationDateTime, GlobalSecondaryIndexes or
+/// LocalSecondaryIndexes). BillingModeSummary, as the API Reference says of it, comes only
+/// for a table that is or has been on demand.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeletedTableDescription {
+    table_name: String,
+    table_status: &'static str,
+    provisioned_throughput: ProvisionedThroughputDescription,
+    table_size_bytes: u64,
+    item_count: u64,
+    table_arn: String,
+    table_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    billing_mode_summary: Option<BillingModeSummary>,
+}
+
 /// LocalSecondaryIndexDescription and GlobalSecondaryIndexDescription.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -170,6 +191,52 @@ fn index_description(
     }
 }
 
+/// Builds DeleteTable's description of `meta`, DELETING, with its last figures.
+pub fn deleted_table_description(meta: &TableMeta, stats: TableStats) -> DeletedTableDescription {
+    DeletedTableDescription {
+        table_name: meta.name.clone(),
+        table_status: "DELETING",
+        provisioned_throughput: provisioned_throughput(meta),
+        table_size_bytes: stats.size_bytes,
+        item_count: stats.item_count,
+        table_arn: meta.arn.clone(),
+        table_id: meta.table_id.clone(),
+        billing_mode_summary: match meta.billing_mode {
+            BillingMode::PayPerRequest => Some(billing_mode_summary(meta)),
+            BillingMode::Provisioned => {
+                meta.last_update_to_pay_per_request
+                    .map(|at| BillingModeSummary {
+                        billing_mode: BillingMode::Provisioned.as_str(),
+                        last_update_to_pay_per_request_date_time: Some(at),
+                    })
+            }
+        },
+    }
+}
+
+fn provisioned_throughput(meta: &TableMeta) -> ProvisionedThroughputDescription {
+    ProvisionedThroughputDescription {
+        last_increase_date_time: meta.last_increase,
+        last_decrease_date_time: meta.last_decrease,
+        number_of_decreases_today: meta.decreases_today,
+        read_capacity_units: meta.throughput.read,
+        write_capacity_units: meta.throughput.write,
+    }
+}
+
+fn billing_mode_summary(meta: &TableMeta) -> BillingModeSummary {
+    BillingModeSummary {
+        billing_mode: meta.billing_mode.as_str(),
+        last_update_to_pay_per_request_date_time: match meta.billing_mode {
+            BillingMode::PayPerRequest => Some(
+                meta.last_update_to_pay_per_request
+                    .unwrap_or(meta.created_at),
+            ),
+            BillingMode::Provisioned => None,
+        },
+    }
+}
+
 /// Builds the description of `meta` in `status` with the given live figures, those of
 /// each index in the order of `meta.indexes`.
 pub fn table_description(
@@ -216,27 +283,12 @@ pub fn table_description(
         key_schema,
         table_status: status,
         creation_date_time: meta.created_at,
-        provisioned_throughput: ProvisionedThroughputDescription {
-            last_increase_date_time: meta.last_increase,
-            last_decrease_date_time: meta.last_decrease,
-            number_of_decreases_today: meta.decreases_today,
-            read_capacity_units: meta.throughput.read,
-            write_capacity_units: meta.throughput.write,
-        },
+        provisioned_throughput: provisioned_throughput(meta),
         table_size_bytes: stats.size_bytes,
         item_count: stats.item_count,
         table_arn: meta.arn.clone(),
         table_id: meta.table_id.clone(),
-        billing_mode_summary: Some(BillingModeSummary {
-            billing_mode: meta.billing_mode.as_str(),
-            last_update_to_pay_per_request_date_time: match meta.billing_mode {
-                BillingMode::PayPerRequest => Some(
-                    meta.last_update_to_pay_per_request
-                        .unwrap_or(meta.created_at),
-                ),
-                BillingMode::Provisioned => None,
-            },
-        }),
+        billing_mode_summary: Some(billing_mode_summary(meta)),
         on_demand_throughput: OnDemandThroughputDescription::of(&meta.throughput.on_demand),
         table_class_summary: TableClassSummary {
             table_class: meta.table_class.as_str(),

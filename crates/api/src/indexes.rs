@@ -605,9 +605,10 @@ pub fn check_updates(
     defs: &[(String, ScalarType)],
     updates: Vec<GlobalIndexUpdateInput>,
 ) -> Result<(Vec<IndexUpdate>, AttributeDefinitions), ApiError> {
+    // DynamoDB's words for an Update or Delete of a GSI the table lacks (recorded live).
     let not_found = |index: &str| {
         ApiError::resource_not_found(format!(
-            "Requested resource not found: Table: {} Index: {index}",
+            "Requested resource not found: Index {index} for table {}",
             meta.name
         ))
     };

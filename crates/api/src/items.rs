@@ -543,6 +543,9 @@ pub fn get_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
         input.projection_expression.as_deref(),
         input.expression_attribute_names.as_ref(),
     )?;
+    if let Projection::Names(names) = &projection {
+        crate::query::check_duplicate_attributes(Some(names))?;
+    }
     let table = input.table_name.expect("checked");
     let key = input.key.expect("checked");
     let capacity = ReturnCapacity::parse(input.return_consumed_capacity.as_deref());

@@ -28,9 +28,35 @@ use ferrodyn_engine::Engine;
 /// The prefix of `X-Amz-Target` for DynamoDB operations.
 pub const DYNAMODB_TARGET_PREFIX: &str = "DynamoDB_20120810.";
 
+/// DynamoDB's Regional endpoint name for `region`, `dynamodb.<region>.amazonaws.com`: what
+/// the health check and DescribeEndpoints name when the request names no host.
+pub fn regional_endpoint(region: &str) -> String {
+    format!("dynamodb.{region}.amazonaws.com")
+}
+
+/// What the HTTP front knows of a request besides its target and body.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RequestContext<'a> {
+    /// The host (with its port, if the client gave one) the client addressed: its `Host`
+    /// header or HTTP/2 authority, checked by the front to be a plain host name. None when
+    /// the request named none.
+    pub host: Option<&'a str>,
+}
+
 /// Runs one DynamoDB operation, or one DynamoDB Streams operation (`DynamoDBStreams_20120810.`,
 /// served on the same endpoint): `target` is the whole `X-Amz-Target` header value.
 pub async fn dispatch(engine: &Engine, target: &str, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+    dispatch_in(engine, target, body, RequestContext::default()).await
+}
+
+/// [`dispatch`] with what the HTTP front knows of the request (DescribeEndpoints answers
+/// with the host the client called).
+pub async fn dispatch_in(
+    engine: &Engine,
+    target: &str,
+    body: &[u8],
+    context: RequestContext<'_>,
+) -> Result<Vec<u8>, ApiError> {
     let Some(op) = target.strip_prefix(DYNAMODB_TARGET_PREFIX) else {
         if let Some(op) = target.strip_prefix(streams::STREAMS_TARGET_PREFIX) {
             return streams::dispatch(engine, op, body).await;
@@ -59,7 +85,7 @@ pub async fn dispatch(engine: &Engine, target: &str, body: &[u8]) -> Result<Vec<
         "UntagResource" => tags::untag_resource(engine, body).await,
         "ListTagsOfResource" => tags::list_tags_of_resource(engine, body),
         "DescribeLimits" => account::describe_limits(engine, body),
-        "DescribeEndpoints" => account::describe_endpoints(engine, body),
+        "DescribeEndpoints" => account::describe_endpoints(engine, body, context.host),
         _ => Err(ApiError::unknown_operation()),
     }
 }

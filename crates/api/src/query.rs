@@ -164,7 +164,7 @@ pub fn query(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
         input.query_filter.as_ref(),
         input.conditional_operator.as_deref(),
     )?;
-    check_duplicate_attributes(&input.attributes_to_get)?;
+    check_duplicate_attributes(input.attributes_to_get.as_deref())?;
     let exclusive_start_key = start_key.into_item()?;
     if input.key_conditions.is_none() && input.key_condition_expression.is_none() {
         return Err(ApiError::validation(
@@ -327,7 +327,7 @@ pub fn scan(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
         &input.expression_attribute_values,
         "FilterExpression is null",
     )?;
-    check_duplicate_attributes(&input.attributes_to_get)?;
+    check_duplicate_attributes(input.attributes_to_get.as_deref())?;
     let legacy_filter = ferrodyn_expr::filter_condition(
         FilterParameter::ScanFilter,
         input.scan_filter.as_ref(),
@@ -567,10 +567,11 @@ fn check_placeholders(
     Ok(())
 }
 
-fn check_duplicate_attributes(attributes: &Option<Vec<String>>) -> Result<(), ApiError> {
+/// AttributesToGet naming an attribute twice (GetItem, BatchGetItem, Query, Scan).
+pub(crate) fn check_duplicate_attributes(attributes: Option<&[String]>) -> Result<(), ApiError> {
     let mut seen = std::collections::HashSet::new();
     match attributes
-        .iter()
+        .into_iter()
         .flatten()
         .find(|a| !seen.insert(a.as_str()))
     {
@@ -953,7 +954,9 @@ mod tests {
     fn first_duplicate_attribute_is_named() {
         let list = Some(vec!["a".into(), "b".into(), "b".into(), "a".into()]);
         assert_eq!(
-            check_duplicate_attributes(&list).unwrap_err().message,
+            check_duplicate_attributes(list.as_deref())
+                .unwrap_err()
+                .message,
             "One or more parameter values were invalid: Duplicate value in attribute name: b"
         );
     }

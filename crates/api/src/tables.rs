@@ -7,7 +7,9 @@ use ferrodyn_engine::{
 use serde::{Deserialize, Serialize};
 
 use crate::capacity::{OnDemandOwner, OnDemandThroughputInput};
-use crate::describe::{table_description, TableDescription};
+use crate::describe::{
+    deleted_table_description, table_description, DeletedTableDescription, TableDescription,
+};
 use crate::error::ApiError;
 use crate::indexes::{self, SecondaryIndexInput};
 use crate::shapes::*;
@@ -190,9 +192,11 @@ pub async fn create_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiEr
     for d in &defs {
         let n = d.attribute_name.clone().expect("checked");
         if def_types.iter().any(|(m, _)| *m == n) {
-            return Err(ApiError::validation(
-                "Cannot have two attributes with the same name",
-            ));
+            // DynamoDB's words, naming the attribute (DynamoDB Local says "Cannot have two
+            // attributes with the same name").
+            return Err(ApiError::validation(format!(
+                "Attribute Name is duplicated: {n}"
+            )));
         }
         let t = ScalarType::parse(d.attribute_type.as_deref().expect("checked")).expect("checked");
         def_types.push((n, t));
@@ -368,8 +372,13 @@ pub async fn delete_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiEr
     let name = table_name(parse(body)?)?;
     engine.table(&name).map_err(|_| table_not_found(&name))?;
     let (meta, stats) = engine.delete_table(&name).await?;
-    to_body(&TableDescriptionOutput {
-        table_description: describe(engine, &meta, "DELETING", stats),
+    #[derive(Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Out {
+        table_description: DeletedTableDescription,
+    }
+    to_body(&Out {
+        table_description: deleted_table_description(&meta, stats),
     })
 }
 

@@ -10,6 +10,7 @@
 
 mod compression;
 mod cors;
+mod host;
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -127,11 +128,15 @@ async fn route(state: &AppState, req: Request<Incoming>, request_id: &str) -> An
         return Answer::new(StatusCode::OK, "application/json", body);
     }
     if req.method() == Method::GET {
-        // DynamoDB answers a GET with a plain-text health line; load balancers use it.
-        let body = format!(
-            "healthy: dynamodb.{}.amazonaws.com ",
-            state.engine.config().region
-        );
+        // DynamoDB answers a GET with a plain-text health line naming the endpoint the
+        // client reached; load balancers use it.
+        let body = match host::client_host(req.uri(), req.headers()) {
+            Some(host) => format!("healthy: {host} "),
+            None => format!(
+                "healthy: {} ",
+                ferrodyn_api::regional_endpoint(&state.engine.config().region)
+            ),
+        };
         return Answer::new(StatusCode::OK, "text/plain", body.into_bytes());
     }
     if !is_json_content_type(req.headers()) {
@@ -204,6 +209,9 @@ async fn answer(state: &AppState, req: Request<Incoming>) -> Result<Vec<u8>, Ref
     let Some(target) = headers.get(X_AMZ_TARGET).and_then(|h| h.to_str().ok()) else {
         return Err(ApiError::unknown_operation().into());
     };
+    let context = ferrodyn_api::RequestContext {
+        host: host::client_host(&parts.uri, headers),
+    };
     let coding = compression::request_coding(headers);
     let body = read_body(body, state.body_timeout).await?;
     let body = match coding {
@@ -218,7 +226,7 @@ async fn answer(state: &AppState, req: Request<Incoming>) -> Result<Vec<u8>, Ref
             ))
         }
     };
-    Ok(ferrodyn_api::dispatch(&state.engine, target, &body).await?)
+    Ok(ferrodyn_api::dispatch_in(&state.engine, target, &body, context).await?)
 }
 
 /// Decodes a compressed request body, on a blocking thread: decoding up to

@@ -1411,3 +1411,75 @@ async fn one_online_index_change_at_a_time_and_deleted_indexes_show_deleting() {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
 }
+
+/// UpdateTable's GlobalSecondaryIndexUpdates naming a GSI the table lacks, to Update or to
+/// Delete: DynamoDB's ResourceNotFoundException "Requested resource not found: Index <index>
+/// for table <table>" (a missing table says "Table: <table> not found" instead), and nothing
+/// of the request is applied.
+#[tokio::test]
+async fn updating_or_deleting_a_missing_gsi_is_resource_not_found() {
+    let server = Server::start_in_memory();
+    let name = table_name("idx-missing");
+    ok(
+        &server,
+        "CreateTable",
+        json!({
+            "TableName": name,
+            "AttributeDefinitions": [def("pk", "S"), def("g", "S")],
+            "KeySchema": [key("pk", "HASH")],
+            "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1},
+            "GlobalSecondaryIndexes": [{
+                "IndexName": "gsi",
+                "KeySchema": [key("g", "HASH")],
+                "Projection": {"ProjectionType": "ALL"},
+                "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1},
+            }],
+        }),
+    );
+    let throughput = json!({"ReadCapacityUnits": 3, "WriteCapacityUnits": 3});
+    let expected = format!("Requested resource not found: Index ghost for table {name}");
+    for updates in [
+        json!([{"Delete": {"IndexName": "ghost"}}]),
+        json!([{"Update": {"IndexName": "ghost", "ProvisionedThroughput": throughput}}]),
+        // With a valid update of an existing index: that one is not applied either.
+        json!([
+            {"Update": {"IndexName": "gsi", "ProvisionedThroughput": throughput}},
+            {"Update": {"IndexName": "ghost", "ProvisionedThroughput": throughput}},
+        ]),
+    ] {
+        let (kind, message) = common::error(
+            &server,
+            "UpdateTable",
+            json!({"TableName": name, "GlobalSecondaryIndexUpdates": updates}),
+        );
+        assert_eq!(kind, "ResourceNotFoundException", "{updates}");
+        assert_eq!(message, expected, "{updates}");
+    }
+    let table = ok(&server, "DescribeTable", json!({"TableName": name}));
+    assert_eq!(
+        table["Table"]["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"]["ReadCapacityUnits"],
+        1
+    );
+
+    // Through the SDK.
+    let err = server
+        .client()
+        .update_table()
+        .table_name(&name)
+        .global_secondary_index_updates(
+            aws_sdk_dynamodb::types::GlobalSecondaryIndexUpdate::builder()
+                .delete(
+                    aws_sdk_dynamodb::types::DeleteGlobalSecondaryIndexAction::builder()
+                        .index_name("ghost")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_resource_not_found_exception(), "{err:?}");
+    assert_eq!(err.message(), Some(expected.as_str()));
+}

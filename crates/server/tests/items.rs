@@ -432,3 +432,84 @@ async fn projections_on_get_item() {
         "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}"
     );
 }
+
+/// AttributesToGet naming an attribute twice is DynamoDB's ValidationException on every read
+/// that takes it: GetItem, BatchGetItem, Query and Scan.
+#[tokio::test]
+async fn attributes_to_get_with_a_duplicate_is_refused_by_every_read() {
+    use aws_sdk_dynamodb::types::{ComparisonOperator, Condition, KeysAndAttributes};
+    let server = Server::start_in_memory();
+    let client = server.client();
+    let t = table_name("dup-atg");
+    create_table(&client, &t, ScalarAttributeType::S, None).await;
+    client
+        .put_item()
+        .table_name(&t)
+        .item("pk", s("k"))
+        .item("b", s("y"))
+        .send()
+        .await
+        .unwrap();
+    let names = || vec!["a".to_string(), "b".to_string(), "b".to_string()];
+    let expected =
+        "One or more parameter values were invalid: Duplicate value in attribute name: b";
+
+    let get = client
+        .get_item()
+        .table_name(&t)
+        .key("pk", s("k"))
+        .set_attributes_to_get(Some(names()))
+        .send()
+        .await;
+    assert_eq!(validation_message(get), expected);
+
+    let batch = client
+        .batch_get_item()
+        .request_items(
+            &t,
+            KeysAndAttributes::builder()
+                .keys([("pk".to_string(), s("k"))].into_iter().collect())
+                .set_attributes_to_get(Some(names()))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await;
+    assert_eq!(validation_message(batch), expected);
+
+    let query = client
+        .query()
+        .table_name(&t)
+        .key_conditions(
+            "pk",
+            Condition::builder()
+                .comparison_operator(ComparisonOperator::Eq)
+                .attribute_value_list(s("k"))
+                .build()
+                .unwrap(),
+        )
+        .set_attributes_to_get(Some(names()))
+        .send()
+        .await;
+    assert_eq!(validation_message(query), expected);
+
+    let scan = client
+        .scan()
+        .table_name(&t)
+        .set_attributes_to_get(Some(names()))
+        .send()
+        .await;
+    assert_eq!(validation_message(scan), expected);
+
+    // Without the duplicate, GetItem returns what was asked for.
+    let got = client
+        .get_item()
+        .table_name(&t)
+        .key("pk", s("k"))
+        .attributes_to_get("b")
+        .attributes_to_get("a")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.item().unwrap().len(), 1);
+}

@@ -168,7 +168,48 @@ fn wrong_content_type_is_not_routed_and_get_is_a_health_check() {
     );
     let r = server.raw(req.as_bytes());
     assert_eq!(r.status, 200);
-    assert!(
-        String::from_utf8_lossy(&r.body).starts_with("healthy: dynamodb.us-east-1.amazonaws.com")
+    assert_eq!(
+        String::from_utf8_lossy(&r.body),
+        format!("healthy: {} ", server.addr)
+    );
+}
+
+/// The health check names the endpoint the client reached, as DynamoDB's does
+/// (`healthy: dynamodb.us-east-1.amazonaws.com ` to a client of that endpoint): the request's
+/// Host, port included. A request without one (HTTP/1.0), or with something that is not a
+/// plain host, gets the Regional endpoint name of the server's Region.
+#[test]
+fn the_health_check_names_the_host_the_client_used() {
+    let server = Server::start(&["--in-memory", "--region", "eu-west-3"], None);
+    let health = |host_line: &str, version: &str| {
+        let req = format!("GET / {version}\r\n{host_line}Connection: close\r\n\r\n");
+        let r = server.raw(req.as_bytes());
+        assert_eq!(r.status, 200, "{req}");
+        assert_eq!(r.header("content-type"), Some("text/plain"));
+        String::from_utf8(r.body).unwrap()
+    };
+    assert_eq!(
+        health(&format!("Host: {}\r\n", server.addr), "HTTP/1.1"),
+        format!("healthy: {} ", server.addr)
+    );
+    assert_eq!(
+        health("Host: dynamodb.eu-west-3.amazonaws.com\r\n", "HTTP/1.1"),
+        "healthy: dynamodb.eu-west-3.amazonaws.com "
+    );
+    assert_eq!(
+        health("Host: ferrodyn.internal:8000\r\n", "HTTP/1.1"),
+        "healthy: ferrodyn.internal:8000 "
+    );
+    assert_eq!(
+        health("Host: [::1]:8000\r\n", "HTTP/1.1"),
+        "healthy: [::1]:8000 "
+    );
+    assert_eq!(
+        health("", "HTTP/1.0"),
+        "healthy: dynamodb.eu-west-3.amazonaws.com "
+    );
+    assert_eq!(
+        health("Host: <b>x</b>\r\n", "HTTP/1.1"),
+        "healthy: dynamodb.eu-west-3.amazonaws.com "
     );
 }

@@ -414,3 +414,194 @@ async fn create_table_validations_match_dynamodb() {
         "no invalid table was created"
     );
 }
+
+/// DynamoDB's DeleteTable answer describes the deleted table briefly: name, DELETING, ARN, id,
+/// throughput, the last size and item count and the billing mode summary; no key schema,
+/// attribute definitions, creation time, indexes, stream or other settings (DeleteTable API
+/// Reference example; recorded AWS answers).
+#[tokio::test]
+async fn delete_table_describes_only_what_dynamodb_shows_of_a_deleted_table() {
+    use common::ok;
+    use serde_json::json;
+    let server = Server::start_in_memory();
+    let key = |n: &str, t: &str| json!({"AttributeName": n, "KeyType": t});
+    let def = |n: &str, t: &str| json!({"AttributeName": n, "AttributeType": t});
+    let expected_keys = [
+        "BillingModeSummary",
+        "ItemCount",
+        "ProvisionedThroughput",
+        "TableArn",
+        "TableId",
+        "TableName",
+        "TableSizeBytes",
+        "TableStatus",
+    ];
+
+    // On demand, with every optional part a table can have.
+    let name = table_name("del-desc");
+    ok(
+        &server,
+        "CreateTable",
+        json!({
+            "TableName": name,
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [def("pk", "S"), def("sk", "S"), def("l", "N"), def("g", "S")],
+            "KeySchema": [key("pk", "HASH"), key("sk", "RANGE")],
+            "LocalSecondaryIndexes": [{"IndexName": "lsi", "KeySchema": [key("pk", "HASH"), key("l", "RANGE")], "Projection": {"ProjectionType": "ALL"}}],
+            "GlobalSecondaryIndexes": [{"IndexName": "gsi", "KeySchema": [key("g", "HASH")], "Projection": {"ProjectionType": "KEYS_ONLY"}}],
+            "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "NEW_IMAGE"},
+            "SSESpecification": {"Enabled": true},
+            "TableClass": "STANDARD_INFREQUENT_ACCESS",
+            "Tags": [{"Key": "team", "Value": "a"}],
+        }),
+    );
+    let described = ok(&server, "DescribeTable", json!({"TableName": name}))["Table"].clone();
+    ok(
+        &server,
+        "PutItem",
+        json!({"TableName": name, "Item": {"pk": {"S": "a"}, "sk": {"S": "b"}, "x": {"S": "xyz"}}}),
+    );
+    let deleted =
+        ok(&server, "DeleteTable", json!({"TableName": name}))["TableDescription"].clone();
+    let mut keys: Vec<&str> = deleted
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(keys, expected_keys, "{deleted}");
+    assert_eq!(deleted["TableName"], json!(name));
+    assert_eq!(deleted["TableStatus"], "DELETING");
+    assert_eq!(deleted["TableArn"], described["TableArn"]);
+    assert_eq!(deleted["TableId"], described["TableId"]);
+    assert_eq!(deleted["ItemCount"], 1);
+    assert!(deleted["TableSizeBytes"].as_u64().unwrap() > 0, "{deleted}");
+    assert_eq!(
+        deleted["ProvisionedThroughput"],
+        json!({"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 0, "WriteCapacityUnits": 0})
+    );
+    assert_eq!(
+        deleted["BillingModeSummary"],
+        described["BillingModeSummary"]
+    );
+    assert_eq!(
+        deleted["BillingModeSummary"]["BillingMode"],
+        "PAY_PER_REQUEST"
+    );
+
+    // Provisioned (and never on demand): its throughput, and no BillingModeSummary (the API
+    // Reference: one may need to switch to on-demand mode at least once to get one).
+    let name = table_name("del-desc-pt");
+    ok(
+        &server,
+        "CreateTable",
+        json!({
+            "TableName": name,
+            "AttributeDefinitions": [def("pk", "S")],
+            "KeySchema": [key("pk", "HASH")],
+            "ProvisionedThroughput": {"ReadCapacityUnits": 4, "WriteCapacityUnits": 2},
+        }),
+    );
+    let deleted =
+        ok(&server, "DeleteTable", json!({"TableName": name}))["TableDescription"].clone();
+    let mut keys: Vec<&str> = deleted
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        expected_keys
+            .iter()
+            .filter(|k| **k != "BillingModeSummary")
+            .copied()
+            .collect::<Vec<_>>(),
+        "{deleted}"
+    );
+    assert_eq!(
+        deleted["ProvisionedThroughput"],
+        json!({"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 4, "WriteCapacityUnits": 2})
+    );
+    assert_eq!(deleted["ItemCount"], 0);
+    assert_eq!(deleted["TableSizeBytes"], 0);
+
+    // Through the SDK: the same, and nothing of the schema.
+    let client = server.client();
+    let name = table_name("del-desc-sdk");
+    create_pk_table(&client, &name).await;
+    let out = client
+        .delete_table()
+        .table_name(&name)
+        .send()
+        .await
+        .unwrap();
+    let d = out.table_description().unwrap();
+    assert_eq!(d.table_status(), Some(&TableStatus::Deleting));
+    assert_eq!(d.table_name(), Some(name.as_str()));
+    assert!(d.table_id().is_some() && d.table_arn().is_some());
+    assert!(d.key_schema().is_empty() && d.attribute_definitions().is_empty());
+    assert!(d.creation_date_time().is_none());
+    assert!(d.global_secondary_indexes().is_empty() && d.local_secondary_indexes().is_empty());
+}
+
+/// A repeated name in AttributeDefinitions: DynamoDB's "Attribute Name is duplicated: <name>",
+/// whether the two definitions agree on the type or not.
+#[tokio::test]
+async fn create_table_names_a_repeated_attribute_definition() {
+    let server = Server::start_in_memory();
+    let client = server.client();
+    for (second, ty) in [
+        ("pk", ScalarAttributeType::S),
+        ("pk", ScalarAttributeType::N),
+    ] {
+        let err = client
+            .create_table()
+            .table_name("dupdef")
+            .key_schema(key_element("pk", KeyType::Hash))
+            .attribute_definitions(attribute("pk", ScalarAttributeType::S))
+            .attribute_definitions(attribute(second, ty))
+            .billing_mode(BillingMode::PayPerRequest)
+            .send()
+            .await
+            .unwrap_err()
+            .into_service_error();
+        assert_eq!(err.code(), Some("ValidationException"));
+        assert_eq!(err.message(), Some("Attribute Name is duplicated: pk"));
+    }
+    // With indexes too, naming the repeated one.
+    let err = client
+        .create_table()
+        .table_name("dupdef")
+        .key_schema(key_element("pk", KeyType::Hash))
+        .attribute_definitions(attribute("pk", ScalarAttributeType::S))
+        .attribute_definitions(attribute("g", ScalarAttributeType::S))
+        .attribute_definitions(attribute("g", ScalarAttributeType::S))
+        .global_secondary_indexes(
+            aws_sdk_dynamodb::types::GlobalSecondaryIndex::builder()
+                .index_name("gsi")
+                .key_schema(key_element("g", KeyType::Hash))
+                .projection(
+                    aws_sdk_dynamodb::types::Projection::builder()
+                        .projection_type(aws_sdk_dynamodb::types::ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(err.message(), Some("Attribute Name is duplicated: g"));
+    assert!(client
+        .list_tables()
+        .send()
+        .await
+        .unwrap()
+        .table_names()
+        .is_empty());
+}

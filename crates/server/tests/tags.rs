@@ -568,12 +568,39 @@ async fn describe_limits_reports_dynamodbs_default_quotas() {
     assert_eq!(out.table_max_write_capacity_units(), Some(40_000));
 }
 
+/// DescribeEndpoints answers the endpoint the client called (DynamoDB: its Regional endpoint,
+/// cached for 1440 minutes): the request's Host, port included, so that endpoint discovery
+/// stays on this server. A request naming no host gets the Regional endpoint name.
 #[tokio::test]
-async fn describe_endpoints_names_the_regional_endpoint() {
+async fn describe_endpoints_names_the_endpoint_the_client_called() {
     let server = Server::start(&["--in-memory", "--region", "eu-west-3"], None);
     let out = server.client().describe_endpoints().send().await.unwrap();
     let endpoints = out.endpoints();
     assert_eq!(endpoints.len(), 1);
-    assert_eq!(endpoints[0].address(), "dynamodb.eu-west-3.amazonaws.com");
+    assert_eq!(endpoints[0].address(), server.addr.to_string());
     assert_eq!(endpoints[0].cache_period_in_minutes(), 1440);
+
+    let raw = |host_line: &str, version: &str| {
+        let req = format!(
+            "POST / {version}\r\n{host_line}Content-Type: application/x-amz-json-1.0\r\n\
+             X-Amz-Target: DynamoDB_20120810.DescribeEndpoints\r\n\
+             Authorization: AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/eu-west-3/dynamodb/aws4_request, SignedHeaders=host, Signature=abc\r\n\
+             Content-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+        );
+        let r = server.raw(req.as_bytes());
+        assert_eq!(r.status, 200, "{req}");
+        r.json()
+    };
+    assert_eq!(
+        raw("Host: ferrodyn.internal:8000\r\n", "HTTP/1.1"),
+        json!({"Endpoints": [{"Address": "ferrodyn.internal:8000", "CachePeriodInMinutes": 1440}]})
+    );
+    assert_eq!(
+        raw("Host: dynamodb.eu-west-3.amazonaws.com\r\n", "HTTP/1.1"),
+        json!({"Endpoints": [{"Address": "dynamodb.eu-west-3.amazonaws.com", "CachePeriodInMinutes": 1440}]})
+    );
+    assert_eq!(
+        raw("", "HTTP/1.0"),
+        json!({"Endpoints": [{"Address": "dynamodb.eu-west-3.amazonaws.com", "CachePeriodInMinutes": 1440}]})
+    );
 }
