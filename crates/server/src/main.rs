@@ -22,8 +22,37 @@ use tokio::net::TcpListener;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+const ABOUT: &str = "A DynamoDB-compatible database: the AWS CLI, every AWS SDK and the libraries \
+built on them work unchanged with --endpoint-url";
+
+const EXAMPLES: &str = "\
+Examples:
+  ferrodyn serve                                  # port 8000, data in ./ferrodyn-data
+  ferrodyn serve --in-memory --port 8001          # nothing kept after exit
+  ferrodyn serve --bind 0.0.0.0 --data-dir /data  # reachable from other machines
+  ferrodyn bench --workload put,get --duration 10
+  ferrodyn usage --endpoint http://127.0.0.1:8000
+
+Then: aws dynamodb list-tables --endpoint-url http://127.0.0.1:8000";
+
+const SERVE_EXAMPLES: &str = "\
+Examples:
+  ferrodyn serve
+  ferrodyn serve --in-memory --port 8001
+  ferrodyn serve --bind 0.0.0.0 --data-dir /var/lib/ferrodyn --log-json
+  ferrodyn serve --autoscale-target 70 --autoscale-max 1000
+
+Logs go to stderr (RUST_LOG=debug for more). SIGINT or SIGTERM finish the requests in flight,
+flush to disk and exit 0.";
+
 #[derive(Parser)]
-#[command(name = "ferrodyn", version, about = "A DynamoDB-compatible database")]
+#[command(
+    name = "ferrodyn",
+    version,
+    about = ABOUT,
+    after_help = EXAMPLES,
+    propagate_version = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -31,64 +60,95 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the server.
+    /// Run the server (embedded RocksDB by default).
+    #[command(after_help = SERVE_EXAMPLES)]
     Serve(ServeArgs),
     /// Load any DynamoDB endpoint and report throughput and latency.
     Bench(ferrodyn_bench::BenchArgs),
     /// Report a running server's consumed units, storage and monthly costs per table.
+    #[command(after_help = "Example:\n  ferrodyn usage --endpoint http://127.0.0.1:8000 --json")]
     Usage(usage::UsageArgs),
 }
 
 #[derive(clap::Args)]
 struct ServeArgs {
     /// TCP port to listen on (0 picks a free one; the address is printed on stdout).
-    #[arg(long, default_value_t = 8000)]
+    #[arg(long, default_value_t = 8000, help_heading = "Network")]
     port: u16,
     /// Address to bind (use 0.0.0.0 to accept connections from other machines).
-    #[arg(long, default_value = "127.0.0.1")]
+    #[arg(long, default_value = "127.0.0.1", help_heading = "Network")]
     bind: String,
-    /// Directory of the RocksDB data.
-    #[arg(long, default_value = "./ferrodyn-data")]
-    data_dir: PathBuf,
-    /// Keep everything in memory; nothing survives a restart.
-    #[arg(long)]
-    in_memory: bool,
-    /// Region shown in ARNs.
-    #[arg(long, default_value = "us-east-1")]
-    region: String,
-    /// Account id shown in ARNs.
-    #[arg(long, default_value = "000000000000")]
-    account_id: String,
-    /// Log as JSON lines instead of text.
-    #[arg(long)]
-    log_json: bool,
     /// Seconds a connection may stay idle, or take to send a request's headers, and then its
     /// body; slower clients (slow-drip, slowloris) are disconnected.
-    #[arg(long, default_value_t = 60)]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 60,
+        help_heading = "Network"
+    )]
     idle_timeout: u64,
+    /// Directory of the RocksDB data (created if missing).
+    #[arg(long, default_value = "./ferrodyn-data", help_heading = "Storage")]
+    data_dir: PathBuf,
+    /// Keep everything in memory; nothing survives a restart.
+    #[arg(long, help_heading = "Storage")]
+    in_memory: bool,
+    /// Region shown in ARNs.
+    #[arg(long, default_value = "us-east-1", help_heading = "Identity")]
+    region: String,
+    /// Account id shown in ARNs.
+    #[arg(long, default_value = "000000000000", help_heading = "Identity")]
+    account_id: String,
     /// Seconds between two sweeps deleting items whose Time to Live has passed (0: never).
-    #[arg(long, default_value_t = 300)]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 300,
+        help_heading = "DynamoDB behaviour"
+    )]
     ttl_sweep_interval: u64,
     /// Do not enforce provisioned throughput (no ProvisionedThroughputExceededException).
-    #[arg(long)]
+    #[arg(long, help_heading = "Capacity")]
     no_throttle: bool,
     /// Seconds of unused provisioned capacity a table or GSI keeps for bursts (DynamoDB: 300).
-    #[arg(long, default_value_t = 300)]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 300,
+        help_heading = "Capacity"
+    )]
     burst_seconds: u64,
     /// Read and write units a second each PAY_PER_REQUEST table may consume (0: unlimited;
     /// AWS's default per-table quota is 40000).
-    #[arg(long, default_value_t = 40_000)]
+    #[arg(
+        long,
+        value_name = "UNITS",
+        default_value_t = 40_000,
+        help_heading = "Capacity"
+    )]
     on_demand_ceiling: u64,
     /// Turn on target-tracking auto scaling of every PROVISIONED table and GSI: keep the
     /// utilization of their read and write capacity near this percent (20 to 90), as
     /// DynamoDB's auto scaling does. Off when not given.
-    #[arg(long, value_name = "PERCENT")]
+    #[arg(long, value_name = "PERCENT", help_heading = "Auto scaling")]
     autoscale_target: Option<f64>,
     /// The least capacity units auto scaling sets (with --autoscale-target).
-    #[arg(long, default_value_t = 1, requires = "autoscale_target")]
+    #[arg(
+        long,
+        value_name = "UNITS",
+        default_value_t = 1,
+        requires = "autoscale_target",
+        help_heading = "Auto scaling"
+    )]
     autoscale_min: u64,
     /// The most capacity units auto scaling sets (with --autoscale-target).
-    #[arg(long, default_value_t = 40_000, requires = "autoscale_target")]
+    #[arg(
+        long,
+        value_name = "UNITS",
+        default_value_t = 40_000,
+        requires = "autoscale_target",
+        help_heading = "Auto scaling"
+    )]
     autoscale_max: u64,
     /// Seconds between two measurements of consumption, one data point of auto scaling
     /// (AWS: 60; fractions allowed).
@@ -96,12 +156,16 @@ struct ServeArgs {
         long,
         value_name = "SECS",
         default_value_t = 60.0,
-        requires = "autoscale_target"
+        requires = "autoscale_target",
+        help_heading = "Auto scaling"
     )]
     autoscale_interval: f64,
+    /// Log as JSON lines instead of text.
+    #[arg(long, help_heading = "Logging and reports")]
+    log_json: bool,
     /// JSON file of unit prices for the usage report (GET /ferrodyn/usage); any price not in
     /// it is AWS's us-east-1 list price (see the README).
-    #[arg(long)]
+    #[arg(long, value_name = "FILE", help_heading = "Logging and reports")]
     prices: Option<PathBuf>,
 }
 
@@ -152,8 +216,20 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     } else {
         std::fs::create_dir_all(&args.data_dir)?;
         tracing::info!(data_dir = %args.data_dir.display(), "RocksDB storage");
-        Arc::new(RocksDbStorage::open(&args.data_dir)?)
+        Arc::new(RocksDbStorage::open(&args.data_dir).map_err(|e| {
+            format!(
+                "cannot open the data dir {}: {e} (is another ferrodyn using it?)",
+                args.data_dir.display()
+            )
+        })?)
     };
+    let engine_line = if args.in_memory {
+        "in memory (nothing survives a restart)".to_owned()
+    } else {
+        let dir = std::fs::canonicalize(&args.data_dir).unwrap_or_else(|_| args.data_dir.clone());
+        format!("RocksDB, data in {}", dir.display())
+    };
+    let identity_line = format!("{}, account {}", args.region, args.account_id);
     let autoscale = match args.autoscale_target {
         None => None,
         Some(target) => {
@@ -187,12 +263,17 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     });
     raise_open_files_limit();
 
-    let addr: SocketAddr = format!("{}:{}", args.bind, args.port).parse()?;
-    let listener = TcpListener::bind(addr).await?;
+    let addr: SocketAddr = format!("{}:{}", args.bind, args.port)
+        .parse()
+        .map_err(|e| format!("invalid --bind {}: {e}", args.bind))?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr()?;
     tracing::info!(address = %local, "listening");
-    // Tests and scripts read this line to learn the port when started with --port 0.
-    println!("ferrodyn listening on {local}");
+    // Tests and scripts read the last line of this block to learn the port when started with
+    // --port 0; nothing else is written to stdout.
+    println!("{}", startup_block(local, &engine_line, &identity_line));
 
     // HTTP/1: the headers of each request (and the wait for the next one on a kept-alive
     // connection) must arrive within the idle timeout; `http::read_body` bounds the body.
@@ -260,6 +341,87 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     state.engine.flush()?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// What `serve` prints when it is ready: where to connect, what it stores where, whether
+/// requests are authenticated, and a first command to try. The last line is
+/// `ferrodyn listening on ADDRESS`, which scripts and the tests read.
+fn startup_block(local: SocketAddr, engine: &str, identity: &str) -> String {
+    let endpoint = if local.ip().is_unspecified() {
+        format!(
+            "http://127.0.0.1:{} (listening on all interfaces, {local})",
+            local.port()
+        )
+    } else {
+        format!("http://{local}")
+    };
+    let try_endpoint = if local.ip().is_unspecified() {
+        format!("http://127.0.0.1:{}", local.port())
+    } else {
+        format!("http://{local}")
+    };
+    format!(
+        "ferrodyn {version}, a DynamoDB-compatible database\n\
+         \x20 endpoint  {endpoint}\n\
+         \x20 engine    {engine}\n\
+         \x20 auth      off: any access key is accepted, signatures are not checked\n\
+         \x20 region    {identity}\n\
+         \x20 try       aws dynamodb list-tables --endpoint-url {try_endpoint}\n\
+         ferrodyn listening on {local}",
+        version = env!("CARGO_PKG_VERSION"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn startup_block_names_endpoint_engine_and_auth_and_ends_with_the_address() {
+        let block = startup_block(
+            "127.0.0.1:8000".parse().unwrap(),
+            "RocksDB, data in /srv/data",
+            "us-east-1, account 000000000000",
+        );
+        let lines: Vec<&str> = block.lines().collect();
+        assert!(lines[0].starts_with("ferrodyn "), "{block}");
+        assert_eq!(lines[1], "  endpoint  http://127.0.0.1:8000");
+        assert_eq!(lines[2], "  engine    RocksDB, data in /srv/data");
+        assert!(lines[3].starts_with("  auth      off"), "{block}");
+        assert_eq!(
+            lines[5],
+            "  try       aws dynamodb list-tables --endpoint-url http://127.0.0.1:8000"
+        );
+        assert_eq!(lines.last(), Some(&"ferrodyn listening on 127.0.0.1:8000"));
+        let any = startup_block("0.0.0.0:8000".parse().unwrap(), "in memory", "x");
+        assert!(any.contains("http://127.0.0.1:8000 (listening on all interfaces"));
+        assert!(any.ends_with("ferrodyn listening on 0.0.0.0:8000"));
+    }
+
+    #[test]
+    fn help_groups_options_and_shows_defaults_and_examples() {
+        use clap::CommandFactory;
+        let mut cli = Cli::command();
+        let serve = cli.find_subcommand_mut("serve").unwrap();
+        let help = serve.render_help().to_string();
+        for heading in [
+            "Network:",
+            "Storage:",
+            "Capacity:",
+            "Auto scaling:",
+            "Examples:",
+        ] {
+            assert!(help.contains(heading), "no {heading} in\n{help}");
+        }
+        assert!(help.contains("[default: 8000]"), "{help}");
+        assert!(help.contains("[default: ./ferrodyn-data]"), "{help}");
+        let top = Cli::command().render_help().to_string();
+        assert!(
+            top.contains("Examples:") && top.contains("--endpoint-url"),
+            "{top}"
+        );
+        Cli::command().debug_assert();
+    }
 }
 
 /// Raises the soft limit on open files to the hard limit, as servers do: every connection

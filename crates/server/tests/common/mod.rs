@@ -49,16 +49,21 @@ impl Server {
             .spawn()
             .expect("start ferrodyn");
         let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read the listening line");
-        let addr = line
-            .trim()
-            .strip_prefix("ferrodyn listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line from server: {line:?}"))
-            .parse()
-            .expect("address");
+        // The startup block ends with `ferrodyn listening on ADDRESS`; nothing follows it.
+        let mut reader = BufReader::new(stdout);
+        let mut seen = String::new();
+        let addr = loop {
+            let mut line = String::new();
+            let n = reader.read_line(&mut line).expect("read the startup block");
+            assert!(
+                n > 0,
+                "the server ended before listening; it said: {seen:?}"
+            );
+            if let Some(addr) = line.trim().strip_prefix("ferrodyn listening on ") {
+                break addr.parse().expect("address");
+            }
+            seen.push_str(&line);
+        };
         Server {
             child,
             addr,
