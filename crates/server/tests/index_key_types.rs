@@ -17,7 +17,7 @@
 
 mod common;
 
-use common::{ok, table_name, validation, Server};
+use common::{ok, table_name, validation, wait_index_active, Server};
 use serde_json::{json, Value};
 
 fn key(name: &str, key_type: &str) -> Value {
@@ -247,25 +247,7 @@ async fn update_table_keeps_the_type_an_attribute_already_has() {
     assert_eq!(type_of("pk"), Some(json!("S")));
     assert_eq!(type_of("gpk"), Some(json!("S")));
     assert_eq!(type_of("h"), Some(json!("S")));
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        let t = ok(&server, "DescribeTable", json!({"TableName": table}));
-        let by_h = t["Table"]["GlobalSecondaryIndexes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|g| g["IndexName"] == "by_h")
-            .cloned()
-            .unwrap();
-        if by_h["IndexStatus"] == "ACTIVE" {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the build never ended"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    wait_index_active(&server, &table, "by_h").await;
     // Items keep being written with the original types, and the new index reads them.
     let found = ok(
         &server,

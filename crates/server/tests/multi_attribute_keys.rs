@@ -17,7 +17,7 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 use common::{
     attribute, error, item, key_element, n, ok, s, table_name, validation, validation_message,
-    Server,
+    wait_index_active, Server,
 };
 use serde_json::{json, Value};
 
@@ -619,17 +619,7 @@ async fn update_table_adds_a_multi_attribute_index_over_existing_items() {
         answer["TableDescription"]["GlobalSecondaryIndexes"][0]["KeySchema"],
         json!([key("org", "HASH"), key("team", "HASH"), key("seq", "RANGE")])
     );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while ok(&server, "DescribeTable", json!({"TableName": name}))["Table"]
-        ["GlobalSecondaryIndexes"][0]["IndexStatus"]
-        != "ACTIVE"
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the build never ended"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    wait_index_active(&server, &name, "by_org_team").await;
     let got = ok(
         &server,
         "Query",

@@ -406,3 +406,29 @@ pub fn validation(server: &Server, op: &str, body: Value) -> String {
     assert_eq!(resp.error_type(), "ValidationException", "{op} {body}");
     resp.message().unwrap()
 }
+
+/// Waits (up to a minute) until the GSI `index` of `table` is ACTIVE: its build by UpdateTable
+/// is done.
+pub async fn wait_index_active(server: &Server, table: &str, index: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let t = ok(
+            server,
+            "DescribeTable",
+            serde_json::json!({"TableName": table}),
+        );
+        let active = t["Table"]["GlobalSecondaryIndexes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|g| g["IndexName"] == index && g["IndexStatus"] == "ACTIVE");
+        if active {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the build of {index} never ended"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
