@@ -94,7 +94,7 @@ impl Workload {
 #[derive(clap::Args, Debug, Clone)]
 pub struct BenchArgs {
     /// Endpoint to load (plain HTTP), e.g. http://127.0.0.1:8000.
-    #[arg(long, default_value = "http://127.0.0.1:8000")]
+    #[arg(long, default_value = "http://127.0.0.1:8000", help_heading = "Target")]
     pub endpoint: String,
     /// Workloads to run, comma-separated, in this order.
     #[arg(
@@ -102,62 +102,69 @@ pub struct BenchArgs {
         short = 'w',
         value_enum,
         value_delimiter = ',',
-        default_value = "put,get,mixed95,mixed50,query10,query100,batchwrite,scan"
+        default_value = "put,get,mixed95,mixed50,query10,query100,batchwrite,scan",
+        help_heading = "Load"
     )]
     pub workload: Vec<Workload>,
     /// Concurrent keep-alive connections (one request in flight on each).
-    #[arg(long, short = 'c', default_value_t = 64)]
+    #[arg(long, short = 'c', default_value_t = 64, help_heading = "Load")]
     pub connections: usize,
     /// Approximate item size in bytes (attribute names plus values, as DynamoDB counts).
-    #[arg(long, default_value_t = 1024)]
+    #[arg(long, default_value_t = 1024, help_heading = "Data")]
     pub item_size: usize,
     /// Seconds per workload (default 10 unless --ops is given).
-    #[arg(long, short = 'd')]
+    #[arg(long, short = 'd', help_heading = "Load")]
     pub duration: Option<f64>,
     /// Operations per workload (with --duration too, whichever ends first).
-    #[arg(long)]
+    #[arg(long, help_heading = "Load")]
     pub ops: Option<u64>,
     /// Seconds of unrecorded load before each workload.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, help_heading = "Load")]
     pub warmup: f64,
     /// Table name.
-    #[arg(long, default_value = "ferrodyn-bench")]
+    #[arg(long, default_value = "ferrodyn-bench", help_heading = "Data")]
     pub table: String,
     /// Number of distinct single items (`k…`) written by put/batchwrite and preloaded for reads.
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 10_000, help_heading = "Data")]
     pub keys: u64,
     /// Number of query partitions (`p…`) preloaded for the query workloads.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, help_heading = "Data")]
     pub partitions: u64,
     /// Items in each query partition.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, help_heading = "Data")]
     pub partition_size: u64,
     /// `Limit` of each Scan page.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, help_heading = "Data")]
     pub scan_limit: u32,
     /// Fill items with one repeated character instead of random text. Storage compresses
     /// that away (RocksDB's LZ4 ~20×), so a big table stays small and cached; random text
     /// barely compresses, like most real data.
-    #[arg(long)]
+    #[arg(long, help_heading = "Data")]
     pub compressible: bool,
     /// Neither create the table nor preload it (it must exist and hold the data).
-    #[arg(long)]
+    #[arg(long, help_heading = "Data")]
     pub skip_setup: bool,
     /// Report this local process's resident memory (VmRSS) after each workload.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub server_pid: Option<u32>,
     /// Print the results as JSON on stdout (the table goes to stderr).
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub json: bool,
     /// Region to sign for.
-    #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
+    #[arg(
+        long,
+        env = "AWS_REGION",
+        default_value = "us-east-1",
+        help_heading = "Signing"
+    )]
     pub region: String,
     /// Access key id to sign with.
     #[arg(
         long,
         env = "AWS_ACCESS_KEY_ID",
         default_value = "local",
-        hide_env_values = true
+        hide_env_values = true,
+        help_heading = "Signing"
     )]
     pub access_key_id: String,
     /// Secret access key to sign with.
@@ -165,14 +172,20 @@ pub struct BenchArgs {
         long,
         env = "AWS_SECRET_ACCESS_KEY",
         default_value = "local",
-        hide_env_values = true
+        hide_env_values = true,
+        help_heading = "Signing"
     )]
     pub secret_access_key: String,
     /// Session token (sent as X-Amz-Security-Token).
-    #[arg(long, env = "AWS_SESSION_TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "AWS_SESSION_TOKEN",
+        hide_env_values = true,
+        help_heading = "Signing"
+    )]
     pub session_token: Option<String>,
     /// Client worker threads (default: the number of CPUs).
-    #[arg(long)]
+    #[arg(long, help_heading = "Load")]
     pub threads: Option<usize>,
 }
 

@@ -45,6 +45,15 @@ Examples:
 Logs go to stderr (RUST_LOG=debug for more). SIGINT or SIGTERM finish the requests in flight,
 flush to disk and exit 0.";
 
+const BENCH_EXAMPLES: &str = "\
+Examples:
+  ferrodyn bench                                       # every workload, 10 s each, port 8000
+  ferrodyn bench --workload get,query10 -c 64 -d 20 --item-size 1024
+  ferrodyn bench --endpoint http://127.0.0.1:8001 --json > results.json
+
+Requests are SigV4-signed with --access-key-id / --secret-access-key (or the AWS_* variables),
+so real DynamoDB and other emulators can be measured the same way.";
+
 #[derive(Parser)]
 #[command(
     name = "ferrodyn",
@@ -64,6 +73,7 @@ enum Command {
     #[command(after_help = SERVE_EXAMPLES)]
     Serve(ServeArgs),
     /// Load any DynamoDB endpoint and report throughput and latency.
+    #[command(after_help = BENCH_EXAMPLES)]
     Bench(ferrodyn_bench::BenchArgs),
     /// Report a running server's consumed units, storage and monthly costs per table.
     #[command(after_help = "Example:\n  ferrodyn usage --endpoint http://127.0.0.1:8000 --json")]
@@ -415,6 +425,14 @@ mod tests {
         }
         assert!(help.contains("[default: 8000]"), "{help}");
         assert!(help.contains("[default: ./ferrodyn-data]"), "{help}");
+        let bench = cli
+            .find_subcommand_mut("bench")
+            .unwrap()
+            .render_help()
+            .to_string();
+        for heading in ["Target:", "Load:", "Data:", "Signing:", "Examples:"] {
+            assert!(bench.contains(heading), "no {heading} in\n{bench}");
+        }
         let top = Cli::command().render_help().to_string();
         assert!(
             top.contains("Examples:") && top.contains("--endpoint-url"),
