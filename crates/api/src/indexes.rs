@@ -63,7 +63,12 @@ pub fn check_members(
 ) {
     for (i, index) in indexes.iter().flatten().enumerate() {
         let p = format!("{member}.{}.member", i + 1);
-        check_index_members(v, index, &p, &check_throughput);
+        let kind = if member.starts_with("local") {
+            IndexKind::Local
+        } else {
+            IndexKind::Global
+        };
+        check_index_members(v, index, kind, &p, &check_throughput);
     }
 }
 
@@ -71,6 +76,7 @@ pub fn check_members(
 fn check_index_members(
     v: &mut Violations,
     index: &SecondaryIndexInput,
+    kind: IndexKind,
     p: &str,
     check_throughput: &impl Fn(&mut Violations, &ProvisionedThroughput, &str),
 ) {
@@ -106,7 +112,7 @@ fn check_index_members(
                         &format!("{p}.keySchema"),
                         "Member must have length greater than or equal to 1",
                     );
-                } else if ks.len() > 2 && !p.starts_with("global") {
+                } else if ks.len() > 2 && kind == IndexKind::Local {
                     v.push(
                         "[...]",
                         &format!("{p}.keySchema"),
@@ -527,7 +533,13 @@ pub fn check_update_members(
     for (i, u) in updates.iter().flatten().enumerate() {
         let p = format!("globalSecondaryIndexUpdates.{}.member", i + 1);
         if let Some(create) = &u.create {
-            check_index_members(v, create, &format!("{p}.create"), &check_throughput);
+            check_index_members(
+                v,
+                create,
+                IndexKind::Global,
+                &format!("{p}.create"),
+                &check_throughput,
+            );
         }
         if let Some(delete) = &u.delete {
             match &delete.index_name {

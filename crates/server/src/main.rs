@@ -357,18 +357,16 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
 /// requests are authenticated, and a first command to try. The last line is
 /// `ferrodyn listening on ADDRESS`, which scripts and the tests read.
 fn startup_block(local: SocketAddr, engine: &str, identity: &str) -> String {
-    let endpoint = if local.ip().is_unspecified() {
-        format!(
-            "http://127.0.0.1:{} (listening on all interfaces, {local})",
-            local.port()
-        )
-    } else {
-        format!("http://{local}")
-    };
-    let try_endpoint = if local.ip().is_unspecified() {
+    // Bound to every interface: clients on this machine reach it on the loopback address.
+    let reach = if local.ip().is_unspecified() {
         format!("http://127.0.0.1:{}", local.port())
     } else {
         format!("http://{local}")
+    };
+    let endpoint = if local.ip().is_unspecified() {
+        format!("{reach} (listening on all interfaces, {local})")
+    } else {
+        reach.clone()
     };
     format!(
         "ferrodyn {version}, a DynamoDB-compatible database\n\
@@ -376,7 +374,7 @@ fn startup_block(local: SocketAddr, engine: &str, identity: &str) -> String {
          \x20 engine    {engine}\n\
          \x20 auth      off: any access key is accepted, signatures are not checked\n\
          \x20 region    {identity}\n\
-         \x20 try       aws dynamodb list-tables --endpoint-url {try_endpoint}\n\
+         \x20 try       aws dynamodb list-tables --endpoint-url {reach}\n\
          ferrodyn listening on {local}",
         version = env!("CARGO_PKG_VERSION"),
     )
