@@ -17,16 +17,8 @@
 
 mod common;
 
-use common::{ok, table_name, validation, wait_index_active, Server};
+use common::{def, key, ok, table_name, validation, wait_index_active, Server};
 use serde_json::{json, Value};
-
-fn key(name: &str, key_type: &str) -> Value {
-    json!({"AttributeName": name, "KeyType": key_type})
-}
-
-fn def(name: &str, ty: &str) -> Value {
-    json!({"AttributeName": name, "AttributeType": ty})
-}
 
 /// `pk` (S) / `sk` (S), LSI `lsi` on `lsk` (N), GSI `gsi` on `gpk` (S) / `gsk` (N).
 fn create(server: &Server) -> String {

@@ -14,16 +14,8 @@ use aws_sdk_dynamodb::types::{
     PutRequest, Select, TransactWriteItem, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
-use common::{describe, item, n, ok, s, table_name, validation, Item, Server};
+use common::{def, describe, item, key, n, ok, s, table_name, validation, Item, Server};
 use serde_json::{json, Value};
-
-fn key(name: &str, key_type: &str) -> Value {
-    json!({"AttributeName": name, "KeyType": key_type})
-}
-
-fn def(name: &str, ty: &str) -> Value {
-    json!({"AttributeName": name, "AttributeType": ty})
-}
 
 /// A table `pk` (S) / `sk` (S) with
 /// - `lsi`: pk / `lsk` (N), KEYS_ONLY;

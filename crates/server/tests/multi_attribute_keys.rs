@@ -16,18 +16,10 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_dynamodb::Client;
 use common::{
-    attribute, error, item, key_element, n, ok, s, table_name, validation, validation_message,
-    wait_index_active, Server,
+    attribute, def, error, item, key, key_element, n, ok, s, table_name, validation,
+    validation_message, wait_index_active, Server,
 };
 use serde_json::{json, Value};
-
-fn def(name: &str, ty: &str) -> Value {
-    json!({"AttributeName": name, "AttributeType": ty})
-}
-
-fn key(name: &str, key_type: &str) -> Value {
-    json!({"AttributeName": name, "KeyType": key_type})
-}
 
 /// The paritysuite table: key `pk`, GSI `gsi` of HASH `h` and RANGE `a`, `b`, `c`, `d`.
 async fn tournament_table(client: &Client) -> String {

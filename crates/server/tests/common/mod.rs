@@ -432,3 +432,13 @@ pub async fn wait_index_active(server: &Server, table: &str, index: &str) {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
 }
+
+/// A KeySchemaElement in a raw request: `{"AttributeName": name, "KeyType": key_type}`.
+pub fn key(name: &str, key_type: &str) -> Value {
+    serde_json::json!({"AttributeName": name, "KeyType": key_type})
+}
+
+/// An AttributeDefinition in a raw request: `{"AttributeName": name, "AttributeType": ty}`.
+pub fn def(name: &str, ty: &str) -> Value {
+    serde_json::json!({"AttributeName": name, "AttributeType": ty})
+}
