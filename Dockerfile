@@ -5,10 +5,12 @@
 # The data dir is the volume /data; the health check asks GET / (DynamoDB's health line).
 
 # ---- build: the Rust toolchain, libclang for RocksDB's bindings, and RocksDB's C++ ----------
+# clang compiles RocksDB's C++ in about half gcc's time (BENCHMARKS.md, "First build").
 FROM rust:1-bookworm AS build
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libclang-dev \
+    && apt-get install -y --no-install-recommends libclang-dev clang \
     && rm -rf /var/lib/apt/lists/*
+ENV CC=clang CXX=clang++
 WORKDIR /src
 COPY . .
 # The caches keep the registry and the RocksDB build between image builds.
