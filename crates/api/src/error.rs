@@ -21,8 +21,17 @@ pub enum ErrorKind {
     ConditionalCheckFailed,
     /// UnknownOperationException.
     UnknownOperation,
-    /// MissingAuthenticationTokenException.
+    /// MissingAuthenticationTokenException: no signature at all.
     MissingAuthenticationToken,
+    /// UnrecognizedClientException: an access key or session token we do not know.
+    UnrecognizedClient,
+    /// InvalidSignatureException: a wrong signature, or one made too long ago.
+    InvalidSignature,
+    /// IncompleteSignatureException: an Authorization header or presigned query that lacks
+    /// parts of a signature.
+    IncompleteSignature,
+    /// AccessDeniedException: a valid caller whose policies do not allow the request.
+    AccessDenied,
     /// TransactionCanceledException.
     TransactionCanceled,
     /// IdempotentParameterMismatchException.
@@ -41,6 +50,8 @@ pub enum ErrorKind {
     ProvisionedThroughputExceeded,
     /// ThrottlingException.
     Throttling,
+    /// PolicyNotFoundException: no resource-based policy, or not the expected revision.
+    PolicyNotFound,
     /// InternalServerError.
     Internal,
 }
@@ -62,6 +73,12 @@ impl ErrorKind {
             ErrorKind::MissingAuthenticationToken => {
                 "com.amazon.coral.service#MissingAuthenticationTokenException"
             }
+            ErrorKind::UnrecognizedClient => "com.amazon.coral.service#UnrecognizedClientException",
+            ErrorKind::InvalidSignature => "com.amazon.coral.service#InvalidSignatureException",
+            ErrorKind::IncompleteSignature => {
+                "com.amazon.coral.service#IncompleteSignatureException"
+            }
+            ErrorKind::AccessDenied => "com.amazon.coral.service#AccessDeniedException",
             ErrorKind::TransactionCanceled => {
                 "com.amazonaws.dynamodb.v20120810#TransactionCanceledException"
             }
@@ -85,6 +102,7 @@ impl ErrorKind {
                 "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException"
             }
             ErrorKind::Throttling => "com.amazonaws.dynamodb.v20120810#ThrottlingException",
+            ErrorKind::PolicyNotFound => "com.amazonaws.dynamodb.v20120810#PolicyNotFoundException",
             ErrorKind::Internal => "com.amazonaws.dynamodb.v20120810#InternalServerError",
         }
     }
@@ -143,6 +161,11 @@ impl ApiError {
             "Request is missing Authentication Token",
         )
     }
+    /// An error of the given kind: for the server's authentication and authorization layer,
+    /// whose checks pick the kind (UnrecognizedClient, InvalidSignature, AccessDenied, ...).
+    pub fn of_kind(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self::new(kind, message)
+    }
     /// InternalServerError.
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Internal, message)
@@ -182,7 +205,12 @@ impl ApiError {
             item: Option<&'a Item>,
         }
         let text = Some(self.message.as_str()).filter(|m| !m.is_empty());
-        let capitalized = self.kind == ErrorKind::Serialization;
+        // DynamoDB writes these two with a capital M (AccessDeniedException as recorded in
+        // sebdah/dynamic-dynamodb#321); SDKs read either.
+        let capitalized = matches!(
+            self.kind,
+            ErrorKind::Serialization | ErrorKind::AccessDenied
+        );
         serde_json::to_vec(&Body {
             __type: self.kind.type_name(),
             message: if capitalized { None } else { text },
@@ -243,6 +271,7 @@ impl From<EngineError> for ApiError {
                 ApiError::new(ErrorKind::ProvisionedThroughputExceeded, m)
             }
             EngineError::Throttling(m) => ApiError::new(ErrorKind::Throttling, m),
+            EngineError::PolicyNotFound(m) => ApiError::new(ErrorKind::PolicyNotFound, m),
             EngineError::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
                 ApiError::internal("Internal server error")

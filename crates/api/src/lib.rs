@@ -12,6 +12,7 @@ mod describe;
 mod error;
 mod indexes;
 mod items;
+mod policies;
 mod query;
 mod shapes;
 mod streams;
@@ -84,6 +85,9 @@ pub async fn dispatch_in(
         "TagResource" => tags::tag_resource(engine, body).await,
         "UntagResource" => tags::untag_resource(engine, body).await,
         "ListTagsOfResource" => tags::list_tags_of_resource(engine, body),
+        "PutResourcePolicy" => policies::put_resource_policy(engine, body).await,
+        "GetResourcePolicy" => policies::get_resource_policy(engine, body),
+        "DeleteResourcePolicy" => policies::delete_resource_policy(engine, body).await,
         "DescribeLimits" => account::describe_limits(engine, body),
         "DescribeEndpoints" => account::describe_endpoints(engine, body, context.host),
         _ => Err(ApiError::unknown_operation()),

@@ -48,6 +48,7 @@ struct CreateTableInput {
     deletion_protection_enabled: Option<bool>,
     local_secondary_indexes: Option<Vec<SecondaryIndexInput>>,
     global_secondary_indexes: Option<Vec<SecondaryIndexInput>>,
+    resource_policy: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -297,6 +298,7 @@ pub async fn create_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiEr
     indexes::check_global_throughput(mode, &indexes, &global_throughput_given)?;
     let stream = crate::streams::specification(input.stream_specification, true)?;
     let tags = crate::tags::check_create_table_tags(input.tags)?;
+    let resource_policy = crate::policies::check_create_table_policy(input.resource_policy)?;
 
     let spec = TableSpec {
         name,
@@ -314,6 +316,7 @@ pub async fn create_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiEr
         stream,
         deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
         indexes,
+        resource_policy,
     };
     let meta = engine.create_table(spec).await?;
     to_body(&TableDescriptionOutput {

@@ -1,7 +1,7 @@
 //! `ferrodyn bench`: a load generator for any DynamoDB endpoint.
 //!
-//! It opens N keep-alive HTTP/1.1 connections (hyper over tokio; one request in flight on
-//! each), signs every request with SigV4 (`sign.rs`), and runs a list of workloads, each
+//! It opens N keep-alive HTTP/1.1 connections (hyper over tokio, through TLS for an
+//! `https://` endpoint: `tls.rs`; one request in flight on each), signs every request with SigV4 (`sign.rs`), and runs a list of workloads, each
 //! for a duration or a number of operations:
 //!
 //! | workload | one operation |
@@ -23,6 +23,7 @@
 //! errors grouped by `__type`, GetItem misses, and the server's RSS with `--server-pid`.
 
 mod sign;
+mod tls;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -93,9 +94,16 @@ impl Workload {
 /// `ferrodyn bench` options.
 #[derive(clap::Args, Debug, Clone)]
 pub struct BenchArgs {
-    /// Endpoint to load (plain HTTP), e.g. http://127.0.0.1:8000.
+    /// Endpoint to load, e.g. http://127.0.0.1:8000 or https://127.0.0.1:8443.
     #[arg(long, default_value = "http://127.0.0.1:8000", help_heading = "Target")]
     pub endpoint: String,
+    /// With an https:// endpoint: trust only the certificates of this PEM file (a development
+    /// server's self-signed cert.pem) instead of the system's roots.
+    #[arg(long, value_name = "FILE", help_heading = "Target")]
+    pub ca_bundle: Option<std::path::PathBuf>,
+    /// With an https:// endpoint: accept any certificate (the handshake is still complete).
+    #[arg(long, conflicts_with = "ca_bundle", help_heading = "Target")]
+    pub insecure: bool,
     /// Workloads to run, comma-separated, in this order.
     #[arg(
         long,
@@ -336,7 +344,10 @@ pub async fn run(args: &BenchArgs) -> Result<Report, String> {
 
 /// What every connection shares.
 struct Ctx {
+    /// `host:port`, to connect to and for the Host header.
     host: String,
+    /// For an https:// endpoint.
+    tls: Option<Tls>,
     signer: Signer,
     /// The table name as a JSON string, quotes included.
     table_json: String,
@@ -353,20 +364,24 @@ impl Ctx {
             .endpoint
             .parse()
             .map_err(|e| format!("--endpoint {}: {e}", args.endpoint))?;
-        match uri.scheme_str() {
-            Some("http") => {}
+        let (default_port, tls) = match uri.scheme_str() {
+            Some("http") if args.ca_bundle.is_some() || args.insecure => {
+                return Err("--ca-bundle and --insecure are for https:// endpoints".into())
+            }
+            Some("http") => (80, None),
+            Some("https") => (443, Some(Tls::new(&uri, args)?)),
             Some(other) => {
                 return Err(format!(
-                    "--endpoint: only http:// is supported, not {other}://"
+                    "--endpoint: only http:// and https:// are supported, not {other}://"
                 ))
             }
-            None => return Err("--endpoint must start with http://".into()),
-        }
+            None => return Err("--endpoint must start with http:// or https://".into()),
+        };
         let authority = uri.authority().ok_or("--endpoint has no host")?.to_string();
         let host = if uri.port().is_some() {
             authority
         } else {
-            format!("{authority}:80")
+            format!("{authority}:{default_port}")
         };
         // DynamoDB's size: attribute names plus values. `pk` "k0000000000" (2 + 11), `sk` a
         // small number (2 + ~2), `data` (4).
@@ -378,6 +393,7 @@ impl Ctx {
         };
         Ok(Ctx {
             host,
+            tls,
             signer: Signer::new(
                 &args.access_key_id,
                 &args.secret_access_key,
@@ -424,6 +440,28 @@ fn random_text(len: usize) -> String {
     text
 }
 
+/// TLS to an https:// endpoint.
+struct Tls {
+    connector: tokio_rustls::TlsConnector,
+    /// The name the certificate must be valid for: the endpoint's host.
+    server_name: rustls::pki_types::ServerName<'static>,
+}
+
+impl Tls {
+    fn new(uri: &http::Uri, args: &BenchArgs) -> Result<Tls, String> {
+        let host = uri.host().ok_or("--endpoint has no host")?;
+        // An IPv6 address comes in brackets in a URL, and without them in a certificate.
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        let server_name = rustls::pki_types::ServerName::try_from(bare.to_owned())
+            .map_err(|e| format!("--endpoint host {host}: {e}"))?;
+        let config = tls::client_config(args.ca_bundle.as_deref(), args.insecure)?;
+        Ok(Tls {
+            connector: tokio_rustls::TlsConnector::from(config),
+            server_name,
+        })
+    }
+}
+
 /// An answer from the endpoint.
 struct Answer {
     status: u16,
@@ -464,13 +502,17 @@ impl Conn {
             .await
             .map_err(|e| format!("connect to {}: {e}", self.ctx.host))?;
         let _ = stream.set_nodelay(true);
-        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| format!("handshake: {e}"))?;
-        tokio::spawn(async move {
-            let _ = conn.await;
-        });
-        Ok(sender)
+        match &self.ctx.tls {
+            None => http1_handshake(TokioIo::new(stream)).await,
+            Some(tls) => {
+                let stream = tls
+                    .connector
+                    .connect(tls.server_name.clone(), stream)
+                    .await
+                    .map_err(|e| format!("TLS handshake with {}: {e}", self.ctx.host))?;
+                http1_handshake(TokioIo::new(stream)).await
+            }
+        }
     }
 
     /// Sends one signed `DynamoDB_20120810.<op>` request. `Err` when no answer came.
@@ -507,6 +549,20 @@ impl Conn {
         self.sender = Some(sender);
         Ok(Answer { status, body })
     }
+}
+
+/// An HTTP/1.1 client connection on `io`, driven by its own task.
+async fn http1_handshake<I>(io: I) -> Result<SendRequest<Full<Bytes>>, String>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let (sender, conn) = hyper::client::conn::http1::handshake(io)
+        .await
+        .map_err(|e| format!("handshake: {e}"))?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    Ok(sender)
 }
 
 // ------------------------------------------------------------------------------ requests
@@ -1078,6 +1134,25 @@ mod tests {
         let (rss, hwm) = read_rss(std::process::id());
         assert!(rss.unwrap() > 0 && hwm.unwrap() >= rss.unwrap());
         assert_eq!(read_rss(u32::MAX), (None, None));
+    }
+
+    #[test]
+    fn endpoints_name_their_scheme_and_port() {
+        let parse = |args: &[&str]| Ctx::new(&BenchArgs::parse_from(args.iter().copied()).unwrap());
+        let https = parse(&["--endpoint", "https://localhost", "--insecure"]).unwrap();
+        assert_eq!(https.host, "localhost:443");
+        assert!(https.tls.is_some());
+        let v6 = parse(&["--endpoint", "https://[::1]:8443", "--insecure"]).unwrap();
+        assert_eq!(v6.host, "[::1]:8443");
+        let http = parse(&["--endpoint", "http://127.0.0.1"]).unwrap();
+        assert_eq!(
+            (http.host.as_str(), http.tls.is_none()),
+            ("127.0.0.1:80", true)
+        );
+        let err = parse(&["--endpoint", "http://127.0.0.1:8000", "--insecure"]).err();
+        assert!(err.unwrap().contains("https://"));
+        assert!(parse(&["--endpoint", "ftp://x"]).is_err());
+        assert!(BenchArgs::parse_from(["--insecure", "--ca-bundle", "c.pem"]).is_err());
     }
 
     #[test]

@@ -11,6 +11,7 @@ use ferrodyn_storage::{Storage, StorageError, WriteBatch};
 use ferrodyn_types::codec;
 
 use crate::error::{EngineError, Result};
+use crate::policy::PolicySlot;
 use crate::schema::*;
 use crate::{keys, now_epoch_seconds, Engine};
 
@@ -40,6 +41,9 @@ pub struct TableSpec {
     /// LocalSecondaryIndexes and GlobalSecondaryIndexes, checked by the `api` crate; their
     /// `id`s are assigned by [`Engine::create_table`].
     pub indexes: Vec<IndexMeta>,
+    /// ResourcePolicy, in the canonical form the `api` crate checked it into; attached with
+    /// the creation's time as its RevisionId.
+    pub resource_policy: Option<String>,
 }
 
 impl TableSpec {
@@ -63,6 +67,7 @@ impl TableSpec {
             stream: None,
             deletion_protection: false,
             indexes: Vec::new(),
+            resource_policy: None,
         }
     }
 }
@@ -204,6 +209,10 @@ impl Engine {
                 .collect(),
             deleting_indexes: Vec::new(),
             ttl: None,
+            policy: spec
+                .resource_policy
+                .map(|document| PolicySlot::with(document, crate::policy::revision_now()))
+                .unwrap_or_default(),
         };
         let streams = self.stream_change(&mut meta, spec.stream, true)?;
         let key = keys::catalog_key(&meta.name);
@@ -492,7 +501,7 @@ impl Engine {
 
     /// Commits a catalog change with the table's stream change (`streams.rs`) in the same
     /// commit.
-    async fn commit_ddl_with_streams(
+    pub(crate) async fn commit_ddl_with_streams(
         &self,
         batch: WriteBatch,
         name: &str,

@@ -54,6 +54,10 @@ pub enum EngineError {
     /// (ThrottlingException; see `capacity.rs`).
     #[error("{0}")]
     Throttling(String),
+    /// A table or stream has no resource-based policy, or not the one ExpectedRevisionId
+    /// names (PolicyNotFoundException; see `policy.rs`).
+    #[error("{0}")]
+    PolicyNotFound(String),
     /// A bug or an I/O failure below us (HTTP 500, InternalServerError).
     #[error("{0}")]
     Internal(String),

@@ -24,6 +24,7 @@ mod error;
 mod index;
 mod items;
 pub mod keys;
+mod policy;
 mod query;
 mod schema;
 mod streams;
@@ -45,6 +46,7 @@ pub use catalog::{IndexUpdate, TableSpec, TableStats, TableUpdate, MAX_TAGS, TOO
 pub use error::{EngineError, Result};
 pub use index::{ItemCollectionSize, COLLECTION_SIZE_EXCEEDED, MAX_ITEM_COLLECTION_BYTES};
 pub use items::{WriteAction, MAX_ITEM_BYTES};
+pub use policy::{ExpectedRevision, PolicySlot, PolicyTarget, ResourcePolicy, NO_POLICY};
 pub use query::{
     check_query, check_scan, Page, QueryRequest, ScanRequest, ScanSegment, MAX_PAGE_BYTES,
     MAX_TOTAL_SEGMENTS,

@@ -430,9 +430,19 @@ pub struct TableMeta {
     /// Time to Live, as last set by UpdateTimeToLive; `None` when never set (see `ttl.rs`).
     #[serde(default)]
     pub ttl: Option<TtlSettings>,
+    /// The table's resource-based policy (`policy.rs`), which also covers its indexes but not
+    /// its streams.
+    #[serde(default, skip_serializing_if = "crate::PolicySlot::is_empty")]
+    pub policy: crate::PolicySlot,
 }
 
 impl TableMeta {
+    /// The table's resource-based policy, if one is attached: what an access check of a
+    /// request naming the table (or one of its indexes) evaluates.
+    pub fn resource_policy(&self) -> Option<&crate::ResourcePolicy> {
+        self.policy.current.as_ref()
+    }
+
     /// The secondary index named `name`.
     pub fn index(&self, name: &str) -> Option<&IndexMeta> {
         self.indexes.iter().find(|i| i.name == name)

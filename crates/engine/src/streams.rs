@@ -182,6 +182,10 @@ pub struct StreamMeta {
     pub end_seq: Option<u64>,
     /// When the stream was disabled, seconds since the epoch.
     pub disabled_at: Option<f64>,
+    /// The stream's resource-based policy (`policy.rs`); kept while the stream is, enabled or
+    /// not, table deleted or not.
+    #[serde(default, skip_serializing_if = "crate::PolicySlot::is_empty")]
+    pub policy: crate::PolicySlot,
 }
 
 impl StreamMeta {
@@ -473,16 +477,24 @@ impl Streams {
         }))
     }
 
-    fn get(&self, id: u64) -> Option<Arc<StreamMeta>> {
+    pub(crate) fn get(&self, id: u64) -> Option<Arc<StreamMeta>> {
         self.registry.read().get(&id).cloned()
     }
 
-    fn by_arn(&self, arn: &str) -> Option<Arc<StreamMeta>> {
+    pub(crate) fn by_arn(&self, arn: &str) -> Option<Arc<StreamMeta>> {
         self.registry
             .read()
             .values()
             .find(|s| s.arn == arn)
             .cloned()
+    }
+
+    /// Replaces the registry's entry of a stream just stored with `meta` (a policy change),
+    /// unless the trimmer deleted the stream in the meantime.
+    pub(crate) fn replace_if_present(&self, meta: StreamMeta) {
+        if let Some(entry) = self.registry.write().get_mut(&meta.id) {
+            *entry = Arc::new(meta);
+        }
     }
 
     fn trimmed_below(&self, id: u64) -> u64 {
@@ -715,6 +727,7 @@ impl Engine {
                         start_seq,
                         end_seq: None,
                         disabled_at: None,
+                        policy: Default::default(),
                     }),
                     closed: None,
                 })

@@ -54,6 +54,8 @@ pub struct AppState {
     request_ids: RequestIds,
     /// How long a client may take to send a request's body (slow-drip clients are cut off).
     body_timeout: Duration,
+    /// The keys requests must be signed with; `None`: open, signatures are not checked.
+    access: Option<auth::Access>,
 }
 
 impl AppState {
@@ -63,7 +65,14 @@ impl AppState {
             engine,
             request_ids: RequestIds::new(),
             body_timeout,
+            access: None,
         }
+    }
+
+    /// Requires every request but the health check to be signed by one of `access`'s keys.
+    pub fn with_access(mut self, access: auth::Access) -> Self {
+        self.access = Some(access);
+        self
     }
 }
 
@@ -123,7 +132,14 @@ impl Answer {
 
 async fn route(state: &AppState, req: Request<Incoming>, request_id: &str) -> Answer {
     if req.method() == Method::GET && req.uri().path() == crate::usage::USAGE_PATH {
-        // ferrodyn's usage and cost report (usage.rs), outside DynamoDB's protocol.
+        // ferrodyn's usage and cost report (usage.rs), outside DynamoDB's protocol; signed
+        // like any other request when signatures are checked.
+        if let Some(access) = &state.access {
+            let (parts, _) = req.into_parts();
+            if let Err(e) = access.authenticate(&parts, b"") {
+                return error_answer(e, request_id);
+            }
+        }
         let body = crate::usage::report_json(&state.engine);
         return Answer::new(StatusCode::OK, "application/json", body);
     }
@@ -146,11 +162,7 @@ async fn route(state: &AppState, req: Request<Incoming>, request_id: &str) -> An
     }
     match answer(state, req).await {
         Ok(body) => Answer::new(StatusCode::OK, JSON_1_0, body),
-        Err(Refusal::Api(e)) => {
-            tracing::debug!(request_id = %request_id, kind = ?e.kind, message = %e.message, "error answer");
-            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
-            Answer::new(status, JSON_1_0, e.to_json())
-        }
+        Err(Refusal::Api(e)) => error_answer(e, request_id),
         Err(Refusal::Status(status, e)) => {
             tracing::debug!(request_id = %request_id, %status, message = %e.message, "error answer");
             Answer::new(status, JSON_1_0, e.to_json())
@@ -164,6 +176,12 @@ async fn route(state: &AppState, req: Request<Incoming>, request_id: &str) -> An
             }
         }
     }
+}
+
+fn error_answer(e: ApiError, request_id: &str) -> Answer {
+    tracing::debug!(request_id = %request_id, kind = ?e.kind, message = %e.message, "error answer");
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    Answer::new(status, JSON_1_0, e.to_json())
 }
 
 /// Why a request gets no answer from the API.
@@ -198,12 +216,14 @@ async fn answer(state: &AppState, req: Request<Incoming>) -> Result<Vec<u8>, Ref
     // The headers stay borrowed while the body is read: the target is not copied.
     let (parts, body) = req.into_parts();
     let headers = &parts.headers;
-    let authorized = headers
-        .get(hyper::header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-        .and_then(auth::parse_authorization)
-        .is_some();
-    if !authorized {
+    let signed = match &state.access {
+        Some(_) => auth::Access::looks_signed(&parts),
+        None => headers
+            .get(hyper::header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .is_some_and(auth::claims_signature),
+    };
+    if !signed {
         return Err(ApiError::missing_authentication_token().into());
     }
     let Some(target) = headers.get(X_AMZ_TARGET).and_then(|h| h.to_str().ok()) else {
@@ -214,6 +234,11 @@ async fn answer(state: &AppState, req: Request<Incoming>) -> Result<Vec<u8>, Ref
     };
     let coding = compression::request_coding(headers);
     let body = read_body(body, state.body_timeout).await?;
+    // The signature covers the body as sent, before any Content-Encoding is undone.
+    let principal = match &state.access {
+        Some(access) => Some(access.authenticate(&parts, &body)?),
+        None => None,
+    };
     let body = match coding {
         Ok(compression::Coding::Identity) => body,
         Ok(coding) => decode_body(coding, body).await?,
@@ -226,6 +251,9 @@ async fn answer(state: &AppState, req: Request<Incoming>) -> Result<Vec<u8>, Ref
             ))
         }
     };
+    if let (Some(access), Some(principal)) = (&state.access, &principal) {
+        access.authorize(&state.engine, principal, target, &body)?;
+    }
     Ok(ferrodyn_api::dispatch_in(&state.engine, target, &body, context).await?)
 }
 

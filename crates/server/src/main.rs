@@ -5,6 +5,7 @@
 
 mod auth;
 mod http;
+mod tls;
 mod usage;
 
 use std::net::SocketAddr;
@@ -16,7 +17,7 @@ use ferrodyn_engine::{AutoscaleConfig, Engine, EngineConfig};
 use ferrodyn_storage::{MemoryStorage, RocksDbStorage, Storage};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 
 /// mimalloc instead of glibc malloc: see the workspace Cargo.toml.
 #[global_allocator]
@@ -41,6 +42,8 @@ Examples:
   ferrodyn serve --in-memory --port 8001
   ferrodyn serve --bind 0.0.0.0 --data-dir /var/lib/ferrodyn --log-json
   ferrodyn serve --autoscale-target 70 --autoscale-max 1000
+  ferrodyn serve --tls-self-signed --port 8443 --http-port 8000
+  ferrodyn serve --tls-cert cert.pem --tls-key key.pem
 
 Logs go to stderr (RUST_LOG=debug for more). SIGINT or SIGTERM finish the requests in flight,
 flush to disk and exit 0.";
@@ -177,6 +180,10 @@ struct ServeArgs {
     /// it is AWS's us-east-1 list price (see the README).
     #[arg(long, value_name = "FILE", help_heading = "Logging and reports")]
     prices: Option<PathBuf>,
+    #[command(flatten)]
+    auth: auth::AuthArgs,
+    #[command(flatten)]
+    tls: tls::TlsArgs,
 }
 
 fn main() -> std::process::ExitCode {
@@ -265,7 +272,20 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         },
     )?;
     let idle_timeout = std::time::Duration::from_secs(args.idle_timeout.max(1));
-    let state = Arc::new(http::AppState::new(engine, idle_timeout));
+    let access = auth::setup(&args.auth)?;
+    let auth_line = auth::summary(access.as_ref());
+    match &access {
+        Some(_) => tracing::info!("{auth_line}"),
+        None => tracing::warn!(
+            "authentication is off: any access key is accepted and signatures are not checked \
+             (give --credentials FILE or FERRODYN_ACCESS_KEY_ID/FERRODYN_SECRET_ACCESS_KEY)"
+        ),
+    }
+    let mut state = http::AppState::new(engine, idle_timeout);
+    if let Some(access) = access {
+        state = state.with_access(access);
+    }
+    let state = Arc::new(state);
     // Auto scaling runs until the process ends (a no-op without a policy).
     tokio::spawn({
         let state = Arc::clone(&state);
@@ -276,14 +296,28 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let addr: SocketAddr = format!("{}:{}", args.bind, args.port)
         .parse()
         .map_err(|e| format!("invalid --bind {}: {e}", args.bind))?;
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let local = listener.local_addr()?;
-    tracing::info!(address = %local, "listening");
+    let data_dir = (!args.in_memory).then_some(args.data_dir.as_path());
+    let tls = tls::setup(&args.tls, data_dir, addr.ip())?;
+    let listener = bind(addr).await?;
+    let plain = match args.tls.http_port {
+        Some(port) => Some(bind(SocketAddr::new(addr.ip(), port)).await?),
+        None => None,
+    };
+    let listening = Listening {
+        main: listener.local_addr()?,
+        tls: tls.as_ref().map(|t| &t.summary),
+        plain: plain.as_ref().map(TcpListener::local_addr).transpose()?,
+    };
+    tracing::info!(address = %listening.main, tls = tls.is_some(), "listening");
+    if let Some(plain) = listening.plain {
+        tracing::info!(address = %plain, "listening (plain HTTP)");
+    }
     // Tests and scripts read the last line of this block to learn the port when started with
     // --port 0; nothing else is written to stdout.
-    println!("{}", startup_block(local, &engine_line, &identity_line));
+    println!(
+        "{}",
+        startup_block(&listening, &engine_line, &auth_line, &identity_line)
+    );
 
     // HTTP/1: the headers of each request (and the wait for the next one on a kept-alive
     // connection) must arrive within the idle timeout; `http::read_body` bounds the body.
@@ -295,51 +329,27 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     // Tells connections that have not sent a byte yet to close at shutdown.
     let (stopping_tx, stopping) = tokio::sync::watch::channel(());
+    let conns = Connections {
+        state: Arc::clone(&state),
+        builder,
+        idle_timeout,
+        stopping,
+    };
+    let acceptor = tls.as_ref().map(|t| t.acceptor.clone());
     let mut shutdown = std::pin::pin!(shutdown_signal());
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let (stream, _) = match accepted {
-                    Ok(c) => c,
-                    Err(e) => {
-                        // Out of file descriptors, most likely: wait for some to close
-                        // rather than spin.
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let _ = stream.set_nodelay(true);
-                let state = Arc::clone(&state);
-                let builder = builder.clone();
-                let watcher = graceful.watcher();
-                let mut stopping = stopping.clone();
-                tokio::spawn(async move {
-                    // hyper's header timeout starts only once the protocol is known, that is
-                    // after the first bytes: a client that connects and sends nothing is
-                    // closed here after the idle timeout.
-                    let mut first_byte = [0u8; 1];
-                    tokio::select! {
-                        first = tokio::time::timeout(idle_timeout, stream.peek(&mut first_byte)) => {
-                            if !matches!(first, Ok(Ok(n)) if n > 0) {
-                                return;
-                            }
-                        }
-                        _ = stopping.changed() => return,
-                    }
-                    let service = hyper::service::service_fn(move |req| http::handle(Arc::clone(&state), req));
-                    let conn = builder
-                        .serve_connection(TokioIo::new(stream), service)
-                        .into_owned();
-                    if let Err(e) = watcher.watch(conn).await {
-                        tracing::debug!(error = %e, "connection ended with an error");
-                    }
-                });
+                conns.accepted(accepted, acceptor.clone(), &graceful).await;
+            }
+            accepted = accept_if_listening(plain.as_ref()) => {
+                conns.accepted(accepted, None, &graceful).await;
             }
             _ = &mut shutdown => break,
         }
     }
     drop(listener);
+    drop(plain);
     let _ = stopping_tx.send(());
     tracing::info!("shutting down: finishing requests in flight");
     if tokio::time::timeout(std::time::Duration::from_secs(30), graceful.shutdown())
@@ -353,31 +363,172 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// What `serve` prints when it is ready: where to connect, what it stores where, whether
-/// requests are authenticated, and a first command to try. The last line is
-/// `ferrodyn listening on ADDRESS`, which scripts and the tests read.
-fn startup_block(local: SocketAddr, engine: &str, identity: &str) -> String {
-    // Bound to every interface: clients on this machine reach it on the loopback address.
-    let reach = if local.ip().is_unspecified() {
-        format!("http://127.0.0.1:{}", local.port())
+async fn bind(addr: SocketAddr) -> Result<TcpListener, String> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))
+}
+
+/// The next connection of the plain-HTTP listener kept beside TLS (`--http-port`); never, when
+/// there is none.
+async fn accept_if_listening(
+    listener: Option<&TcpListener>,
+) -> std::io::Result<(TcpStream, SocketAddr)> {
+    match listener {
+        Some(listener) => listener.accept().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// What every accepted connection is served with, whichever listener it came from.
+struct Connections {
+    state: Arc<http::AppState>,
+    builder: auto::Builder<TokioExecutor>,
+    idle_timeout: std::time::Duration,
+    stopping: tokio::sync::watch::Receiver<()>,
+}
+
+impl Connections {
+    /// Serves an accepted connection in its own task, through TLS when `tls` is given.
+    async fn accepted(
+        &self,
+        accepted: std::io::Result<(TcpStream, SocketAddr)>,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+        graceful: &hyper_util::server::graceful::GracefulShutdown,
+    ) {
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of file descriptors, most likely: wait for some to close rather than
+                // spin.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                return;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let state = Arc::clone(&self.state);
+        let builder = self.builder.clone();
+        let watcher = graceful.watcher();
+        let idle_timeout = self.idle_timeout;
+        let mut stopping = self.stopping.clone();
+        tokio::spawn(async move {
+            // hyper's header timeout starts only once the protocol is known, that is after
+            // the first bytes (for TLS, of the handshake): a client that connects and sends
+            // nothing is closed here after the idle timeout.
+            let mut first_byte = [0u8; 1];
+            tokio::select! {
+                first = tokio::time::timeout(idle_timeout, stream.peek(&mut first_byte)) => {
+                    if !matches!(first, Ok(Ok(n)) if n > 0) {
+                        return;
+                    }
+                }
+                _ = stopping.changed() => return,
+            }
+            let Some(acceptor) = tls else {
+                return serve_connection(TokioIo::new(stream), state, builder, watcher).await;
+            };
+            // A handshake is bounded like a request's headers. Failures (a plain-HTTP client,
+            // a client that does not trust the certificate) only close this connection.
+            match tokio::time::timeout(idle_timeout, acceptor.accept(stream)).await {
+                Ok(Ok(stream)) => {
+                    serve_connection(TokioIo::new(stream), state, builder, watcher).await
+                }
+                Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
+                Err(_) => tracing::debug!("TLS handshake timed out"),
+            }
+        });
+    }
+}
+
+/// Serves HTTP/1.1 or HTTP/2 (whichever the client speaks) on `io` until it closes, or until
+/// the graceful shutdown that `watcher` belongs to ends it.
+async fn serve_connection<I>(
+    io: I,
+    state: Arc<http::AppState>,
+    builder: auto::Builder<TokioExecutor>,
+    watcher: hyper_util::server::graceful::Watcher,
+) where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |req| http::handle(Arc::clone(&state), req));
+    let conn = builder.serve_connection(io, service).into_owned();
+    if let Err(e) = watcher.watch(conn).await {
+        tracing::debug!(error = %e, "connection ended with an error");
+    }
+}
+
+/// Where `serve` listens, for the startup block.
+struct Listening<'a> {
+    /// The address of `--port`: HTTPS with TLS, else plain HTTP.
+    main: SocketAddr,
+    tls: Option<&'a tls::Summary>,
+    /// The plain-HTTP listener kept beside TLS (`--http-port`).
+    plain: Option<SocketAddr>,
+}
+
+/// The URL a client on this machine uses for `addr`: bound to every interface, it reaches it
+/// on the loopback address.
+fn reachable(scheme: &str, addr: SocketAddr) -> String {
+    if addr.ip().is_unspecified() {
+        format!("{scheme}://127.0.0.1:{}", addr.port())
     } else {
-        format!("http://{local}")
-    };
-    let endpoint = if local.ip().is_unspecified() {
-        format!("{reach} (listening on all interfaces, {local})")
+        format!("{scheme}://{addr}")
+    }
+}
+
+/// [`reachable`], saying so when the listener takes every interface.
+fn endpoint_line(scheme: &str, addr: SocketAddr) -> String {
+    let reach = reachable(scheme, addr);
+    if addr.ip().is_unspecified() {
+        format!("{reach} (listening on all interfaces, {addr})")
     } else {
-        reach.clone()
+        reach
+    }
+}
+
+/// What `serve` prints when it is ready: where to connect (and with TLS, which certificate),
+/// what it stores where, whether requests are authenticated, and a first command to try. The
+/// last line is `ferrodyn listening on ADDRESS` (the `--port` listener), which scripts and the
+/// tests read; a plain-HTTP listener kept beside TLS comes the line before, as
+/// `ferrodyn listening (http) on ADDRESS`.
+fn startup_block(listening: &Listening, engine: &str, auth: &str, identity: &str) -> String {
+    let main = listening.main;
+    let scheme = if listening.tls.is_some() {
+        "https"
+    } else {
+        "http"
     };
-    format!(
+    let mut block = format!(
         "ferrodyn {version}, a DynamoDB-compatible database\n\
-         \x20 endpoint  {endpoint}\n\
-         \x20 engine    {engine}\n\
-         \x20 auth      off: any access key is accepted, signatures are not checked\n\
-         \x20 region    {identity}\n\
-         \x20 try       aws dynamodb list-tables --endpoint-url {reach}\n\
-         ferrodyn listening on {local}",
+         \x20 endpoint  {endpoint}\n",
         version = env!("CARGO_PKG_VERSION"),
-    )
+        endpoint = endpoint_line(scheme, main),
+    );
+    if let Some(plain) = listening.plain {
+        block.push_str(&format!("  http      {}\n", endpoint_line("http", plain)));
+    }
+    let mut try_it = format!(
+        "aws dynamodb list-tables --endpoint-url {}",
+        reachable(scheme, main)
+    );
+    if let Some(tls) = listening.tls {
+        block.push_str(&format!("  tls       {}\n", tls.certificate));
+        if let Some(ca) = &tls.ca_bundle {
+            try_it.push_str(&format!(" --ca-bundle {}", ca.display()));
+        }
+    }
+    block.push_str(&format!(
+        "\x20 engine    {engine}\n\
+         \x20 auth      {auth}\n\
+         \x20 region    {identity}\n\
+         \x20 try       {try_it}\n"
+    ));
+    if let Some(plain) = listening.plain {
+        block.push_str(&format!("ferrodyn listening (http) on {plain}\n"));
+    }
+    block.push_str(&format!("ferrodyn listening on {main}"));
+    block
 }
 
 #[cfg(test)]
@@ -387,8 +538,9 @@ mod tests {
     #[test]
     fn startup_block_names_endpoint_engine_and_auth_and_ends_with_the_address() {
         let block = startup_block(
-            "127.0.0.1:8000".parse().unwrap(),
+            &plain("127.0.0.1:8000"),
             "RocksDB, data in /srv/data",
+            "off: any access key is accepted, signatures are not checked",
             "us-east-1, account 000000000000",
         );
         let lines: Vec<&str> = block.lines().collect();
@@ -401,9 +553,56 @@ mod tests {
             "  try       aws dynamodb list-tables --endpoint-url http://127.0.0.1:8000"
         );
         assert_eq!(lines.last(), Some(&"ferrodyn listening on 127.0.0.1:8000"));
-        let any = startup_block("0.0.0.0:8000".parse().unwrap(), "in memory", "x");
+        let any = startup_block(&plain("0.0.0.0:8000"), "in memory", "on: x", "x");
         assert!(any.contains("http://127.0.0.1:8000 (listening on all interfaces"));
         assert!(any.ends_with("ferrodyn listening on 0.0.0.0:8000"));
+    }
+
+    fn plain(addr: &str) -> Listening<'static> {
+        Listening {
+            main: addr.parse().unwrap(),
+            tls: None,
+            plain: None,
+        }
+    }
+
+    #[test]
+    fn startup_block_with_tls_shows_https_the_certificate_and_the_kept_http_port() {
+        let summary = tls::Summary {
+            certificate: "self-signed (made now): certificate /d/tls/cert.pem, key /d/tls/key.pem"
+                .into(),
+            ca_bundle: Some("/d/tls/cert.pem".into()),
+        };
+        let block = startup_block(
+            &Listening {
+                main: "0.0.0.0:8443".parse().unwrap(),
+                tls: Some(&summary),
+                plain: Some("0.0.0.0:8000".parse().unwrap()),
+            },
+            "in memory",
+            "on: x",
+            "x",
+        );
+        let lines: Vec<&str> = block.lines().collect();
+        assert!(
+            lines[1].starts_with("  endpoint  https://127.0.0.1:8443 (listening on all"),
+            "{block}"
+        );
+        assert!(
+            lines[2].starts_with("  http      http://127.0.0.1:8000 ("),
+            "{block}"
+        );
+        assert_eq!(lines[3], format!("  tls       {}", summary.certificate));
+        assert!(
+            block.contains(
+                "  try       aws dynamodb list-tables --endpoint-url https://127.0.0.1:8443 \
+                 --ca-bundle /d/tls/cert.pem\n"
+            ),
+            "{block}"
+        );
+        let n = lines.len();
+        assert_eq!(lines[n - 2], "ferrodyn listening (http) on 0.0.0.0:8000");
+        assert_eq!(lines[n - 1], "ferrodyn listening on 0.0.0.0:8443");
     }
 
     #[test]
@@ -417,6 +616,7 @@ mod tests {
             "Storage:",
             "Capacity:",
             "Auto scaling:",
+            "TLS:",
             "Examples:",
         ] {
             assert!(help.contains(heading), "no {heading} in\n{help}");

@@ -321,10 +321,10 @@ pub fn report_json(engine: &Engine) -> Vec<u8> {
 #[derive(clap::Args)]
 pub struct UsageArgs {
     /// The server's endpoint (http only).
-    #[arg(long, default_value = "http://127.0.0.1:8000")]
+    #[arg(long, default_value = "http://127.0.0.1:8000", help_heading = "Target")]
     endpoint: String,
     /// Print the report as the server sends it (JSON) instead of as a table.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     json: bool,
 }
 

@@ -63,6 +63,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod encryption;
 mod memory;
 #[cfg(feature = "rocksdb")]
 mod rocks;
@@ -70,6 +71,9 @@ mod rocks;
 use std::future::Future;
 use std::pin::Pin;
 
+#[cfg(feature = "rocksdb")]
+pub use encryption::{rekey, RekeyReport};
+pub use encryption::{EncryptionError, EncryptionKey, KeyError};
 pub use memory::MemoryStorage;
 #[cfg(feature = "rocksdb")]
 pub use rocks::{GroupCommitStats, RocksDbOptions, RocksDbStorage};
@@ -217,6 +221,10 @@ pub enum StorageError {
     /// The store has been shut down.
     #[error("storage is closed")]
     Closed,
+    /// The data dir cannot be opened with the encryption key given (wrong,
+    /// missing, or given for an unencrypted dir), or a rekey failed.
+    #[error(transparent)]
+    Encryption(#[from] EncryptionError),
 }
 
 /// Iterator of `(key, value)` pairs returned by scans.

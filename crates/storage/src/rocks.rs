@@ -60,6 +60,7 @@ use rocksdb::{
 };
 use tokio::sync::oneshot;
 
+use crate::encryption::{self, EncryptionKey};
 use crate::{
     in_range, CommitFuture, KvIter, Mutation, Precondition, Snapshot, Storage, StorageError,
     Version, Versioned, WriteBatch,
@@ -86,6 +87,11 @@ pub struct RocksDbOptions {
     /// answered to submit again (it lingers at most a quarter of the average
     /// synced-write time). Zero disables lingering. Default 1 ms.
     pub max_linger: Duration,
+    /// Encrypts every file of the data dir with this key (see
+    /// [`crate::encryption`]). A dir first opened with a key needs it from
+    /// then on, and one first opened without can't take one (until
+    /// [`crate::rekey`]). Default `None`.
+    pub encryption_key: Option<EncryptionKey>,
 }
 
 impl Default for RocksDbOptions {
@@ -98,12 +104,14 @@ impl Default for RocksDbOptions {
             max_group_batches: 1024,
             max_group_bytes: 4 << 20,
             max_linger: Duration::from_millis(1),
+            encryption_key: None,
         }
     }
 }
 
 impl RocksDbOptions {
-    fn to_rocksdb(&self) -> Options {
+    /// RocksDB's options for these knobs, without the Env (see `open_with`).
+    pub(crate) fn to_rocksdb(&self) -> Options {
         let cache = Cache::new_lru_cache(self.block_cache_bytes);
         let mut table = BlockBasedOptions::default();
         table.set_block_cache(&cache);
@@ -214,12 +222,14 @@ pub struct RocksDbStorage {
     writer: Option<JoinHandle<()>>,
     path: PathBuf,
     stats: Arc<Stats>,
+    encrypted: bool,
 }
 
 impl std::fmt::Debug for RocksDbStorage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RocksDbStorage")
             .field("path", &self.path)
+            .field("encrypted", &self.encrypted)
             .finish_non_exhaustive()
     }
 }
@@ -231,10 +241,21 @@ impl RocksDbStorage {
     }
 
     /// Opens (creating if missing) the database at `path` with `options`.
+    ///
+    /// With [`RocksDbOptions::encryption_key`], or for a dir that was
+    /// encrypted, this fails with [`StorageError::Encryption`] before RocksDB
+    /// reads anything when the key is wrong, missing, or given for an
+    /// unencrypted dir.
     pub fn open_with(path: &Path, options: RocksDbOptions) -> Result<Self, StorageError> {
-        let db = Arc::new(DB::open(&options.to_rocksdb(), path).map_err(backend)?);
+        let mut rocks_options = options.to_rocksdb();
+        let cipher = encryption::prepare(path, options.encryption_key.as_ref())?;
+        let encrypted = cipher.is_some();
+        if let Some(cipher) = cipher {
+            rocks_options.set_env(&encryption::encrypted_env(cipher)?);
+        }
+        let db = Arc::new(DB::open(&rocks_options, path).map_err(backend)?);
         let last_version = db.latest_sequence_number();
-        tracing::info!(path = %path.display(), last_version, "opened RocksDB storage");
+        tracing::info!(path = %path.display(), last_version, encrypted, "opened RocksDB storage");
         let (tx, rx) = mpsc::channel();
         let stats = Arc::new(Stats::default());
         let writer = Writer {
@@ -256,6 +277,7 @@ impl RocksDbStorage {
             writer: Some(writer),
             path: path.to_path_buf(),
             stats,
+            encrypted,
         })
     }
 
@@ -272,6 +294,11 @@ impl RocksDbStorage {
     /// Directory of the database.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// True when the data dir is encrypted at rest.
+    pub fn encrypted(&self) -> bool {
+        self.encrypted
     }
 }
 

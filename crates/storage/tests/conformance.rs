@@ -21,3 +21,19 @@ fn make_rocksdb() -> (ferrodyn_storage::RocksDbStorage, tempfile::TempDir) {
 
 #[cfg(feature = "rocksdb")]
 conformance_suite!(rocksdb, make_rocksdb);
+
+/// RocksDB through the encrypted Env (`RocksDbOptions::encryption_key`).
+#[cfg(feature = "rocksdb")]
+fn make_encrypted_rocksdb() -> (ferrodyn_storage::RocksDbStorage, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let options = ferrodyn_storage::RocksDbOptions {
+        encryption_key: Some(ferrodyn_storage::EncryptionKey::from_hex(&"e1".repeat(32)).unwrap()),
+        ..Default::default()
+    };
+    let storage =
+        ferrodyn_storage::RocksDbStorage::open_with(dir.path(), options).expect("open RocksDB");
+    (storage, dir)
+}
+
+#[cfg(feature = "rocksdb")]
+conformance_suite!(encrypted_rocksdb, make_encrypted_rocksdb);

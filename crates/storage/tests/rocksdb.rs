@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ferrodyn_storage::{
-    RocksDbOptions, RocksDbStorage, Storage, StorageError, Version, WriteBatch,
+    EncryptionKey, RocksDbOptions, RocksDbStorage, Storage, StorageError, Version, WriteBatch,
 };
 
 fn rt() -> tokio::runtime::Runtime {
@@ -271,6 +271,16 @@ fn commit_futures_work_across_runtimes_and_threads() {
 }
 
 const KILL_DIR_ENV: &str = "FERRODYN_STORAGE_KILL9_DIR";
+/// Hex encryption key for the child, when the dir is to be encrypted.
+const KILL_KEY_ENV: &str = "FERRODYN_STORAGE_KILL9_KEY";
+
+fn open_maybe_encrypted(dir: &Path, key: Option<&str>) -> RocksDbStorage {
+    let options = RocksDbOptions {
+        encryption_key: key.map(|hex| EncryptionKey::from_hex(hex).unwrap()),
+        ..RocksDbOptions::default()
+    };
+    RocksDbStorage::open_with(dir, options).unwrap()
+}
 
 /// Child half of `acknowledged_commits_survive_kill_9`: commits forever,
 /// printing each acknowledged key. Does nothing unless started by the parent.
@@ -280,7 +290,8 @@ fn kill9_child() {
     let Ok(dir) = std::env::var(KILL_DIR_ENV) else {
         return;
     };
-    let s = Arc::new(RocksDbStorage::open(Path::new(&dir)).unwrap());
+    let key = std::env::var(KILL_KEY_ENV).ok();
+    let s = Arc::new(open_maybe_encrypted(Path::new(&dir), key.as_deref()));
     let rt = rt();
     rt.block_on(async {
         let mut tasks = Vec::new();
@@ -314,8 +325,23 @@ fn kill9_child() {
 
 #[test]
 fn acknowledged_commits_survive_kill_9() {
+    kill_9_roundtrip(None);
+}
+
+/// The same through the encrypted Env: recovery decrypts a WAL whose writer
+/// died mid-append, and nothing acknowledged is lost.
+#[test]
+fn acknowledged_commits_survive_kill_9_encrypted() {
+    kill_9_roundtrip(Some(&"5c".repeat(32)));
+}
+
+fn kill_9_roundtrip(encryption_key: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(std::env::current_exe().unwrap())
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    if let Some(hex) = encryption_key {
+        command.env(KILL_KEY_ENV, hex);
+    }
+    let mut child = command
         .args([
             "--exact",
             "kill9_child",
@@ -354,7 +380,8 @@ fn acknowledged_commits_survive_kill_9() {
         acked.len()
     );
 
-    let s = RocksDbStorage::open(dir.path()).unwrap();
+    let s = open_maybe_encrypted(dir.path(), encryption_key);
+    assert_eq!(s.encrypted(), encryption_key.is_some());
     for key in &acked {
         let v = s
             .get(key.as_bytes())

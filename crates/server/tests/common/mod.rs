@@ -24,6 +24,9 @@ pub struct Server {
     child: Child,
     pub addr: SocketAddr,
     pub data_dir: Option<PathBuf>,
+    /// The startup block's lines before `ferrodyn listening on ADDRESS` (tests/tls.rs reads
+    /// the certificate and the plain-HTTP listener there).
+    pub startup: String,
 }
 
 impl Server {
@@ -40,10 +43,25 @@ impl Server {
 
     /// A server started with `serve --port 0 --bind 127.0.0.1` and `extra` arguments.
     pub fn start(extra: &[&str], data_dir: Option<PathBuf>) -> Server {
+        Self::start_with_env(extra, data_dir, &[])
+    }
+
+    /// [`Server::start`] with these environment variables set for the server process.
+    pub fn start_with_env(
+        extra: &[&str],
+        data_dir: Option<PathBuf>,
+        env: &[(&str, &str)],
+    ) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ferrodyn"))
             .args(["serve", "--port", "0", "--bind", "127.0.0.1"])
             .args(extra)
             .env("RUST_LOG", "warn")
+            // A developer's own keys must not turn authentication on in tests that expect it
+            // off; tests/auth.rs passes keys explicitly.
+            .env_remove("FERRODYN_ACCESS_KEY_ID")
+            .env_remove("FERRODYN_SECRET_ACCESS_KEY")
+            .env_remove("FERRODYN_SESSION_TOKEN")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -68,6 +86,7 @@ impl Server {
             child,
             addr,
             data_dir,
+            startup: seen,
         }
     }
 
