@@ -326,11 +326,52 @@ pub struct UsageArgs {
     /// Print the report as the server sends it (JSON) instead of as a table.
     #[arg(long, help_heading = "Output")]
     json: bool,
+    /// Region to sign for (a server with `--credentials` checks the signature).
+    #[arg(
+        long,
+        env = "AWS_REGION",
+        default_value = "us-east-1",
+        help_heading = "Signing"
+    )]
+    region: String,
+    /// Access key id to sign with.
+    #[arg(
+        long,
+        env = "AWS_ACCESS_KEY_ID",
+        default_value = "local",
+        hide_env_values = true,
+        help_heading = "Signing"
+    )]
+    access_key_id: String,
+    /// Secret access key to sign with.
+    #[arg(
+        long,
+        env = "AWS_SECRET_ACCESS_KEY",
+        default_value = "local",
+        hide_env_values = true,
+        help_heading = "Signing"
+    )]
+    secret_access_key: String,
+    /// Session token (sent as X-Amz-Security-Token).
+    #[arg(
+        long,
+        env = "AWS_SESSION_TOKEN",
+        hide_env_values = true,
+        help_heading = "Signing"
+    )]
+    session_token: Option<String>,
 }
 
 /// Runs `ferrodyn usage`.
 pub fn run_cli(args: UsageArgs) -> std::process::ExitCode {
-    match fetch(&args.endpoint) {
+    let signer = ferrodyn_bench::Signer::new(
+        &args.access_key_id,
+        &args.secret_access_key,
+        args.session_token.clone(),
+        &args.region,
+        "dynamodb",
+    );
+    match fetch(&args.endpoint, &signer) {
         Ok(body) => {
             if args.json {
                 println!("{}", String::from_utf8_lossy(&body));
@@ -357,8 +398,9 @@ pub fn run_cli(args: UsageArgs) -> std::process::ExitCode {
     }
 }
 
-/// GETs the report over plain HTTP/1.1 (one request, `Connection: close`).
-fn fetch(endpoint: &str) -> Result<Vec<u8>, String> {
+/// GETs the report over plain HTTP/1.1 (one request, `Connection: close`), SigV4-signed as
+/// any other request to a server that checks signatures.
+fn fetch(endpoint: &str, signer: &ferrodyn_bench::Signer) -> Result<Vec<u8>, String> {
     let rest = endpoint
         .strip_prefix("http://")
         .ok_or_else(|| format!("endpoint must start with http://: {endpoint}"))?;
@@ -373,11 +415,21 @@ fn fetch(endpoint: &str) -> Result<Vec<u8>, String> {
     let timeout = Some(Duration::from_secs(60));
     let _ = stream.set_read_timeout(timeout);
     let _ = stream.set_write_timeout(timeout);
-    write!(
-        stream,
-        "GET {USAGE_PATH} HTTP/1.1\r\nHost: {authority}\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
-    )
-    .map_err(|e| format!("cannot send the request to {address}: {e}"))?;
+    let mut request = hyper::http::Request::get(USAGE_PATH)
+        .header("host", authority)
+        .header("accept", "application/json")
+        .body(bytes::Bytes::new())
+        .map_err(|e| format!("invalid endpoint {endpoint}: {e}"))?;
+    signer.sign(&mut request)?;
+    let mut head = format!("GET {USAGE_PATH} HTTP/1.1\r\n");
+    for (name, value) in request.headers() {
+        let value = value.to_str().map_err(|e| e.to_string())?;
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("Connection: close\r\n\r\n");
+    stream
+        .write_all(head.as_bytes())
+        .map_err(|e| format!("cannot send the request to {address}: {e}"))?;
     let mut answer = Vec::new();
     stream
         .read_to_end(&mut answer)

@@ -365,3 +365,36 @@ except botocore.exceptions.ClientError as e:
         "InvalidSignatureException"
     );
 }
+
+#[test]
+fn ferrodyn_usage_signs_its_request() {
+    let (server, _dir) = start_with_keys();
+    let usage = |secret: &str| {
+        Command::new(env!("CARGO_BIN_EXE_ferrodyn"))
+            .args(["usage", "--json", "--endpoint", &server.endpoint()])
+            .args([
+                "--access-key-id",
+                "AKIDALICE",
+                "--secret-access-key",
+                secret,
+            ])
+            .env_remove("AWS_SESSION_TOKEN")
+            .output()
+            .expect("run ferrodyn usage")
+    };
+    let ok = usage("alice-secret");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&ok.stdout).expect("JSON report");
+    assert!(report.get("tables").is_some(), "{report}");
+    let refused = usage("wrong");
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("400"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+}

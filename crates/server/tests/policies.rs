@@ -21,6 +21,9 @@ aws_secret_access_key = alice-secret
 [bob]
 aws_access_key_id = AKIDBOB
 aws_secret_access_key = bob-secret
+[carol]
+aws_access_key_id = AKIDCAROL
+aws_secret_access_key = carol-secret
 ";
 
 /// `admin` may do everything but delete tables; `alice` and `bob` (by profile name) get the
@@ -349,4 +352,84 @@ async fn an_explicit_deny_wins_and_other_tables_are_out_of_reach() {
              dynamodb:ListTables action"
         )
     );
+}
+
+/// A table's resource-based policy is evaluated with the identity policies, as AWS does within
+/// one account: its Allow admits a caller no identity policy allows, its Deny refuses one
+/// that an identity policy allows.
+#[tokio::test]
+async fn resource_based_policies_allow_and_deny_beside_the_identity_policies() {
+    let t = setup().await;
+    t.admin
+        .put_item()
+        .table_name("Scores")
+        .set_item(Some(score("carol", 7)))
+        .send()
+        .await
+        .expect("put");
+    let carol = client(&t.server, "AKIDCAROL", "carol-secret");
+    let e = carol
+        .get_item()
+        .table_name("Scores")
+        .key("user", s("carol"))
+        .send()
+        .await
+        .expect_err("carol has no policy yet");
+    assert_denied(&e, "carol", "GetItem");
+
+    let policy = format!(
+        r#"{{"Version": "2012-10-17", "Statement": [
+          {{"Effect": "Allow", "Principal": {{"AWS": "arn:aws:iam::000000000000:user/carol"}},
+            "Action": "dynamodb:GetItem", "Resource": "{SCORES}"}},
+          {{"Effect": "Deny", "Principal": {{"AWS": "arn:aws:iam::000000000000:user/alice"}},
+            "Action": "dynamodb:PutItem", "Resource": "{SCORES}"}}
+        ]}}"#
+    );
+    t.admin
+        .put_resource_policy()
+        .resource_arn(SCORES)
+        .policy(policy)
+        .send()
+        .await
+        .expect("attach the table's policy");
+
+    let got = carol
+        .get_item()
+        .table_name("Scores")
+        .key("user", s("carol"))
+        .send()
+        .await
+        .expect("the table's policy allows carol");
+    assert!(got.item.is_some());
+    let e = carol
+        .put_item()
+        .table_name("Scores")
+        .set_item(Some(score("carol", 8)))
+        .send()
+        .await
+        .expect_err("only GetItem was granted");
+    assert_eq!(e.code(), Some("AccessDeniedException"));
+
+    let e = t
+        .alice
+        .put_item()
+        .table_name("Scores")
+        .set_item(Some(score("alice", 1)))
+        .send()
+        .await
+        .expect_err("the table's Deny wins over alice's own Allow");
+    assert_eq!(e.code(), Some("AccessDeniedException"));
+    assert_eq!(
+        e.message(),
+        Some(
+            format!(
+                "User: arn:aws:iam::000000000000:user/alice is not authorized to perform: \
+                 dynamodb:PutItem on resource: {SCORES} with an explicit deny in a \
+                 resource-based policy"
+            )
+            .as_str()
+        )
+    );
+    // Her reads are untouched.
+    assert!(get_user(&t.alice, "Scores", "alice").await.is_none());
 }
