@@ -132,8 +132,8 @@ struct SseDescription {
     status: &'static str,
     #[serde(rename = "SSEType")]
     sse_type: String,
-    #[serde(rename = "KMSMasterKeyArn")]
-    kms_master_key_arn: String,
+    #[serde(rename = "KMSMasterKeyArn", skip_serializing_if = "Option::is_none")]
+    kms_master_key_arn: Option<String>,
 }
 
 fn key_schema_elements(ks: &KeySchema) -> Vec<KeySchemaElement> {
@@ -246,6 +246,7 @@ pub fn table_description(
     index_stats: &[TableStats],
     region: &str,
     account: &str,
+    encrypted_at_rest: bool,
 ) -> TableDescription {
     let key_schema = key_schema_elements(&meta.key_schema);
     let indexes = |kind: IndexKind| {
@@ -302,12 +303,22 @@ pub fn table_description(
             .map(|s| SseDescription {
                 status: "ENABLED",
                 sse_type: s.sse_type.clone().unwrap_or_else(|| "KMS".into()),
-                kms_master_key_arn: format!(
+                kms_master_key_arn: Some(format!(
                     "arn:aws:kms:{region}:{account}:key/{}",
                     s.kms_key_id
                         .clone()
                         .unwrap_or_else(|| "aws/dynamodb".into())
-                ),
+                )),
+            })
+            // A server whose data dir is encrypted (--encryption-key-file) encrypts every
+            // table with its own AES-256 key: SSEType AES256, the API's type for encryption
+            // with a key that is not in KMS, and no KMSMasterKeyArn.
+            .or_else(|| {
+                encrypted_at_rest.then(|| SseDescription {
+                    status: "ENABLED",
+                    sse_type: "AES256".into(),
+                    kms_master_key_arn: None,
+                })
             }),
         stream_specification: meta.stream.as_ref().filter(|s| s.enabled).map(|s| {
             StreamSpecification {

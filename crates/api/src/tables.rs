@@ -69,7 +69,15 @@ fn describe(
         .iter()
         .map(|i| engine.index_stats(i).unwrap_or_default())
         .collect();
-    table_description(meta, status, stats, &index_stats, &c.region, &c.account_id)
+    table_description(
+        meta,
+        status,
+        stats,
+        &index_stats,
+        &c.region,
+        &c.account_id,
+        c.encrypted_at_rest,
+    )
 }
 
 fn check_throughput(v: &mut Violations, t: &ProvisionedThroughput, path: &str) {

@@ -79,6 +79,9 @@ use parking_lot::RwLock;
 pub struct EngineConfig {
     /// Region shown in ARNs.
     pub region: String,
+    /// Whether the storage encrypts everything it writes to disk (`--encryption-key-file`):
+    /// DescribeTable's SSEDescription then says so for tables without a KMS key of their own.
+    pub encrypted_at_rest: bool,
     /// Account id shown in ARNs.
     pub account_id: String,
     /// How long stream records are kept, and disabled streams after they were disabled
@@ -128,6 +131,7 @@ impl Default for EngineConfig {
             burst_window: std::time::Duration::from_secs(300),
             on_demand_ceiling: Some(40_000),
             autoscale: None,
+            encrypted_at_rest: false,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! `--in-memory` keeps it in memory only.
 
 mod auth;
+mod encryption;
 mod http;
 mod tls;
 mod usage;
@@ -14,7 +15,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use ferrodyn_engine::{AutoscaleConfig, Engine, EngineConfig};
-use ferrodyn_storage::{MemoryStorage, RocksDbStorage, Storage};
+use ferrodyn_storage::{MemoryStorage, RocksDbOptions, RocksDbStorage, Storage, StorageError};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream};
@@ -57,6 +58,15 @@ Examples:
 Requests are SigV4-signed with --access-key-id / --secret-access-key (or the AWS_* variables),
 so real DynamoDB and other emulators can be measured the same way.";
 
+const REKEY_EXAMPLES: &str = "\
+Examples:
+  head -c 32 /dev/urandom > new.key && chmod 600 new.key
+  ferrodyn rekey --data-dir /var/lib/ferrodyn --old-key-file old.key --new-key-file new.key
+  ferrodyn rekey --data-dir ./ferrodyn-data --new-key-file new.key     # encrypt a plain dir
+
+The files are re-encrypted into a copy, checked key by key, and swapped in; the previous
+copy is kept beside the dir until you delete it.";
+
 #[derive(Parser)]
 #[command(
     name = "ferrodyn",
@@ -81,6 +91,10 @@ enum Command {
     /// Report a running server's consumed units, storage and monthly costs per table.
     #[command(after_help = "Example:\n  ferrodyn usage --endpoint http://127.0.0.1:8000 --json")]
     Usage(usage::UsageArgs),
+    /// Re-encrypt a data dir under a new key (or encrypt or decrypt it); the server must be
+    /// stopped.
+    #[command(after_help = REKEY_EXAMPLES)]
+    Rekey(encryption::RekeyArgs),
 }
 
 #[derive(clap::Args)]
@@ -183,6 +197,8 @@ struct ServeArgs {
     #[command(flatten)]
     auth: auth::AuthArgs,
     #[command(flatten)]
+    encryption: encryption::EncryptionArgs,
+    #[command(flatten)]
     tls: tls::TlsArgs,
 }
 
@@ -206,6 +222,7 @@ fn main() -> std::process::ExitCode {
         }
         Command::Bench(args) => ferrodyn_bench::run_cli(args),
         Command::Usage(args) => usage::run_cli(args),
+        Command::Rekey(args) => encryption::run_rekey(args),
     }
 }
 
@@ -227,24 +244,42 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         Some(path) => usage::Prices::load(path)?,
         None => usage::Prices::default(),
     });
+    let encryption_key = encryption::key(&args.encryption)?;
+    let encrypted = encryption_key.is_some();
+    if encrypted && args.in_memory {
+        return Err("--encryption-key-file is for the data dir: --in-memory writes nothing".into());
+    }
     let storage: Arc<dyn Storage> = if args.in_memory {
         tracing::info!("in-memory storage: nothing survives a restart");
         Arc::new(MemoryStorage::new())
     } else {
         std::fs::create_dir_all(&args.data_dir)?;
-        tracing::info!(data_dir = %args.data_dir.display(), "RocksDB storage");
-        Arc::new(RocksDbStorage::open(&args.data_dir).map_err(|e| {
-            format!(
-                "cannot open the data dir {}: {e} (is another ferrodyn using it?)",
-                args.data_dir.display()
-            )
-        })?)
+        tracing::info!(data_dir = %args.data_dir.display(), encrypted, "RocksDB storage");
+        let options = RocksDbOptions {
+            encryption_key,
+            ..RocksDbOptions::default()
+        };
+        Arc::new(
+            RocksDbStorage::open_with(&args.data_dir, options).map_err(|e| match e {
+                // Its message names the dir and what is wrong with the key.
+                StorageError::Encryption(e) => e.to_string(),
+                e => format!(
+                    "cannot open the data dir {}: {e} (is another ferrodyn using it?)",
+                    args.data_dir.display()
+                ),
+            })?,
+        )
     };
     let engine_line = if args.in_memory {
         "in memory (nothing survives a restart)".to_owned()
     } else {
         let dir = std::fs::canonicalize(&args.data_dir).unwrap_or_else(|_| args.data_dir.clone());
-        format!("RocksDB, data in {}", dir.display())
+        let at_rest = if encrypted {
+            ", encrypted (AES-256)"
+        } else {
+            ""
+        };
+        format!("RocksDB, data in {}{at_rest}", dir.display())
     };
     let identity_line = format!("{}, account {}", args.region, args.account_id);
     let autoscale = match args.autoscale_target {
@@ -268,6 +303,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
             burst_window: std::time::Duration::from_secs(args.burst_seconds),
             on_demand_ceiling: (args.on_demand_ceiling > 0).then_some(args.on_demand_ceiling),
             autoscale,
+            encrypted_at_rest: encrypted,
             ..EngineConfig::default()
         },
     )?;

@@ -41,6 +41,11 @@
 //!   so commit futures may be awaited on a tokio runtime (any runtime, in fact:
 //!   they need no reactor).
 //!
+//! * **Encryption at rest (RocksDB).** With an [`EncryptionKey`] every file
+//!   of the data dir is encrypted; a wrong or missing key is an
+//!   [`EncryptionError`] at open, never an empty database. See
+//!   [`encryption`].
+//!
 //! Reads (`get`, `scan`, `snapshot`) are synchronous and served from memory or
 //! the block cache; they are cheap enough to call from async code directly.
 //!

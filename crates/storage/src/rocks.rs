@@ -35,6 +35,13 @@
 //! to readers only after its WAL record is synced, so no reader ever observes a
 //! commit that could be lost.
 //!
+//! # Encryption at rest
+//!
+//! With [`RocksDbOptions::encryption_key`] the database is opened through an
+//! encrypted RocksDB `Env`, so every file RocksDB writes is AES-256-CTR
+//! encrypted; the key is checked against the dir's key-check file first. See
+//! [`crate::encryption`].
+//!
 //! # Versions
 //!
 //! The writer keeps `last_version`, seeded at open from RocksDB's

@@ -408,38 +408,70 @@ fn rekey_removes_a_copy_left_by_an_earlier_crash() {
 
 /// Cost of encryption at the storage level: synced single-put commits from
 /// many tasks, bulk loading, point reads that miss a tiny block cache (each
-/// reads and decrypts a block), and a full scan. Not an assertion; run with
-/// `cargo test --release -p ferrodyn-storage --test encryption -- --ignored --nocapture bench_`.
+/// reads and decrypts a block), and a full scan. Plaintext and encrypted runs
+/// alternate for `BENCH_ROUNDS` rounds and the medians are printed, so that
+/// load from elsewhere on the machine hits both alike. Not an assertion; run
+/// with `cargo test --release -p ferrodyn-storage --test encryption -- --ignored --nocapture bench_`.
 #[test]
 #[ignore = "benchmark"]
 fn bench_encryption_overhead() {
-    let items: u32 = std::env::var("BENCH_ITEMS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(200_000);
+    let env = |name: &str, default: u32| {
+        std::env::var(name)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(default)
+    };
+    let (items, rounds) = (env("BENCH_ITEMS", 200_000), env("BENCH_ROUNDS", 3));
     let k = key("f7");
-    for (label, key) in [("plaintext", None), ("encrypted", Some(&k))] {
-        let dir = tempfile::tempdir().unwrap();
-        let mut opts = options(key);
-        opts.block_cache_bytes = 1 << 20;
-        let s = Arc::new(RocksDbStorage::open_with(dir.path(), opts).unwrap());
-        let commits = synced_commits(&s, 64, Duration::from_secs(3));
-        let load = bulk_load(&s, items);
-        s.flush().unwrap();
-        let gets = random_gets(&s, items, Duration::from_secs(3));
-        let started = Instant::now();
-        let scanned = s.scan(b"", &[0xff; 8], false).count();
-        let scan = scanned as f64 / started.elapsed().as_secs_f64();
-        println!(
-            "{label:9}: {commits:7.0} synced commits/s (64 tasks) | bulk load {load:8.0} puts/s | \
-             {gets:8.0} gets/s (1 MiB cache, {items} items) | scan {scan:9.0} items/s"
-        );
+    let configs = [("plaintext", None), ("encrypted", Some(&k))];
+    let mut results = vec![Vec::new(); configs.len()];
+    for round in 0..rounds {
+        for (i, (label, key)) in configs.iter().enumerate() {
+            let figures = bench_round(*key, items);
+            println!("round {round} {label:9}: {}", show(&figures));
+            results[i].push(figures);
+        }
     }
+    for ((label, _), runs) in configs.iter().zip(&results) {
+        let median: Vec<f64> = (0..4)
+            .map(|f| {
+                let mut v: Vec<f64> = runs.iter().map(|r| r[f]).collect();
+                v.sort_by(f64::total_cmp);
+                v[v.len() / 2]
+            })
+            .collect();
+        println!("median  {label:9}: {} ({items} items)", show(&median));
+    }
+}
+
+fn show(f: &[f64]) -> String {
+    format!(
+        "{:6.0} synced commits/s (64 tasks) | bulk load {:7.0} puts/s | \
+         {:7.0} gets/s (1 MiB cache) | scan {:8.0} items/s",
+        f[0], f[1], f[2], f[3]
+    )
+}
+
+/// One fresh database: commits, bulk load, gets, scan (per second).
+fn bench_round(key: Option<&EncryptionKey>, items: u32) -> Vec<f64> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = options(key);
+    opts.block_cache_bytes = 1 << 20;
+    let s = Arc::new(RocksDbStorage::open_with(dir.path(), opts).unwrap());
+    let commits = synced_commits(&s, 64, Duration::from_secs(2));
+    let load = bulk_load(&s, items);
+    s.flush().unwrap();
+    let gets = random_gets(&s, items, Duration::from_secs(2));
+    let started = Instant::now();
+    let scanned = s.scan(b"", &[0xff; 8], false).count();
+    let scan = scanned as f64 / started.elapsed().as_secs_f64();
+    vec![commits, load, gets, scan]
 }
 
 fn synced_commits(s: &Arc<RocksDbStorage>, tasks: usize, run: Duration) -> f64 {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .enable_all()
         .build()
         .unwrap();
     let stop = Arc::new(AtomicBool::new(false));

@@ -61,6 +61,7 @@ impl Server {
             .env_remove("FERRODYN_ACCESS_KEY_ID")
             .env_remove("FERRODYN_SECRET_ACCESS_KEY")
             .env_remove("FERRODYN_SESSION_TOKEN")
+            .env_remove("FERRODYN_ENCRYPTION_KEY")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

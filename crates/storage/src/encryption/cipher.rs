@@ -259,4 +259,28 @@ mod tests {
         assert!(!DirCipher::derive(&key(1), &[7; SALT_LEN]).verifies_marker(&check));
         assert!(!c.verifies_marker(&check[..31]));
     }
+
+    /// Keystream throughput over 4 KiB and 64 KiB ranges (RocksDB's usual
+    /// block and WAL write sizes). Not an assertion; run with
+    /// `cargo test --release -p ferrodyn-storage --lib -- --ignored --nocapture bench_`.
+    #[test]
+    #[ignore = "benchmark"]
+    fn bench_keystream() {
+        let c = DirCipher::derive(&key(1), &[9; SALT_LEN]);
+        let nonce = [3u8; NONCE_LEN];
+        for size in [4096usize, 65536] {
+            let mut data = vec![0u8; size];
+            let rounds = (1usize << 30) / size;
+            let started = std::time::Instant::now();
+            for i in 0..rounds {
+                c.apply(&nonce, (i * size) as u64, &mut data);
+            }
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "{size:6} B ranges: {:.2} GB/s, {:.0} ns per range",
+                (rounds * size) as f64 / secs / 1e9,
+                secs * 1e9 / rounds as f64
+            );
+        }
+    }
 }
