@@ -1848,6 +1848,79 @@ mod tests {
     }
 
     #[test]
+    #[ignore]
+    fn verify_cost_parts() {
+        let now = at(1_764_115_199);
+        let signed = get_item(Some("tok"), now);
+        let request = signed.request();
+        let query = Query::parse("");
+        let header = request.headers.get("authorization").unwrap().to_str().unwrap();
+        let claim = header_claim(&request, header, unix_seconds(now)).unwrap();
+        let rounds = 200_000u32;
+        let time = |name: &str, f: &mut dyn FnMut()| {
+            let started = std::time::Instant::now();
+            for _ in 0..rounds {
+                f();
+            }
+            println!("{name}: {:?}", started.elapsed() / rounds);
+        };
+        time("claim", &mut || {
+            std::hint::black_box(header_claim(&request, header, unix_seconds(now)).is_ok());
+        });
+        time("body hash", &mut || {
+            std::hint::black_box(PayloadHash::of(std::hint::black_box(GET_ITEM)));
+        });
+        let canonical = CanonicalRequest::new(&request, &query, &claim);
+        time("canonical new", &mut || {
+            std::hint::black_box(CanonicalRequest::new(&request, &query, &claim));
+        });
+        time("canonical streamed hash", &mut || {
+            std::hint::black_box(canonical.sha256_hex());
+        });
+        let mut buf = Vec::with_capacity(1024);
+        time("canonical buffered hash", &mut || {
+            buf.clear();
+            canonical.write(&mut buf);
+            std::hint::black_box(Sha256::digest(&buf));
+        });
+        println!("canonical bytes: {}", buf.len());
+        let v = dynamodb_verifier(Some("tok"));
+        let scope = Scope::parse(&claim.credential).unwrap();
+        let k = key(AKID, SECRET, Some("tok"));
+        time("signing mac", &mut || {
+            std::hint::black_box(v.signing_mac(&k, &scope));
+        });
+        time("authorization fields", &mut || {
+            std::hint::black_box(authorization_fields(std::hint::black_box(header)).is_ok());
+        });
+        time("header lookups", &mut || {
+            for name in canonical.signed_header_names() {
+                for value in request.headers.get_all(name) {
+                    std::hint::black_box(value);
+                }
+            }
+        });
+        let sts = StringToSign::new(&canonical, claim.timestamp, scope.text);
+        time("sts + hmac", &mut || {
+            let mut mac = v.signing_mac(&k, &scope);
+            sts.write(&mut mac);
+            let out: [u8; 32] = mac.finalize().into_bytes().into();
+            std::hint::black_box(signature_matches(&out, &claim.signature));
+        });
+        time("scope check", &mut || {
+            std::hint::black_box(v.check_scope(&scope, claim.timestamp).is_ok());
+        });
+        time("principal", &mut || {
+            std::hint::black_box(Principal {
+                access_key_id: k.access_key_id.clone(),
+                profile: k.profile.clone(),
+                region: scope.region.to_owned(),
+                service: scope.service.to_owned(),
+            });
+        });
+    }
+
+    #[test]
     fn signing_key_follows_the_day() {
         let v = dynamodb_verifier(None);
         for secs in [1_764_115_199, 1_764_115_200, 1_764_115_200 + 86_400] {

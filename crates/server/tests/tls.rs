@@ -283,9 +283,20 @@ async fn http_port_serves_plain_http_beside_https_on_the_same_tables_until_sigte
     assert!(tables.contains(&table), "{tables:?}");
 
     // SIGTERM closes both listeners and exits 0; the in-memory server's certificate goes too.
+    // The wait runs off this runtime, which keeps driving the clients' pooled connections (one
+    // is HTTP/2): they must close at the server's GOAWAY, not hold the shutdown for its 30 s.
     let cert = ca_bundle(&server);
     assert!(cert.is_file());
-    assert!(server.terminate().success());
+    let started = std::time::Instant::now();
+    let status = tokio::task::spawn_blocking(move || server.terminate())
+        .await
+        .unwrap();
+    assert!(status.success());
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(10),
+        "shutdown took {took:?}"
+    );
     assert!(!cert.exists(), "{} was left behind", cert.display());
 }
 
