@@ -10,6 +10,11 @@
 //! Input: NUL bytes split it into requests, run in order on the same engine (JSON has no
 //! raw NUL, so a body never needs one). The first byte of a request picks the operation
 //! ([`OPERATIONS`], modulo its length); the rest is the body.
+//!
+//! The pseudo-operation [`SIGNATURE`] sends the rest to the server's SigV4 verifier instead
+//! ([`check_signature`]): lines of an `Authorization` header, a query string, an
+//! `X-Amz-Date`, a security token and the body. Whatever they hold, it must not panic and must
+//! answer with one of DynamoDB's authentication errors.
 
 use std::sync::{Arc, OnceLock};
 
@@ -83,7 +88,12 @@ pub const OPERATIONS: &[&str] = &[
     "Streams.DescribeStream",
     "Streams.GetShardIterator",
     "Streams.GetRecords",
+    // Not an operation: the SigV4 verifier (check_signature).
+    SIGNATURE,
 ];
+
+/// The entry of [`OPERATIONS`] that fuzzes signature verification.
+pub const SIGNATURE: &str = "Signature";
 
 /// The `X-Amz-Target` of an operation of [`OPERATIONS`].
 pub fn target(operation: &str) -> String {
@@ -165,6 +175,10 @@ pub fn run(data: &[u8]) {
                 continue;
             };
             let operation = OPERATIONS[usize::from(selector) % OPERATIONS.len()];
+            if operation == SIGNATURE {
+                check_signature(body);
+                continue;
+            }
             let answer = dispatch(&engine, &target(operation), body).await;
             check(operation, body, answer);
         }
@@ -197,5 +211,60 @@ fn check(operation: &str, body: &[u8], answer: Result<Vec<u8>, ferrodyn_api::Api
                 .unwrap_or_else(|j| panic!("{operation}: the error body is not JSON ({j})"));
             assert!(error["__type"].is_string(), "{operation}: {error}");
         }
+    }
+}
+
+/// Verifies a request made of the fuzz input's lines (Authorization header, query string,
+/// X-Amz-Date, X-Amz-Security-Token, then the body) against one known key, at a fixed time.
+fn check_signature(input: &[u8]) {
+    use ferrodyn_auth::credentials::{Key, KeyStore};
+    use ferrodyn_auth::sigv4::{parse_authorization, Request, Verifier};
+    use http::{HeaderMap, HeaderValue};
+
+    static VERIFIER: OnceLock<Verifier> = OnceLock::new();
+    let verifier = VERIFIER.get_or_init(|| {
+        let mut keys = KeyStore::new();
+        keys.add(Key {
+            access_key_id: "AKIDEXAMPLE".into(),
+            secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
+            session_token: None,
+            profile: "fuzz".into(),
+        });
+        Verifier::new(keys)
+    });
+    let mut lines = input.splitn(5, |&b| b == b'\n');
+    let mut next = || lines.next().unwrap_or_default();
+    let (authorization, query, date, token) = (next(), next(), next(), next());
+    let body = next();
+    let mut headers = HeaderMap::new();
+    headers.insert("host", HeaderValue::from_static("dynamodb.us-east-1.amazonaws.com"));
+    for (name, value) in [
+        ("authorization", authorization),
+        ("x-amz-date", date),
+        ("x-amz-security-token", token),
+    ] {
+        if let Ok(v) = HeaderValue::from_bytes(value) {
+            if !value.is_empty() {
+                headers.insert(name, v);
+            }
+        }
+    }
+    if let Ok(header) = std::str::from_utf8(authorization) {
+        let _ = parse_authorization(header);
+    }
+    let query = std::str::from_utf8(query).ok().filter(|q| !q.is_empty());
+    let request = Request {
+        method: "POST",
+        path: "/",
+        query,
+        headers: &headers,
+        body,
+    };
+    // 2015-08-30T12:36:00Z, the AWS test suite's date, so seeds can carry valid signatures.
+    let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_440_938_160);
+    if let Err(e) = verifier.verify(&request, now) {
+        assert_eq!(e.kind.status(), 400, "{e:?}");
+        assert!(e.kind.type_name().starts_with("com.amazon.coral.service#"), "{e:?}");
+        assert!(!e.message.is_empty(), "{e:?}");
     }
 }
