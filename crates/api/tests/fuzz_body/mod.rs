@@ -237,7 +237,10 @@ fn check_signature(input: &[u8]) {
     let (authorization, query, date, token) = (next(), next(), next(), next());
     let body = next();
     let mut headers = HeaderMap::new();
-    headers.insert("host", HeaderValue::from_static("dynamodb.us-east-1.amazonaws.com"));
+    headers.insert(
+        "host",
+        HeaderValue::from_static("dynamodb.us-east-1.amazonaws.com"),
+    );
     for (name, value) in [
         ("authorization", authorization),
         ("x-amz-date", date),
@@ -264,7 +267,10 @@ fn check_signature(input: &[u8]) {
     let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_440_938_160);
     if let Err(e) = verifier.verify(&request, now) {
         assert_eq!(e.kind.status(), 400, "{e:?}");
-        assert!(e.kind.type_name().starts_with("com.amazon.coral.service#"), "{e:?}");
+        assert!(
+            e.kind.type_name().starts_with("com.amazon.coral.service#"),
+            "{e:?}"
+        );
         assert!(!e.message.is_empty(), "{e:?}");
     }
 }
