@@ -158,6 +158,22 @@ pub struct BenchArgs {
     /// Print the results as JSON on stdout (the table goes to stderr).
     #[arg(long, help_heading = "Output")]
     pub json: bool,
+    #[command(flatten)]
+    pub signing: SigningArgs,
+    /// Client worker threads (default: the number of CPUs).
+    #[arg(long, help_heading = "Load")]
+    pub threads: Option<usize>,
+}
+
+#[derive(clap::Parser)]
+struct Wrapper {
+    #[command(flatten)]
+    args: BenchArgs,
+}
+
+/// The credentials requests are signed with: `ferrodyn bench`'s, and `ferrodyn usage`'s.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SigningArgs {
     /// Region to sign for.
     #[arg(
         long,
@@ -192,15 +208,19 @@ pub struct BenchArgs {
         help_heading = "Signing"
     )]
     pub session_token: Option<String>,
-    /// Client worker threads (default: the number of CPUs).
-    #[arg(long, help_heading = "Load")]
-    pub threads: Option<usize>,
 }
 
-#[derive(clap::Parser)]
-struct Wrapper {
-    #[command(flatten)]
-    args: BenchArgs,
+impl SigningArgs {
+    /// A signer for DynamoDB (service `dynamodb`) with these credentials.
+    pub fn signer(&self) -> Signer {
+        Signer::new(
+            &self.access_key_id,
+            &self.secret_access_key,
+            self.session_token.clone(),
+            &self.region,
+            "dynamodb",
+        )
+    }
 }
 
 impl BenchArgs {
@@ -394,13 +414,7 @@ impl Ctx {
         Ok(Ctx {
             host,
             tls,
-            signer: Signer::new(
-                &args.access_key_id,
-                &args.secret_access_key,
-                args.session_token.clone(),
-                &args.region,
-                "dynamodb",
-            ),
+            signer: args.signing.signer(),
             table_json: serde_json::to_string(&args.table).expect("string"),
             filler,
             pad_len,

@@ -326,51 +326,14 @@ pub struct UsageArgs {
     /// Print the report as the server sends it (JSON) instead of as a table.
     #[arg(long, help_heading = "Output")]
     json: bool,
-    /// Region to sign for (a server with `--credentials` checks the signature).
-    #[arg(
-        long,
-        env = "AWS_REGION",
-        default_value = "us-east-1",
-        help_heading = "Signing"
-    )]
-    region: String,
-    /// Access key id to sign with.
-    #[arg(
-        long,
-        env = "AWS_ACCESS_KEY_ID",
-        default_value = "local",
-        hide_env_values = true,
-        help_heading = "Signing"
-    )]
-    access_key_id: String,
-    /// Secret access key to sign with.
-    #[arg(
-        long,
-        env = "AWS_SECRET_ACCESS_KEY",
-        default_value = "local",
-        hide_env_values = true,
-        help_heading = "Signing"
-    )]
-    secret_access_key: String,
-    /// Session token (sent as X-Amz-Security-Token).
-    #[arg(
-        long,
-        env = "AWS_SESSION_TOKEN",
-        hide_env_values = true,
-        help_heading = "Signing"
-    )]
-    session_token: Option<String>,
+    /// Signed like every request (a server with `--credentials` checks the signature).
+    #[command(flatten)]
+    signing: ferrodyn_bench::SigningArgs,
 }
 
 /// Runs `ferrodyn usage`.
 pub fn run_cli(args: UsageArgs) -> std::process::ExitCode {
-    let signer = ferrodyn_bench::Signer::new(
-        &args.access_key_id,
-        &args.secret_access_key,
-        args.session_token.clone(),
-        &args.region,
-        "dynamodb",
-    );
+    let signer = args.signing.signer();
     match fetch(&args.endpoint, &signer) {
         Ok(body) => {
             if args.json {
