@@ -202,9 +202,11 @@ pub struct Request<'a> {
     pub path: &'a str,
     /// The query string exactly as sent, without `?`.
     pub query: Option<&'a str>,
-    /// The request headers. HTTP/2 requests carry the host as `:authority`, which hyper keeps
-    /// in the URI: put it in a `host` header before verifying.
+    /// The request headers.
     pub headers: &'a http::HeaderMap,
+    /// The request's `:authority` (HTTP/2 carries the host there, and hyper keeps it in the
+    /// URI, not in the headers): signed as `host` when the headers have none.
+    pub authority: Option<&'a str>,
     /// The body bytes as received (before any Content-Encoding is undone).
     pub body: &'a [u8],
 }
@@ -335,7 +337,7 @@ impl Verifier {
         let now = unix_seconds(now);
         let query = Query::parse(request.query.unwrap_or(""));
         // One walk of the header map; every header is then looked up in this list.
-        let headers = HeaderList::new(request.headers);
+        let headers = HeaderList::new(request.headers, request.authority);
         let authorization = headers.get(&http::header::AUTHORIZATION);
         let presigned = query.first("X-Amz-Algorithm").is_some();
         match (authorization, presigned) {
@@ -1153,10 +1155,12 @@ struct HeaderList<'a> {
     entries: [(&'a [u8], &'a [u8]); HEADER_LIST_LEN],
     /// Entries gathered; `None` when the map has more than fit (then the map is scanned).
     len: Option<usize>,
+    /// The value of `host` when the map has no such header (HTTP/2's `:authority`).
+    authority: Option<&'a [u8]>,
 }
 
 impl<'a> HeaderList<'a> {
-    fn new(map: &'a http::HeaderMap) -> Self {
+    fn new(map: &'a http::HeaderMap, authority: Option<&'a str>) -> Self {
         let mut entries = [(&b""[..], &b""[..]); HEADER_LIST_LEN];
         let mut len = Some(0);
         for (slot, (name, value)) in entries.iter_mut().zip(map.iter()) {
@@ -1166,12 +1170,23 @@ impl<'a> HeaderList<'a> {
         if map.len() > HEADER_LIST_LEN {
             len = None;
         }
-        Self { map, entries, len }
+        let authority = authority
+            .filter(|_| !map.contains_key(http::header::HOST))
+            .map(str::as_bytes);
+        Self {
+            map,
+            entries,
+            len,
+            authority,
+        }
     }
 
     /// The first value of header `name`, as `HeaderMap::get` gives it (a name's values come
     /// together in the map's order, the first first).
     fn get(&self, name: &HeaderName) -> Option<&'a [u8]> {
+        if *name == http::header::HOST && self.authority.is_some() {
+            return self.authority;
+        }
         match self.len {
             Some(len) => {
                 let name = name.as_str().as_bytes();
@@ -1187,6 +1202,10 @@ impl<'a> HeaderList<'a> {
     /// The values of header `name` (lower-case) as signed, in the order received, joined by
     /// `,`.
     fn put_values<S: Sink>(&self, sink: &mut S, name: &[u8]) {
+        if let (Some(authority), b"host") = (self.authority, name) {
+            put_header_value(sink, authority);
+            return;
+        }
         let mut first = true;
         let mut put = |value: &[u8]| {
             if !first {
@@ -1649,6 +1668,7 @@ mod tests {
                 path: &self.path,
                 query: self.query.as_deref(),
                 headers: &self.headers,
+                authority: None,
                 body: &self.body,
             }
         }
@@ -2112,9 +2132,28 @@ mod tests {
                 path: self.request.uri().path(),
                 query: self.request.uri().query(),
                 headers: self.request.headers(),
+                authority: None,
                 body: self.request.body(),
             }
         }
+    }
+
+    #[test]
+    fn an_http2_authority_stands_for_a_missing_host_header() {
+        let now = at(1_764_115_199);
+        let signed = get_item(None, now);
+        let v = dynamodb_verifier(None);
+        let host = signed.request().headers["host"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let mut headers = signed.request().headers.clone();
+        headers.remove("host");
+        let mut request = signed.request();
+        request.headers = &headers;
+        assert!(v.verify(&request, now).is_err(), "host is signed");
+        request.authority = Some(&host);
+        v.verify(&request, now).expect("the authority is the host");
     }
 
     fn dynamodb_verifier(token: Option<&str>) -> Verifier {
@@ -2727,6 +2766,7 @@ mod tests {
                 path: &path,
                 query: Some(&query),
                 headers: &headers,
+                authority: None,
                 body: b"{}",
             };
             let _ = v.verify(&request, at(SUITE_TIME));

@@ -19,7 +19,7 @@ use ferrodyn_auth::policy::{self, Policy, PolicyKind, PolicyStore};
 use ferrodyn_auth::requests::{self, ArnBase, KeySchemas};
 use ferrodyn_auth::sigv4::{self, AuthError, AuthErrorKind, Principal, Verifier};
 use ferrodyn_engine::Engine;
-use hyper::header::{HeaderValue, AUTHORIZATION, HOST};
+use hyper::header::AUTHORIZATION;
 use hyper::http::request::Parts;
 use parking_lot::RwLock;
 
@@ -46,7 +46,7 @@ pub struct AuthArgs {
 
 /// The keys of `--credentials` and the environment; `None` when requests stay open (no key
 /// anywhere, or `--no-auth`). A file that cannot be read or parsed is an error.
-pub fn setup(args: &AuthArgs) -> Result<Option<Access>, String> {
+pub fn setup(args: &AuthArgs, engine: &Engine) -> Result<Option<Access>, String> {
     if args.no_auth {
         return Ok(None);
     }
@@ -70,9 +70,12 @@ pub fn setup(args: &AuthArgs) -> Result<Option<Access>, String> {
     }
     let mut access = Access::new(keys);
     if let Some(path) = &args.policies {
-        access.policies = Some(Policies::new(
-            PolicyStore::load(path).map_err(|e| e.to_string())?,
-        ));
+        let config = engine.config();
+        access.policies = Some(Policies {
+            store: PolicyStore::load(path).map_err(|e| e.to_string())?,
+            parsed: RwLock::new(HashMap::new()),
+            arns: ArnBase::new(&config.region, &config.account_id),
+        });
     }
     Ok(Some(access))
 }
@@ -100,10 +103,14 @@ pub struct Access {
 }
 
 /// Identity policies by key or profile, and the resource-based policies of tables and
-/// streams parsed once per document (the engine keeps their text).
+/// streams parsed once per document. The engine hands out the same `Arc` of a document until
+/// the policy changes, so the cache is keyed by that allocation (held here, so its address
+/// is not reused) rather than by hashing a document of up to 20 KB on every request.
 struct Policies {
     store: PolicyStore,
-    parsed: RwLock<HashMap<Arc<str>, Arc<Policy>>>,
+    parsed: RwLock<HashMap<usize, (Arc<str>, Arc<Policy>)>>,
+    /// This server's region and account, as its ARNs name them.
+    arns: ArnBase,
 }
 
 /// Parsed resource-based policies kept before the cache is emptied (one per distinct
@@ -111,17 +118,11 @@ struct Policies {
 const PARSED_POLICY_CACHE_LIMIT: usize = 4096;
 
 impl Policies {
-    fn new(store: PolicyStore) -> Self {
-        Policies {
-            store,
-            parsed: RwLock::new(HashMap::new()),
-        }
-    }
-
     /// The resource-based policy attached to `arn`'s table or stream, parsed.
     fn resource_policy(&self, engine: &Engine, arn: &str) -> Option<Arc<Policy>> {
         let document = engine.resource_policy(arn)?.document;
-        if let Some(p) = self.parsed.read().get(&document) {
+        let id = Arc::as_ptr(&document).cast::<u8>() as usize;
+        if let Some((_, p)) = self.parsed.read().get(&id) {
             return Some(Arc::clone(p));
         }
         // PutResourcePolicy validated it; one that no longer parses (a stricter parser after
@@ -137,7 +138,7 @@ impl Policies {
         if parsed.len() >= PARSED_POLICY_CACHE_LIMIT {
             parsed.clear();
         }
-        parsed.insert(document, Arc::clone(&policy));
+        parsed.insert(id, (document, Arc::clone(&policy)));
         Some(policy)
     }
 }
@@ -188,15 +189,14 @@ impl Access {
             return Ok(());
         };
         let operation = target.rsplit_once('.').map_or(target, |(_, op)| op);
-        let config = engine.config();
         let checks = requests::authorization_requests(
             operation,
             &body,
             &CatalogKeys(engine),
-            &ArnBase::new(&config.region, &config.account_id),
+            &policies.arns,
         );
         let caller = policy::Principal::iam_user(
-            &config.account_id,
+            &policies.arns.account,
             &principal.profile,
             &principal.access_key_id,
         );
@@ -232,30 +232,12 @@ impl Access {
     /// Checks the signature of a request whose body (as received, still compressed if it was
     /// sent so) has been read.
     pub fn authenticate(&self, parts: &Parts, body: &[u8]) -> Result<Principal, ApiError> {
-        let with_host;
-        let headers = if parts.headers.contains_key(HOST) {
-            &parts.headers
-        } else {
-            // HTTP/2 carries the host as `:authority`, which hyper keeps in the URI; SDKs sign
-            // it as `host`.
-            with_host = {
-                let mut h = parts.headers.clone();
-                if let Some(v) = parts
-                    .uri
-                    .authority()
-                    .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
-                {
-                    h.insert(HOST, v);
-                }
-                h
-            };
-            &with_host
-        };
         let request = sigv4::Request {
             method: parts.method.as_str(),
             path: parts.uri.path(),
             query: parts.uri.query(),
-            headers,
+            headers: &parts.headers,
+            authority: parts.uri.authority().map(|a| a.as_str()),
             body,
         };
         self.verifier

@@ -308,7 +308,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         },
     )?;
     let idle_timeout = std::time::Duration::from_secs(args.idle_timeout.max(1));
-    let access = auth::setup(&args.auth)?;
+    let access = auth::setup(&args.auth, &engine)?;
     let auth_line = auth::summary(access.as_ref());
     match &access {
         Some(_) => tracing::info!("{auth_line}"),

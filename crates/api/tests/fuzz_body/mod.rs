@@ -261,6 +261,7 @@ fn check_signature(input: &[u8]) {
         path: "/",
         query,
         headers: &headers,
+        authority: None,
         body,
     };
     // 2015-08-30T12:36:00Z, the AWS test suite's date, so seeds can carry valid signatures.
