@@ -32,6 +32,8 @@ pub struct TableDescription {
     #[serde(rename = "SSEDescription", skip_serializing_if = "Option::is_none")]
     sse_description: Option<SseDescription>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    restore_summary: Option<RestoreSummaryDescription>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     stream_specification: Option<StreamSpecification>,
     /// The latest stream, kept after it is disabled (its StreamSpecification is not).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -126,9 +128,10 @@ struct TableClassSummary {
     last_update_date_time: Option<f64>,
 }
 
+/// SSEDescription.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct SseDescription {
+pub struct SseDescription {
     status: &'static str,
     #[serde(rename = "SSEType")]
     sse_type: String,
@@ -136,7 +139,8 @@ struct SseDescription {
     kms_master_key_arn: Option<String>,
 }
 
-fn key_schema_elements(ks: &KeySchema) -> Vec<KeySchemaElement> {
+/// KeySchema as DynamoDB shows it.
+pub fn key_schema_elements(ks: &KeySchema) -> Vec<KeySchemaElement> {
     let element = |name: &str, key_type: &str| KeySchemaElement {
         attribute_name: Some(name.to_owned()),
         key_type: Some(key_type.to_owned()),
@@ -237,6 +241,49 @@ fn billing_mode_summary(meta: &TableMeta) -> BillingModeSummary {
     }
 }
 
+/// SSEDescription of a table: its KMS setting, or, on a server whose data dir is encrypted
+/// (--encryption-key-file), AES256 for every table: the API's type for encryption with a key
+/// that is not in KMS, and no KMSMasterKeyArn.
+pub fn sse_description(
+    meta: &TableMeta,
+    region: &str,
+    account: &str,
+    encrypted_at_rest: bool,
+) -> Option<SseDescription> {
+    meta.sse
+        .as_ref()
+        .filter(|s| s.enabled)
+        .map(|s| SseDescription {
+            status: "ENABLED",
+            sse_type: s.sse_type.clone().unwrap_or_else(|| "KMS".into()),
+            kms_master_key_arn: Some(format!(
+                "arn:aws:kms:{region}:{account}:key/{}",
+                s.kms_key_id
+                    .clone()
+                    .unwrap_or_else(|| "aws/dynamodb".into())
+            )),
+        })
+        .or_else(|| {
+            encrypted_at_rest.then(|| SseDescription {
+                status: "ENABLED",
+                sse_type: "AES256".into(),
+                kms_master_key_arn: None,
+            })
+        })
+}
+
+/// RestoreSummary, while a restore runs.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RestoreSummaryDescription {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_backup_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_table_arn: Option<String>,
+    restore_date_time: f64,
+    restore_in_progress: bool,
+}
+
 /// Builds the description of `meta` in `status` with the given live figures, those of
 /// each index in the order of `meta.indexes`.
 pub fn table_description(
@@ -296,30 +343,13 @@ pub fn table_description(
             last_update_date_time: meta.table_class_updated_at,
         },
         deletion_protection_enabled: meta.deletion_protection,
-        sse_description: meta
-            .sse
-            .as_ref()
-            .filter(|s| s.enabled)
-            .map(|s| SseDescription {
-                status: "ENABLED",
-                sse_type: s.sse_type.clone().unwrap_or_else(|| "KMS".into()),
-                kms_master_key_arn: Some(format!(
-                    "arn:aws:kms:{region}:{account}:key/{}",
-                    s.kms_key_id
-                        .clone()
-                        .unwrap_or_else(|| "aws/dynamodb".into())
-                )),
-            })
-            // A server whose data dir is encrypted (--encryption-key-file) encrypts every
-            // table with its own AES-256 key: SSEType AES256, the API's type for encryption
-            // with a key that is not in KMS, and no KMSMasterKeyArn.
-            .or_else(|| {
-                encrypted_at_rest.then(|| SseDescription {
-                    status: "ENABLED",
-                    sse_type: "AES256".into(),
-                    kms_master_key_arn: None,
-                })
-            }),
+        sse_description: sse_description(meta, region, account, encrypted_at_rest),
+        restore_summary: meta.restore.as_ref().map(|r| RestoreSummaryDescription {
+            source_backup_arn: r.source_backup_arn.clone(),
+            source_table_arn: r.source_table_arn.clone(),
+            restore_date_time: r.restore_date_time,
+            restore_in_progress: r.in_progress,
+        }),
         stream_specification: meta.stream.as_ref().filter(|s| s.enabled).map(|s| {
             StreamSpecification {
                 stream_enabled: Some(true),

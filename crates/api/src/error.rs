@@ -52,6 +52,9 @@ pub enum ErrorKind {
     Throttling,
     /// PolicyNotFoundException: no resource-based policy, or not the expected revision.
     PolicyNotFound,
+    /// One of the backup family's errors (TableNotFoundException, BackupNotFoundException,
+    /// ...).
+    Backup(ferrodyn_engine::BackupFault),
     /// InternalServerError.
     Internal,
 }
@@ -103,6 +106,34 @@ impl ErrorKind {
             }
             ErrorKind::Throttling => "com.amazonaws.dynamodb.v20120810#ThrottlingException",
             ErrorKind::PolicyNotFound => "com.amazonaws.dynamodb.v20120810#PolicyNotFoundException",
+            ErrorKind::Backup(fault) => {
+                use ferrodyn_engine::BackupFault as F;
+                match fault {
+                    F::TableNotFound => "com.amazonaws.dynamodb.v20120810#TableNotFoundException",
+                    F::TableAlreadyExists => {
+                        "com.amazonaws.dynamodb.v20120810#TableAlreadyExistsException"
+                    }
+                    F::TableInUse => "com.amazonaws.dynamodb.v20120810#TableInUseException",
+                    F::BackupNotFound => "com.amazonaws.dynamodb.v20120810#BackupNotFoundException",
+                    F::BackupInUse => "com.amazonaws.dynamodb.v20120810#BackupInUseException",
+                    F::PointInTimeRecoveryUnavailable => {
+                        "com.amazonaws.dynamodb.v20120810#PointInTimeRecoveryUnavailableException"
+                    }
+                    F::InvalidRestoreTime => {
+                        "com.amazonaws.dynamodb.v20120810#InvalidRestoreTimeException"
+                    }
+                    F::ContinuousBackupsUnavailable => {
+                        "com.amazonaws.dynamodb.v20120810#ContinuousBackupsUnavailableException"
+                    }
+                    F::ExportConflict => "com.amazonaws.dynamodb.v20120810#ExportConflictException",
+                    F::ExportNotFound => "com.amazonaws.dynamodb.v20120810#ExportNotFoundException",
+                    F::InvalidExportTime => {
+                        "com.amazonaws.dynamodb.v20120810#InvalidExportTimeException"
+                    }
+                    F::ImportConflict => "com.amazonaws.dynamodb.v20120810#ImportConflictException",
+                    F::ImportNotFound => "com.amazonaws.dynamodb.v20120810#ImportNotFoundException",
+                }
+            }
             ErrorKind::Internal => "com.amazonaws.dynamodb.v20120810#InternalServerError",
         }
     }
@@ -272,6 +303,7 @@ impl From<EngineError> for ApiError {
             }
             EngineError::Throttling(m) => ApiError::new(ErrorKind::Throttling, m),
             EngineError::PolicyNotFound(m) => ApiError::new(ErrorKind::PolicyNotFound, m),
+            EngineError::Backup { fault, message } => ApiError::new(ErrorKind::Backup(fault), message),
             EngineError::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
                 ApiError::internal("Internal server error")

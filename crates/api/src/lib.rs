@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 
 mod account;
+mod backups;
 mod batch;
 mod capacity;
 mod describe;
@@ -90,6 +91,14 @@ pub async fn dispatch_in(
         "DeleteResourcePolicy" => policies::delete_resource_policy(engine, body).await,
         "DescribeLimits" => account::describe_limits(engine, body),
         "DescribeEndpoints" => account::describe_endpoints(engine, body, context.host),
+        "CreateBackup" => backups::create_backup(engine, body).await,
+        "DescribeBackup" => backups::describe_backup(engine, body),
+        "ListBackups" => backups::list_backups(engine, body),
+        "DeleteBackup" => backups::delete_backup(engine, body).await,
+        "RestoreTableFromBackup" => backups::restore_table_from_backup(engine, body).await,
+        "UpdateContinuousBackups" => backups::update_continuous_backups(engine, body).await,
+        "DescribeContinuousBackups" => backups::describe_continuous_backups(engine, body),
+        "RestoreTableToPointInTime" => backups::restore_table_to_point_in_time(engine, body).await,
         _ => Err(ApiError::unknown_operation()),
     }
 }

@@ -57,7 +57,7 @@ struct TableDescriptionOutput {
     table_description: TableDescription,
 }
 
-fn describe(
+pub(crate) fn describe(
     engine: &Engine,
     meta: &ferrodyn_engine::TableMeta,
     status: &'static str,
@@ -80,7 +80,7 @@ fn describe(
     )
 }
 
-fn check_throughput(v: &mut Violations, t: &ProvisionedThroughput, path: &str) {
+pub(crate) fn check_throughput(v: &mut Violations, t: &ProvisionedThroughput, path: &str) {
     match t.read_capacity_units {
         None => v.push(
             "null",
@@ -99,7 +99,7 @@ fn check_throughput(v: &mut Violations, t: &ProvisionedThroughput, path: &str) {
     }
 }
 
-fn throughput(t: &ProvisionedThroughput) -> Throughput {
+pub(crate) fn throughput(t: &ProvisionedThroughput) -> Throughput {
     Throughput {
         read: t.read_capacity_units.unwrap_or(0).max(0) as u64,
         write: t.write_capacity_units.unwrap_or(0).max(0) as u64,
@@ -367,21 +367,30 @@ fn table_not_found(name: &str) -> ApiError {
 
 pub fn describe_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     let name = table_name(parse(body)?)?;
-    let meta = engine.table(&name).map_err(|_| table_not_found(&name))?;
+    let meta = engine
+        .table_definition(&name)
+        .ok_or_else(|| table_not_found(&name))?;
     let stats = engine.table_stats(&meta)?;
+    // A table being restored is CREATING (backups.rs).
+    let status = match &meta.restore {
+        Some(r) if r.in_progress => "CREATING",
+        _ => "ACTIVE",
+    };
     #[derive(Serialize)]
     #[serde(rename_all = "PascalCase")]
     struct Out {
         table: TableDescription,
     }
     to_body(&Out {
-        table: describe(engine, &meta, "ACTIVE", stats),
+        table: describe(engine, &meta, status, stats),
     })
 }
 
 pub async fn delete_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     let name = table_name(parse(body)?)?;
-    engine.table(&name).map_err(|_| table_not_found(&name))?;
+    engine
+        .table_definition(&name)
+        .ok_or_else(|| table_not_found(&name))?;
     let (meta, stats) = engine.delete_table(&name).await?;
     #[derive(Serialize)]
     #[serde(rename_all = "PascalCase")]

@@ -213,6 +213,9 @@ impl Engine {
                 .resource_policy
                 .map(|document| PolicySlot::with(document, crate::policy::revision_now()))
                 .unwrap_or_default(),
+            pitr: None,
+            restore: None,
+            restore_source: None,
         };
         let streams = self.stream_change(&mut meta, spec.stream, true)?;
         let key = keys::catalog_key(&meta.name);
@@ -454,7 +457,14 @@ impl Engine {
     /// definition and figures as they were, for the DELETING description.
     pub async fn delete_table(&self, name: &str) -> Result<(Arc<TableMeta>, TableStats)> {
         let _ddl = self.ddl.lock().await;
-        let meta = self.table(name)?;
+        let meta = self.table_definition(name).ok_or_else(|| {
+            EngineError::ResourceNotFound("Requested resource not found".into())
+        })?;
+        if meta.restore.as_ref().is_some_and(|r| r.in_progress) {
+            return Err(EngineError::ResourceInUse(format!(
+                "Attempt to change a resource which is still in use: Table is being restored: {name}"
+            )));
+        }
         if meta.deletion_protection {
             return Err(EngineError::validation(format!(
                 "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first. Resource: {}",
@@ -465,10 +475,17 @@ impl Engine {
         let mut batch = WriteBatch::new();
         batch.delete(keys::catalog_key(name));
         delete_table_data(&meta, &mut batch);
+        // Point-in-time recovery stays possible for the recovery period (`pitr.rs`).
+        self.stage_pitr_on_delete(&meta, &mut batch)?;
         // The stream becomes DISABLED and stays readable for the retention period.
         let streams = self.stream_change_for_deletion(&meta);
         self.commit_ddl_with_streams(batch, name, streams).await?;
         self.tables.write().remove(name);
+        if meta.pitr.is_some() {
+            if let Some(deleted_ms) = self.deleted_at(meta.id)? {
+                self.create_system_backup(&meta, deleted_ms).await?;
+            }
+        }
         self.capacity.forget(meta.id);
         self.sweep_after_writes_in_flight(Arc::clone(&meta));
         tracing::info!(table = %name, "table deleted");

@@ -58,9 +58,59 @@ pub enum EngineError {
     /// names (PolicyNotFoundException; see `policy.rs`).
     #[error("{0}")]
     PolicyNotFound(String),
+    /// A backup, restore, point-in-time recovery, export or import error: each `fault` is
+    /// one DynamoDB `__type` (`backup.rs`, `pitr.rs`, `export.rs`).
+    #[error("{message}")]
+    Backup {
+        /// Which error.
+        fault: BackupFault,
+        /// DynamoDB's message.
+        message: String,
+    },
     /// A bug or an I/O failure below us (HTTP 500, InternalServerError).
     #[error("{0}")]
     Internal(String),
+}
+
+/// The errors of DynamoDB's backup family, each its own `__type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackupFault {
+    /// TableNotFoundException.
+    TableNotFound,
+    /// TableAlreadyExistsException.
+    TableAlreadyExists,
+    /// TableInUseException.
+    TableInUse,
+    /// BackupNotFoundException.
+    BackupNotFound,
+    /// BackupInUseException.
+    BackupInUse,
+    /// PointInTimeRecoveryUnavailableException.
+    PointInTimeRecoveryUnavailable,
+    /// InvalidRestoreTimeException.
+    InvalidRestoreTime,
+    /// ContinuousBackupsUnavailableException.
+    ContinuousBackupsUnavailable,
+    /// ExportConflictException.
+    ExportConflict,
+    /// ExportNotFoundException.
+    ExportNotFound,
+    /// InvalidExportTimeException.
+    InvalidExportTime,
+    /// ImportConflictException.
+    ImportConflict,
+    /// ImportNotFoundException.
+    ImportNotFound,
+}
+
+impl BackupFault {
+    /// The error with this fault and message.
+    pub fn with(self, message: impl Into<String>) -> EngineError {
+        EngineError::Backup {
+            fault: self,
+            message: message.into(),
+        }
+    }
 }
 
 impl EngineError {

@@ -56,12 +56,17 @@ pub(crate) fn stage_item_change_with_origin(
         return;
     }
     batch.expect(item_key.to_vec(), version);
-    match new {
-        Some(item) => {
-            let mut value = Vec::with_capacity(256);
-            codec::encode_item(item, &mut value);
-            batch.put(item_key.to_vec(), value);
-        }
+    let value = new.map(|item| {
+        let mut value = Vec::with_capacity(256);
+        codec::encode_item(item, &mut value);
+        value
+    });
+    // The point-in-time recovery record, in the same commit (`pitr.rs`).
+    if let Some(pitr) = &meta.pitr {
+        crate::pitr::stage_change(pitr.log_id, item_key, value.as_deref(), batch);
+    }
+    match value {
+        Some(value) => batch.put(item_key.to_vec(), value),
         None => batch.delete(item_key.to_vec()),
     }
     // The stream record, in the same commit (`streams.rs`).

@@ -9,6 +9,12 @@
 //! 0x03 <stream id: u64 BE> <sequence number: u64 BE> -> stream record (`streams.rs`)
 //! 0x04 <table id: u64 BE> <bucket: u32 BE> <enc(hash)> -> u64 BE: size in bytes of the
 //!      item collection of that partition key value, tables with an LSI only (`index.rs`)
+//! 0x00 "backup/" <backup id: u64 BE>            -> BackupMeta (JSON)       `backup.rs`
+//! 0x00 "pitr/" <table id: u64 BE>               -> PitrMeta (JSON)         `pitr.rs`
+//! 0x05 <copy id: u64 BE> <bucket: u32 BE> <enc(hash)> [enc(range)] -> item: a frozen copy
+//!      of a table's items (a backup, a point-in-time base), keyed as in the table
+//! 0x06 <log id: u64 BE> <sequence number: u64 BE> -> change record of a table with
+//!      point-in-time recovery (`pitr.rs`)
 //! ```
 //! `enc` is `ferrodyn_types::key::encode`: self-delimiting and order-preserving, so all items of
 //! one partition are contiguous and sorted by sort key, and Query is a range scan.
@@ -26,8 +32,101 @@ const DATA: u8 = 0x01;
 const INDEX: u8 = 0x02;
 const STREAM_RECORDS: u8 = 0x03;
 const COLLECTION_SIZES: u8 = 0x04;
+const COPIES: u8 = 0x05;
+const CHANGE_LOGS: u8 = 0x06;
 const TABLE_PREFIX: &[u8] = b"table/";
 const STREAM_PREFIX: &[u8] = b"stream/";
+const BACKUP_PREFIX: &[u8] = b"backup/";
+const PITR_PREFIX: &[u8] = b"pitr/";
+
+fn tagged(tag: u8, id: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(9 + 64);
+    k.push(tag);
+    k.extend_from_slice(&id.to_be_bytes());
+    k
+}
+
+fn tagged_range(tag: u8, id: u64) -> (Vec<u8>, Vec<u8>) {
+    let end = match id.checked_add(1) {
+        Some(next) => tagged(tag, next),
+        None => vec![tag + 1],
+    };
+    (tagged(tag, id), end)
+}
+
+fn catalog_entry(kind: &[u8], id: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + kind.len() + 8);
+    k.push(CATALOG);
+    k.extend_from_slice(kind);
+    k.extend_from_slice(&id.to_be_bytes());
+    k
+}
+
+fn catalog_kind_range(kind: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let mut start = vec![CATALOG];
+    start.extend_from_slice(kind);
+    let end = prefix_end(&start);
+    (start, end)
+}
+
+/// Catalog key of a backup (its `BackupMeta`).
+pub fn backup_catalog_key(id: u64) -> Vec<u8> {
+    catalog_entry(BACKUP_PREFIX, id)
+}
+
+/// The range holding every backup's catalog entry.
+pub fn backup_catalog_range() -> (Vec<u8>, Vec<u8>) {
+    catalog_kind_range(BACKUP_PREFIX)
+}
+
+/// Catalog key of the point-in-time recovery state of the table with internal id `id`.
+pub fn pitr_catalog_key(table_id: u64) -> Vec<u8> {
+    catalog_entry(PITR_PREFIX, table_id)
+}
+
+/// The range holding every point-in-time recovery state.
+pub fn pitr_catalog_range() -> (Vec<u8>, Vec<u8>) {
+    catalog_kind_range(PITR_PREFIX)
+}
+
+/// The prefix of the frozen copy `id`: item keys of the copied table follow it, without the
+/// table's data prefix (bucket and encoded key only).
+pub fn copy_prefix(id: u64) -> Vec<u8> {
+    tagged(COPIES, id)
+}
+
+/// The range holding every item of the frozen copy `id`.
+pub fn copy_range(id: u64) -> (Vec<u8>, Vec<u8>) {
+    tagged_range(COPIES, id)
+}
+
+/// The prefix of every record of the change log `id`; a record key staged with this prefix
+/// alone gets its sequence number at commit (`streams::SequencedStorage`).
+pub fn change_log_prefix(id: u64) -> Vec<u8> {
+    tagged(CHANGE_LOGS, id)
+}
+
+/// Whether `key` is a change-log prefix alone: a record key still without its sequence
+/// number.
+pub fn is_change_log_prefix(key: &[u8]) -> bool {
+    key.len() == 9 && key[0] == CHANGE_LOGS
+}
+
+/// The key of the record with sequence number `seq` in change log `id`.
+pub fn change_log_key(id: u64, seq: u64) -> Vec<u8> {
+    let mut k = change_log_prefix(id);
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// The range holding every record of change log `id`.
+pub fn change_log_range(id: u64) -> (Vec<u8>, Vec<u8>) {
+    tagged_range(CHANGE_LOGS, id)
+}
+
+/// The length of a table's data prefix (tag and id): what an item key loses to become the
+/// key of its copy.
+pub const DATA_PREFIX_LEN: usize = 9;
 
 /// Catalog key of a table.
 pub fn catalog_key(name: &str) -> Vec<u8> {

@@ -17,6 +17,7 @@
 
 mod autoscale;
 mod backfill;
+mod backup;
 mod batch;
 mod capacity;
 mod catalog;
@@ -24,6 +25,7 @@ mod error;
 mod index;
 mod items;
 pub mod keys;
+mod pitr;
 mod policy;
 mod query;
 mod schema;
@@ -34,6 +36,10 @@ mod transactions;
 mod ttl;
 
 pub use autoscale::{AutoscaleConfig, TARGET_UTILIZATION_RANGE};
+pub use backup::{
+    BackupFilter, BackupKind, BackupMeta, BackupStatus, RestoreOverrides, RestoreSource,
+};
+pub use pitr::{ContinuousBackups, PitrSource, RestoreTime, MAX_RECOVERY_DAYS};
 pub use batch::{
     check_item_size, BatchGetResult, BatchGetTable, BatchWrite, BatchWriteResult, BatchWriteTable,
     MAX_BATCH_GET_BYTES,
@@ -43,7 +49,7 @@ pub use capacity::{
     TableUsage, INDEX_THROUGHPUT_EXCEEDED, ON_DEMAND_MAXIMUM_EXCEEDED, TABLE_THROUGHPUT_EXCEEDED,
 };
 pub use catalog::{IndexUpdate, TableSpec, TableStats, TableUpdate, MAX_TAGS, TOO_MANY_TAGS};
-pub use error::{EngineError, Result};
+pub use error::{BackupFault, EngineError, Result};
 pub use index::{ItemCollectionSize, COLLECTION_SIZE_EXCEEDED, MAX_ITEM_COLLECTION_BYTES};
 pub use items::{WriteAction, MAX_ITEM_BYTES};
 pub use policy::{ExpectedRevision, PolicySlot, PolicyTarget, ResourcePolicy, NO_POLICY};
@@ -51,7 +57,7 @@ pub use query::{
     check_query, check_scan, Page, QueryRequest, ScanRequest, ScanSegment, MAX_PAGE_BYTES,
     MAX_TOTAL_SEGMENTS,
 };
-pub use schema::TtlSettings;
+pub use schema::{PitrSettings, RestoreSummary, TtlSettings};
 pub use schema::{
     BillingMode, IndexKind, IndexMeta, IndexProjection, KeyAttribute, KeySchema, LatestStream,
     OnDemandChange, OnDemandThroughput, ScalarType, SseSettings, StreamSettings, TableClass,
@@ -110,6 +116,11 @@ pub struct EngineConfig {
     /// its GSIs) may consume; `None`: unlimited. Defaults to AWS's default per-table quota,
     /// 40,000.
     pub on_demand_ceiling: Option<u64>,
+    /// The length of one day of a RecoveryPeriodInDays (`pitr.rs`): 24 hours; a knob so
+    /// that tests can see the recovery window move.
+    pub pitr_day: std::time::Duration,
+    /// How often the point-in-time recovery window moves (`pitr.rs`); zero: never.
+    pub pitr_fold_interval: std::time::Duration,
     /// Target-tracking auto scaling of every PROVISIONED table and GSI (`autoscale.rs`,
     /// run by [`Engine::run_autoscaling`]); `None`, the default: capacity changes only by
     /// UpdateTable.
@@ -132,6 +143,8 @@ impl Default for EngineConfig {
             on_demand_ceiling: Some(40_000),
             autoscale: None,
             encrypted_at_rest: false,
+            pitr_day: std::time::Duration::from_secs(24 * 3600),
+            pitr_fold_interval: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -157,6 +170,8 @@ pub struct Engine {
     /// Consumption counters and throughput buckets (`capacity.rs`); shared with the cleanup
     /// of a deleted table.
     capacity: Arc<capacity::Capacity>,
+    /// Moves the point-in-time recovery windows (`pitr.rs`); stops when the engine is dropped.
+    _pitr_folder: Option<pitr::Folder>,
 }
 
 impl Engine {
@@ -171,11 +186,21 @@ impl Engine {
         let tables = Arc::new(RwLock::new(tables));
         let ttl_sweeper = ttl::Sweeper::start(Arc::clone(&storage), Arc::clone(&tables), &config);
         let capacity = Arc::new(capacity::Capacity::new(&config));
+        let ddl = Arc::new(tokio::sync::Mutex::new(()));
+        let pitr_folder = pitr::Folder::start(
+            backup::Parts {
+                storage: Arc::clone(&storage),
+                tables: Arc::clone(&tables),
+                ddl: Arc::clone(&ddl),
+            },
+            &config,
+        );
         let engine = Engine {
             storage,
             config,
             tables,
-            ddl: Arc::new(tokio::sync::Mutex::new(())),
+            ddl,
+            _pitr_folder: pitr_folder,
             transaction_tokens: Default::default(),
             streams,
             _stream_trimmer: stream_trimmer,
@@ -183,6 +208,7 @@ impl Engine {
             capacity,
         };
         engine.resume_index_builds();
+        engine.resume_backups_and_restores()?;
         Ok(engine)
     }
 
@@ -191,13 +217,17 @@ impl Engine {
         &self.config
     }
 
-    /// The definition of a table, or ResourceNotFoundException.
+    /// The definition of a table, or ResourceNotFoundException; also for a table still being
+    /// restored (CREATING), which refuses item operations.
     pub fn table(&self, name: &str) -> Result<Arc<TableMeta>> {
-        self.tables
-            .read()
-            .get(name)
-            .cloned()
+        self.table_definition(name)
+            .filter(|m| !m.restore.as_ref().is_some_and(|r| r.in_progress))
             .ok_or_else(|| EngineError::ResourceNotFound("Requested resource not found".into()))
+    }
+
+    /// The definition of a table in any status: what DescribeTable shows.
+    pub fn table_definition(&self, name: &str) -> Option<Arc<TableMeta>> {
+        self.tables.read().get(name).cloned()
     }
 
     /// Flushes the storage; called at shutdown.

@@ -434,6 +434,39 @@ pub struct TableMeta {
     /// its streams.
     #[serde(default, skip_serializing_if = "crate::PolicySlot::is_empty")]
     pub policy: crate::PolicySlot,
+    /// Point-in-time recovery, while enabled: every change of an item also adds a record to
+    /// this change log, in the same commit (`pitr.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pitr: Option<PitrSettings>,
+    /// RestoreSummary of a table made by RestoreTableFromBackup or RestoreTableToPointInTime
+    /// (`backup.rs`); while `in_progress` the table is CREATING and refuses item operations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore: Option<RestoreSummary>,
+    /// Where a restore in progress takes its items from (`backup.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore_source: Option<crate::backup::RestoreSource>,
+}
+
+/// Point-in-time recovery of a table, as its definition carries it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PitrSettings {
+    /// The change log's id (keys `0x06 <id> <sequence number>`).
+    pub log_id: u64,
+    /// RecoveryPeriodInDays.
+    pub recovery_days: u32,
+}
+
+/// RestoreSummary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RestoreSummary {
+    /// SourceBackupArn (restores from a backup).
+    pub source_backup_arn: Option<String>,
+    /// SourceTableArn.
+    pub source_table_arn: Option<String>,
+    /// RestoreDateTime: when the backup was taken, or the point in time restored to.
+    pub restore_date_time: f64,
+    /// RestoreInProgress.
+    pub in_progress: bool,
 }
 
 impl TableMeta {

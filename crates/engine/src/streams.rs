@@ -411,6 +411,12 @@ fn now_millis() -> u64 {
     (now_epoch_seconds() * 1000.0) as u64
 }
 
+/// Whether a mutation puts a record that gets its sequence number at commit.
+fn unsequenced(m: &Mutation) -> bool {
+    matches!(m, Mutation::Put { key, .. }
+        if keys::is_stream_prefix(key) || keys::is_change_log_prefix(key))
+}
+
 /// A record key staged without its sequence number: stream prefix only.
 fn unsequenced_stream(m: &Mutation) -> Option<u64> {
     match m {
@@ -439,6 +445,8 @@ pub(crate) struct Streams {
 #[derive(Default)]
 struct Sequencer {
     last: u64,
+    /// The commit time stamped into the last change-log record, in milliseconds.
+    last_ms: u64,
     closed: HashSet<u64>,
 }
 
@@ -450,8 +458,14 @@ impl Streams {
         let mut registry = BTreeMap::new();
         let mut sequencer = Sequencer {
             last: (now_epoch_seconds() * 1_000_000.0) as u64,
+            last_ms: 0,
             closed: HashSet::new(),
         };
+        // Change logs share the counter (`pitr.rs`).
+        for (last_seq, last_ms) in crate::pitr::last_records(storage)? {
+            sequencer.last = sequencer.last.max(last_seq);
+            sequencer.last_ms = sequencer.last_ms.max(last_ms);
+        }
         for entry in storage.scan(&start, &end, false) {
             let (_, v) = entry?;
             let meta: StreamMeta = serde_json::from_slice(&v.value)
@@ -535,15 +549,22 @@ impl Storage for SequencedStorage {
     }
 
     fn commit(&self, mut batch: WriteBatch) -> CommitFuture {
-        if !batch
-            .mutations
-            .iter()
-            .any(|m| unsequenced_stream(m).is_some())
-        {
+        if !batch.mutations.iter().any(unsequenced) {
             return self.inner.commit(batch);
         }
         let mut sequencer = self.streams.sequencer.lock();
+        // Change-log records (`pitr.rs`) carry the commit time, never below an earlier one.
+        let now = now_millis().max(sequencer.last_ms);
+        sequencer.last_ms = now;
         batch.mutations.retain_mut(|m| {
+            if let Mutation::Put { key, value } = m {
+                if keys::is_change_log_prefix(key) {
+                    sequencer.last += 1;
+                    key.extend_from_slice(&sequencer.last.to_be_bytes());
+                    value[..8].copy_from_slice(&now.to_be_bytes());
+                    return true;
+                }
+            }
             let Some(stream) = unsequenced_stream(m) else {
                 return true;
             };
@@ -574,7 +595,7 @@ pub(crate) struct StreamChange {
 }
 
 /// A stream label: the creation time as ISO 8601 with milliseconds, UTC, no zone.
-fn label_of(ms: u64) -> String {
+pub(crate) fn label_of(ms: u64) -> String {
     let secs = ms / 1000;
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
