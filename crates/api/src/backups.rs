@@ -12,9 +12,7 @@ use ferrodyn_engine::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::describe::{
-    key_schema_elements, sse_description, SseDescription, TableDescription,
-};
+use crate::describe::{key_schema_elements, sse_description, SseDescription, TableDescription};
 use crate::error::ApiError;
 use crate::indexes::{self, SecondaryIndexInput};
 use crate::shapes::{KeySchemaElement, ProvisionedThroughput, SseSpecification};
@@ -428,12 +426,10 @@ pub fn list_backups(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
         _ => None,
     };
     // TableName may also be the table's ARN.
-    let table = input
-        .table_name
-        .map(|t| match t.split_once(":table/") {
-            Some((_, name)) if t.starts_with("arn:") => name.to_owned(),
-            _ => t,
-        });
+    let table = input.table_name.map(|t| match t.split_once(":table/") {
+        Some((_, name)) if t.starts_with("arn:") => name.to_owned(),
+        _ => t,
+    });
     let (backups, last) = match kind {
         Some(kind) => engine.list_backups(&BackupFilter {
             table,
@@ -475,7 +471,11 @@ pub fn list_backups(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
 /// The member constraints of the overrides of a restore.
 fn check_override_members(v: &mut Violations, o: &OverridesInput) {
     if let Some(mode) = &o.billing_mode_override {
-        v.one_of(mode, "billingModeOverride", &["PROVISIONED", "PAY_PER_REQUEST"]);
+        v.one_of(
+            mode,
+            "billingModeOverride",
+            &["PROVISIONED", "PAY_PER_REQUEST"],
+        );
     }
     if let Some(t) = &o.provisioned_throughput_override {
         check_throughput(v, t, "provisionedThroughputOverride");
@@ -674,7 +674,11 @@ fn continuous_backups_body(c: ferrodyn_engine::ContinuousBackups) -> Result<Vec<
         continuous_backups_description: ContinuousBackupsDescription {
             continuous_backups_status: "ENABLED",
             point_in_time_recovery_description: PointInTimeRecoveryDescription {
-                point_in_time_recovery_status: if c.pitr_enabled { "ENABLED" } else { "DISABLED" },
+                point_in_time_recovery_status: if c.pitr_enabled {
+                    "ENABLED"
+                } else {
+                    "DISABLED"
+                },
                 recovery_period_in_days: c.recovery_days,
                 earliest_restorable_date_time: c.earliest,
                 latest_restorable_date_time: c.latest,

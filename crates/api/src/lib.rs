@@ -11,6 +11,7 @@ mod batch;
 mod capacity;
 mod describe;
 mod error;
+mod exports;
 mod indexes;
 mod items;
 mod policies;
@@ -99,6 +100,12 @@ pub async fn dispatch_in(
         "UpdateContinuousBackups" => backups::update_continuous_backups(engine, body).await,
         "DescribeContinuousBackups" => backups::describe_continuous_backups(engine, body),
         "RestoreTableToPointInTime" => backups::restore_table_to_point_in_time(engine, body).await,
+        "ExportTableToPointInTime" => exports::export_table_to_point_in_time(engine, body).await,
+        "DescribeExport" => exports::describe_export(engine, body),
+        "ListExports" => exports::list_exports(engine, body),
+        "ImportTable" => exports::import_table(engine, body).await,
+        "DescribeImport" => exports::describe_import(engine, body),
+        "ListImports" => exports::list_imports(engine, body),
         _ => Err(ApiError::unknown_operation()),
     }
 }

@@ -33,7 +33,7 @@ fn check_table_class(class: &Option<String>) -> Result<Option<TableClass>, ApiEr
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct CreateTableInput {
+pub(crate) struct CreateTableInput {
     attribute_definitions: Option<Vec<AttributeDefinition>>,
     table_name: Option<String>,
     key_schema: Option<Vec<KeySchemaElement>>,
@@ -115,8 +115,16 @@ fn billing_mode(s: &str) -> BillingMode {
 }
 
 pub async fn create_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
-    let input: CreateTableInput = parse(body)?;
+    let spec = table_spec(engine, parse(body)?)?;
+    let meta = engine.create_table(spec).await?;
+    to_body(&TableDescriptionOutput {
+        table_description: describe(engine, &meta, "CREATING", TableStats::default()),
+    })
+}
 
+/// The table a CreateTable request asks for, after all of DynamoDB's checks (also the
+/// TableCreationParameters of ImportTable, which have CreateTable's members).
+pub(crate) fn table_spec(engine: &Engine, input: CreateTableInput) -> Result<TableSpec, ApiError> {
     // First pass: member constraints, all reported together.
     let mut v = Violations::new();
     if let Some(defs) = &input.attribute_definitions {
@@ -326,10 +334,7 @@ pub async fn create_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiEr
         indexes,
         resource_policy,
     };
-    let meta = engine.create_table(spec).await?;
-    to_body(&TableDescriptionOutput {
-        table_description: describe(engine, &meta, "CREATING", TableStats::default()),
-    })
+    Ok(spec)
 }
 
 fn key_schema_text(ks: &[KeySchemaElement]) -> String {

@@ -275,7 +275,7 @@ pub(crate) async fn fill_table(storage: &dyn Storage, meta: &TableMeta, copy: u6
 }
 
 /// Stages the deletion of everything a table keeps under its ids (a restore starting over).
-fn clear_table(meta: &TableMeta, batch: &mut WriteBatch) {
+pub(crate) fn clear_table(meta: &TableMeta, batch: &mut WriteBatch) {
     let (start, end) = keys::data_range(meta.id);
     batch.delete_range(start, end);
     for index in &meta.indexes {
@@ -364,7 +364,11 @@ pub(crate) fn load_backups(storage: &dyn Storage) -> Result<Vec<BackupMeta>> {
         let (_, v) = entry?;
         out.push(serde_json::from_slice::<BackupMeta>(&v.value).map_err(corrupt)?);
     }
-    out.sort_by(|a, b| a.created_at.total_cmp(&b.created_at).then(a.arn.cmp(&b.arn)));
+    out.sort_by(|a, b| {
+        a.created_at
+            .total_cmp(&b.created_at)
+            .then(a.arn.cmp(&b.arn))
+    });
     Ok(out)
 }
 
@@ -504,7 +508,9 @@ impl Engine {
         if let Some(limit) = filter.limit {
             selected.truncate(limit);
         }
-        let last = more.then(|| selected.last().map(|b| b.arn.clone())).flatten();
+        let last = more
+            .then(|| selected.last().map(|b| b.arn.clone()))
+            .flatten();
         Ok((selected, last))
     }
 
@@ -520,14 +526,11 @@ impl Engine {
             )));
         }
         if backup.status == BackupStatus::Creating {
-            return Err(BackupFault::BackupInUse.with(format!(
-                "Backup is being created: {arn}"
-            )));
+            return Err(BackupFault::BackupInUse.with(format!("Backup is being created: {arn}")));
         }
         if self.restoring_from(arn) {
-            return Err(BackupFault::BackupInUse.with(format!(
-                "Backup is being used to restore table: {arn}"
-            )));
+            return Err(BackupFault::BackupInUse
+                .with(format!("Backup is being used to restore table: {arn}")));
         }
         let mut batch = WriteBatch::new();
         batch.delete(keys::backup_catalog_key(backup.id));
@@ -549,9 +552,7 @@ impl Engine {
     ) -> Result<Arc<TableMeta>> {
         let backup = self.describe_backup(arn)?;
         if backup.status != BackupStatus::Available {
-            return Err(BackupFault::BackupInUse.with(format!(
-                "Backup is being created: {arn}"
-            )));
+            return Err(BackupFault::BackupInUse.with(format!("Backup is being created: {arn}")));
         }
         if self.restoring_from(arn) {
             return Err(BackupFault::BackupInUse.with(format!(
@@ -584,10 +585,12 @@ impl Engine {
     ) -> Result<Arc<TableMeta>> {
         let _ddl = self.ddl.lock().await;
         if self.tables.read().contains_key(target) {
-            return Err(BackupFault::TableAlreadyExists
-                .with(format!("Table already exists: {target}")));
+            return Err(
+                BackupFault::TableAlreadyExists.with(format!("Table already exists: {target}"))
+            );
         }
-        let meta = Arc::new(self.restored_definition(source_meta, target, overrides, summary, source));
+        let meta =
+            Arc::new(self.restored_definition(source_meta, target, overrides, summary, source));
         let key = keys::catalog_key(target);
         let mut batch = WriteBatch::new();
         batch.expect(key.clone(), None);
@@ -595,8 +598,9 @@ impl Engine {
         match self.storage.commit(batch).await {
             Ok(()) => {}
             Err(ferrodyn_storage::StorageError::Conflict { .. }) => {
-                return Err(BackupFault::TableAlreadyExists
-                    .with(format!("Table already exists: {target}")))
+                return Err(
+                    BackupFault::TableAlreadyExists.with(format!("Table already exists: {target}"))
+                )
             }
             Err(e) => return Err(e.into()),
         }
@@ -679,7 +683,11 @@ impl Engine {
     /// DeleteTable of a table with point-in-time recovery: DynamoDB keeps a SYSTEM backup
     /// of it, `<table>$DeletedTableBackup`, for 35 days; it is made here from the recovery
     /// log as of the deletion.
-    pub(crate) async fn create_system_backup(&self, meta: &TableMeta, deleted_ms: u64) -> Result<()> {
+    pub(crate) async fn create_system_backup(
+        &self,
+        meta: &TableMeta,
+        deleted_ms: u64,
+    ) -> Result<()> {
         let created_ms = deleted_ms;
         let mut table = meta.clone();
         table.policy = Default::default();

@@ -457,9 +457,9 @@ impl Engine {
     /// definition and figures as they were, for the DELETING description.
     pub async fn delete_table(&self, name: &str) -> Result<(Arc<TableMeta>, TableStats)> {
         let _ddl = self.ddl.lock().await;
-        let meta = self.table_definition(name).ok_or_else(|| {
-            EngineError::ResourceNotFound("Requested resource not found".into())
-        })?;
+        let meta = self
+            .table_definition(name)
+            .ok_or_else(|| EngineError::ResourceNotFound("Requested resource not found".into()))?;
         if meta.restore.as_ref().is_some_and(|r| r.in_progress) {
             return Err(EngineError::ResourceInUse(format!(
                 "Attempt to change a resource which is still in use: Table is being restored: {name}"

@@ -11,6 +11,7 @@
 //!      item collection of that partition key value, tables with an LSI only (`index.rs`)
 //! 0x00 "backup/" <backup id: u64 BE>            -> BackupMeta (JSON)       `backup.rs`
 //! 0x00 "pitr/" <table id: u64 BE>               -> PitrMeta (JSON)         `pitr.rs`
+//! 0x00 "export/" | "import/" <id: u64 BE>       -> ExportMeta / ImportMeta (JSON) `export.rs`
 //! 0x05 <copy id: u64 BE> <bucket: u32 BE> <enc(hash)> [enc(range)] -> item: a frozen copy
 //!      of a table's items (a backup, a point-in-time base), keyed as in the table
 //! 0x06 <log id: u64 BE> <sequence number: u64 BE> -> change record of a table with
@@ -38,6 +39,28 @@ const TABLE_PREFIX: &[u8] = b"table/";
 const STREAM_PREFIX: &[u8] = b"stream/";
 const BACKUP_PREFIX: &[u8] = b"backup/";
 const PITR_PREFIX: &[u8] = b"pitr/";
+const EXPORT_PREFIX: &[u8] = b"export/";
+const IMPORT_PREFIX: &[u8] = b"import/";
+
+/// Catalog key of an export job.
+pub fn export_catalog_key(id: u64) -> Vec<u8> {
+    catalog_entry(EXPORT_PREFIX, id)
+}
+
+/// The range holding every export job.
+pub fn export_catalog_range() -> (Vec<u8>, Vec<u8>) {
+    catalog_kind_range(EXPORT_PREFIX)
+}
+
+/// Catalog key of an import job.
+pub fn import_catalog_key(id: u64) -> Vec<u8> {
+    catalog_entry(IMPORT_PREFIX, id)
+}
+
+/// The range holding every import job.
+pub fn import_catalog_range() -> (Vec<u8>, Vec<u8>) {
+    catalog_kind_range(IMPORT_PREFIX)
+}
 
 fn tagged(tag: u8, id: u64) -> Vec<u8> {
     let mut k = Vec::with_capacity(9 + 64);

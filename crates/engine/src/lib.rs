@@ -22,6 +22,7 @@ mod batch;
 mod capacity;
 mod catalog;
 mod error;
+mod export;
 mod index;
 mod items;
 pub mod keys;
@@ -39,7 +40,6 @@ pub use autoscale::{AutoscaleConfig, TARGET_UTILIZATION_RANGE};
 pub use backup::{
     BackupFilter, BackupKind, BackupMeta, BackupStatus, RestoreOverrides, RestoreSource,
 };
-pub use pitr::{ContinuousBackups, PitrSource, RestoreTime, MAX_RECOVERY_DAYS};
 pub use batch::{
     check_item_size, BatchGetResult, BatchGetTable, BatchWrite, BatchWriteResult, BatchWriteTable,
     MAX_BATCH_GET_BYTES,
@@ -50,19 +50,21 @@ pub use capacity::{
 };
 pub use catalog::{IndexUpdate, TableSpec, TableStats, TableUpdate, MAX_TAGS, TOO_MANY_TAGS};
 pub use error::{BackupFault, EngineError, Result};
+pub use export::{ExportMeta, ExportRequest, ImportMeta, ImportRequest, JobStatus};
 pub use index::{ItemCollectionSize, COLLECTION_SIZE_EXCEEDED, MAX_ITEM_COLLECTION_BYTES};
 pub use items::{WriteAction, MAX_ITEM_BYTES};
+pub use pitr::{ContinuousBackups, PitrSource, RestoreTime, MAX_RECOVERY_DAYS};
 pub use policy::{ExpectedRevision, PolicySlot, PolicyTarget, ResourcePolicy, NO_POLICY};
 pub use query::{
     check_query, check_scan, Page, QueryRequest, ScanRequest, ScanSegment, MAX_PAGE_BYTES,
     MAX_TOTAL_SEGMENTS,
 };
-pub use schema::{PitrSettings, RestoreSummary, TtlSettings};
 pub use schema::{
     BillingMode, IndexKind, IndexMeta, IndexProjection, KeyAttribute, KeySchema, LatestStream,
     OnDemandChange, OnDemandThroughput, ScalarType, SseSettings, StreamSettings, TableClass,
     TableMeta, Throughput, MAX_HASH_KEY_BYTES, MAX_RANGE_KEY_BYTES,
 };
+pub use schema::{PitrSettings, RestoreSummary, TtlSettings};
 pub use streams::{
     format_sequence_number, parse_stream_arn, ChangeOrigin, EventName, RecordsPage,
     ShardIteratorType, StreamMeta, StreamRecord, StreamViewType, MAX_GET_RECORDS_BYTES,
@@ -119,6 +121,9 @@ pub struct EngineConfig {
     /// The length of one day of a RecoveryPeriodInDays (`pitr.rs`): 24 hours; a knob so
     /// that tests can see the recovery window move.
     pub pitr_day: std::time::Duration,
+    /// The folder that stands for S3 in exports and imports (`serve --export-root`): the
+    /// bucket `B` is its subfolder `B` (`export.rs`). `None`: they are refused.
+    pub export_root: Option<std::path::PathBuf>,
     /// How often the point-in-time recovery window moves (`pitr.rs`); zero: never.
     pub pitr_fold_interval: std::time::Duration,
     /// Target-tracking auto scaling of every PROVISIONED table and GSI (`autoscale.rs`,
@@ -145,6 +150,7 @@ impl Default for EngineConfig {
             encrypted_at_rest: false,
             pitr_day: std::time::Duration::from_secs(24 * 3600),
             pitr_fold_interval: std::time::Duration::from_secs(60),
+            export_root: None,
         }
     }
 }
@@ -209,6 +215,7 @@ impl Engine {
         };
         engine.resume_index_builds();
         engine.resume_backups_and_restores()?;
+        engine.resume_exports_and_imports()?;
         Ok(engine)
     }
 

@@ -92,9 +92,7 @@ fn decode_change<'a>(key: &[u8], value: &'a [u8]) -> Result<Change<'a>> {
         .get(OP_AT + 1..OP_AT + 5)
         .map(|b| u32::from_be_bytes(b.try_into().expect("4 bytes")) as usize)
         .ok_or_else(corrupt)?;
-    let suffix = value
-        .get(OP_AT + 5..OP_AT + 5 + len)
-        .ok_or_else(corrupt)?;
+    let suffix = value.get(OP_AT + 5..OP_AT + 5 + len).ok_or_else(corrupt)?;
     let rest = &value[OP_AT + 5 + len..];
     Ok(Change {
         seq,
@@ -246,12 +244,9 @@ pub(crate) async fn materialize(
     .await?;
     let start = keys::change_log_key(meta.log_id, meta.base_seq.saturating_add(1));
     let (_, end) = keys::change_log_range(meta.log_id);
-    apply_records(
-        storage,
-        snapshot.scan(&start, &end, false),
-        copy,
-        |c| c.ms > at_ms,
-    )
+    apply_records(storage, snapshot.scan(&start, &end, false), copy, |c| {
+        c.ms > at_ms
+    })
     .await?;
     Ok(())
 }
@@ -353,9 +348,9 @@ impl Engine {
                         log_id: settings.log_id,
                         recovery_days: days,
                     });
-                    let mut state = self.pitr_meta(meta.id)?.ok_or_else(|| {
-                        EngineError::Internal("recovery state missing".into())
-                    })?;
+                    let mut state = self
+                        .pitr_meta(meta.id)?
+                        .ok_or_else(|| EngineError::Internal("recovery state missing".into()))?;
                     state.recovery_days = days;
                     state.table = meta.clone();
                     self.put_pitr(&state, Some(&meta)).await?;
@@ -476,7 +471,11 @@ impl Engine {
 
     /// DeleteTable of a table with point-in-time recovery: stages keeping its recovery state,
     /// marked deleted, for the recovery period.
-    pub(crate) fn stage_pitr_on_delete(&self, meta: &TableMeta, batch: &mut WriteBatch) -> Result<()> {
+    pub(crate) fn stage_pitr_on_delete(
+        &self,
+        meta: &TableMeta,
+        batch: &mut WriteBatch,
+    ) -> Result<()> {
         if meta.pitr.is_none() {
             return Ok(());
         }
@@ -486,6 +485,13 @@ impl Engine {
             batch.put(state.key(), state.encode());
         }
         Ok(())
+    }
+
+    /// The restorable window of the table with internal id `table_id`, in milliseconds.
+    pub(crate) fn pitr_window(&self, table_id: u64) -> Result<Option<(u64, u64)>> {
+        Ok(self
+            .pitr_meta(table_id)?
+            .and_then(|s| s.window(&self.config)))
     }
 
     /// When the table with internal id `table_id` was deleted, per its recovery state.
@@ -558,7 +564,11 @@ impl Engine {
             RestoreTime::At(t) => {
                 let ms = (t * 1000.0).floor();
                 if !ms.is_finite() || ms < earliest as f64 || ms > latest as f64 {
-                    let shown = if ms.is_finite() && ms > 0.0 { ms as u64 } else { 0 };
+                    let shown = if ms.is_finite() && ms > 0.0 {
+                        ms as u64
+                    } else {
+                        0
+                    };
                     return Err(BackupFault::InvalidRestoreTime.with(format!(
                         "RestoreDateTime '{}' must be within EarliestRestorableDateTime '{}' and LatestRestorableDateTime '{}'",
                         iso_seconds(shown),
@@ -813,10 +823,16 @@ mod tests {
         // Items from before point-in-time recovery was enabled are in the base.
         for k in 0..20 {
             let item = Item::from([("pk".into(), s(&format!("k{k}"))), ("v".into(), n(k))]);
-            engine.put_item("t", item.clone(), |_| Ok(())).await.unwrap();
+            engine
+                .put_item("t", item.clone(), |_| Ok(()))
+                .await
+                .unwrap();
             model.insert(format!("{:?}", item["pk"]), item);
         }
-        engine.update_continuous_backups("t", true, None).await.unwrap();
+        engine
+            .update_continuous_backups("t", true, None)
+            .await
+            .unwrap();
         wait_base(&engine, "t").await;
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = move |m: u64| {
@@ -840,7 +856,10 @@ mod tests {
                 if next(2) == 0 {
                     item.insert("g".into(), s(&format!("g{}", next(5))));
                 }
-                engine.put_item("t", item.clone(), |_| Ok(())).await.unwrap();
+                engine
+                    .put_item("t", item.clone(), |_| Ok(()))
+                    .await
+                    .unwrap();
                 model.insert(format!("{pk:?}"), item);
             }
             if step % 30 == 29 {
@@ -891,14 +910,25 @@ mod tests {
             pitr_day: Duration::from_millis(days_ms),
             ..config
         };
-        let mut state = engine.pitr_meta(engine.table("t").unwrap().id).unwrap().unwrap();
+        let mut state = engine
+            .pitr_meta(engine.table("t").unwrap().id)
+            .unwrap()
+            .unwrap();
         state.recovery_days = 1;
         engine.put_pitr(&state, None).await.unwrap();
         fold_all(&engine.parts(), &folded).await.unwrap();
         let state = engine.pitr_meta(state.table.id).unwrap().unwrap();
-        assert!(state.base_ms >= cut_at, "the base moved to the window's start");
+        assert!(
+            state.base_ms >= cut_at,
+            "the base moved to the window's start"
+        );
         let (start, end) = keys::change_log_range(state.log_id);
-        let first = engine.storage.scan(&start, &end, false).next().unwrap().unwrap();
+        let first = engine
+            .storage
+            .scan(&start, &end, false)
+            .next()
+            .unwrap()
+            .unwrap();
         assert!(decode_change(&first.0, &first.1.value).unwrap().ms >= cut_at);
         for (i, (at, expected)) in moments.iter().enumerate().skip(5).step_by(2) {
             let target = format!("f{i}");

@@ -4,6 +4,8 @@
 //! `--in-memory` keeps it in memory only.
 
 mod auth;
+mod backup_cli;
+mod client;
 mod encryption;
 mod http;
 mod tls;
@@ -34,6 +36,7 @@ Examples:
   ferrodyn serve --bind 0.0.0.0 --data-dir /data  # reachable from other machines
   ferrodyn bench --workload put,get --duration 10
   ferrodyn usage --endpoint http://127.0.0.1:8000
+  ferrodyn backup create --table orders
 
 Then: aws dynamodb list-tables --endpoint-url http://127.0.0.1:8000";
 
@@ -67,6 +70,32 @@ Examples:
 The files are re-encrypted into a copy, checked key by key, and swapped in; the previous
 copy is kept beside the dir until you delete it.";
 
+const BACKUP_EXAMPLES: &str = "\
+Examples:
+  ferrodyn backup create --table orders --name orders-before-migration
+  ferrodyn backup list --table orders --type ALL
+  ferrodyn backup restore --backup-arn arn:aws:dynamodb:...:table/orders/backup/... --target orders-copy
+  ferrodyn backup restore-pitr --source orders --target orders-at-noon --time 2026-01-31T12:00:00Z
+  ferrodyn backup restore-pitr --source orders --target orders-latest --latest
+
+Each subcommand takes --endpoint (default http://127.0.0.1:8000) and signs its requests with
+--access-key-id / --secret-access-key (or the AWS_* variables), as `ferrodyn usage` does.";
+
+const EXPORT_EXAMPLES: &str = "\
+Examples:
+  ferrodyn export --table orders --bucket exports --prefix nightly
+  ferrodyn export --table orders --bucket exports --format ION --time 2026-01-31T12:00:00Z
+
+On ferrodyn the bucket is a folder under the server's --export-root; the manifest printed at
+the end is relative to it. The table's point-in-time recovery must be on.";
+
+const IMPORT_EXAMPLES: &str = "\
+Examples:
+  ferrodyn import --table orders2 --bucket exports --prefix nightly/AWSDynamoDB/0123-abcd/data \\
+      --format DYNAMODB_JSON --compression GZIP --key pk:S --key sk:N
+  ferrodyn import --table users --bucket uploads --prefix users.csv --format CSV --key id:S \\
+      --gsi byEmail:email:S";
+
 #[derive(Parser)]
 #[command(
     name = "ferrodyn",
@@ -91,6 +120,16 @@ enum Command {
     /// Report a running server's consumed units, storage and monthly costs per table.
     #[command(after_help = "Example:\n  ferrodyn usage --endpoint http://127.0.0.1:8000 --json")]
     Usage(usage::UsageArgs),
+    /// On-demand backups and point-in-time restores of a running server's tables.
+    #[command(after_help = BACKUP_EXAMPLES)]
+    Backup(backup_cli::BackupArgs),
+    /// Export a table of a running server (ExportTableToPointInTime) and wait until it is done.
+    #[command(after_help = EXPORT_EXAMPLES)]
+    Export(backup_cli::ExportArgs),
+    /// Import files into a new table of a running server (ImportTable) and wait until it is
+    /// done.
+    #[command(after_help = IMPORT_EXAMPLES)]
+    Import(backup_cli::ImportArgs),
     /// Re-encrypt a data dir under a new key (or encrypt or decrypt it); the server must be
     /// stopped.
     #[command(after_help = REKEY_EXAMPLES)]
@@ -134,6 +173,28 @@ struct ServeArgs {
         help_heading = "DynamoDB behaviour"
     )]
     ttl_sweep_interval: u64,
+    /// The folder that stands for S3 in ExportTableToPointInTime and ImportTable: the bucket
+    /// `B` is its subfolder `B`. Without it, exports and imports are refused.
+    #[arg(long, value_name = "DIR", help_heading = "Backups")]
+    export_root: Option<PathBuf>,
+    /// How often the point-in-time recovery window moves, in seconds (0: never).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 60,
+        help_heading = "Backups",
+        hide = true
+    )]
+    pitr_fold_interval: u64,
+    /// Length of one day of RecoveryPeriodInDays, in seconds (tests shorten it).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 86_400,
+        help_heading = "Backups",
+        hide = true
+    )]
+    pitr_day_seconds: u64,
     /// Do not enforce provisioned throughput (no ProvisionedThroughputExceededException).
     #[arg(long, help_heading = "Capacity")]
     no_throttle: bool,
@@ -222,6 +283,9 @@ fn main() -> std::process::ExitCode {
         }
         Command::Bench(args) => ferrodyn_bench::run_cli(args),
         Command::Usage(args) => usage::run_cli(args),
+        Command::Backup(args) => backup_cli::run_backup(args),
+        Command::Export(args) => backup_cli::run_export(args),
+        Command::Import(args) => backup_cli::run_import(args),
         Command::Rekey(args) => encryption::run_rekey(args),
     }
 }
@@ -299,6 +363,9 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
             region: args.region,
             account_id: args.account_id,
             ttl_sweep_interval: std::time::Duration::from_secs(args.ttl_sweep_interval),
+            export_root: args.export_root.clone(),
+            pitr_fold_interval: std::time::Duration::from_secs(args.pitr_fold_interval),
+            pitr_day: std::time::Duration::from_secs(args.pitr_day_seconds.max(1)),
             throttle: !args.no_throttle,
             burst_window: std::time::Duration::from_secs(args.burst_seconds),
             on_demand_ceiling: (args.on_demand_ceiling > 0).then_some(args.on_demand_ceiling),

@@ -13,7 +13,6 @@
 //!
 //! The report is JSON outside DynamoDB's protocol (which is `POST /`), so no SDK ever sees it.
 
-use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -364,52 +363,18 @@ pub fn run_cli(args: UsageArgs) -> std::process::ExitCode {
 /// GETs the report over plain HTTP/1.1 (one request, `Connection: close`), SigV4-signed as
 /// any other request to a server that checks signatures.
 fn fetch(endpoint: &str, signer: &ferrodyn_bench::Signer) -> Result<Vec<u8>, String> {
-    let rest = endpoint
-        .strip_prefix("http://")
-        .ok_or_else(|| format!("endpoint must start with http://: {endpoint}"))?;
-    let authority = rest.split('/').next().unwrap_or(rest);
-    let address = if authority.contains(':') {
-        authority.to_owned()
-    } else {
-        format!("{authority}:80")
-    };
-    let mut stream = std::net::TcpStream::connect(&address)
-        .map_err(|e| format!("cannot connect to {address}: {e}"))?;
-    let timeout = Some(Duration::from_secs(60));
-    let _ = stream.set_read_timeout(timeout);
-    let _ = stream.set_write_timeout(timeout);
-    let mut request = hyper::http::Request::get(USAGE_PATH)
-        .header("host", authority)
-        .header("accept", "application/json")
-        .body(bytes::Bytes::new())
-        .map_err(|e| format!("invalid endpoint {endpoint}: {e}"))?;
-    signer.sign(&mut request)?;
-    let mut head = format!("GET {USAGE_PATH} HTTP/1.1\r\n");
-    for (name, value) in request.headers() {
-        let value = value.to_str().map_err(|e| e.to_string())?;
-        head.push_str(&format!("{name}: {value}\r\n"));
+    let answer = crate::client::send(
+        endpoint,
+        signer,
+        hyper::http::Method::GET,
+        USAGE_PATH,
+        &[("accept", "application/json")],
+        bytes::Bytes::new(),
+    )?;
+    if answer.status != 200 {
+        return Err(format!("{endpoint} answered {}", answer.status_line));
     }
-    head.push_str("Connection: close\r\n\r\n");
-    stream
-        .write_all(head.as_bytes())
-        .map_err(|e| format!("cannot send the request to {address}: {e}"))?;
-    let mut answer = Vec::new();
-    stream
-        .read_to_end(&mut answer)
-        .map_err(|e| format!("cannot read the answer from {address}: {e}"))?;
-    let split = answer
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or("malformed HTTP answer")?;
-    let head = String::from_utf8_lossy(&answer[..split]);
-    let status = head.split_whitespace().nth(1).unwrap_or("");
-    if status != "200" {
-        return Err(format!(
-            "{endpoint} answered {}",
-            head.lines().next().unwrap_or("")
-        ));
-    }
-    Ok(answer[split + 4..].to_vec())
+    Ok(answer.body)
 }
 
 /// The report as text: one block per table.
