@@ -605,7 +605,7 @@ async fn errors_are_dynamodbs() {
     let (t, m) = error(
         &server,
         "RestoreTableToPointInTime",
-        json!({"SourceTableName": table, "TargetTableName": "t2", "UseLatestRestorableTime": true}),
+        json!({"SourceTableName": table, "TargetTableName": "target2", "UseLatestRestorableTime": true}),
     );
     assert_eq!(t, "PointInTimeRecoveryUnavailableException");
     assert_eq!(
@@ -615,7 +615,7 @@ async fn errors_are_dynamodbs() {
     let (t, m) = error(
         &server,
         "RestoreTableToPointInTime",
-        json!({"SourceTableName": "nope", "TargetTableName": "t2", "UseLatestRestorableTime": true}),
+        json!({"SourceTableName": "nope", "TargetTableName": "target2", "UseLatestRestorableTime": true}),
     );
     assert_eq!(
         (t.as_str(), m.as_str()),
@@ -624,13 +624,13 @@ async fn errors_are_dynamodbs() {
     let m = common::validation(
         &server,
         "RestoreTableToPointInTime",
-        json!({"SourceTableName": table, "TargetTableName": "t2"}),
+        json!({"SourceTableName": table, "TargetTableName": "target2"}),
     );
     assert_eq!(m, "Invalid Request: Either one of RestoreDateTime or UseLatestRestorableTime must be specified, but not both");
     let m = common::validation(
         &server,
         "RestoreTableToPointInTime",
-        json!({"TargetTableName": "t2", "UseLatestRestorableTime": true}),
+        json!({"TargetTableName": "target2", "UseLatestRestorableTime": true}),
     );
     assert_eq!(
         m,
@@ -685,7 +685,7 @@ async fn errors_are_dynamodbs() {
     let (t, m) = error(
         &server,
         "RestoreTableToPointInTime",
-        json!({"SourceTableName": table, "TargetTableName": "t2", "RestoreDateTime": 1_000_000}),
+        json!({"SourceTableName": table, "TargetTableName": "target2", "RestoreDateTime": 1_000_000}),
     );
     assert_eq!(t, "InvalidRestoreTimeException");
     assert!(
@@ -710,7 +710,7 @@ async fn errors_are_dynamodbs() {
     let b = ok(
         &server,
         "CreateBackup",
-        json!({"TableName": table, "BackupName": "b1"}),
+        json!({"TableName": table, "BackupName": "first-backup"}),
     );
     let arn = b["BackupDetails"]["BackupArn"].as_str().unwrap().to_owned();
     assert_eq!(b["BackupDetails"]["BackupType"], "USER");
