@@ -302,31 +302,42 @@ fn description(engine: &Engine, b: &BackupMeta) -> BackupDescription {
     }
 }
 
-/// The shape of a backup ARN: `arn:aws:dynamodb:<region>:<account>:table/<name>/backup/<id>`.
-fn check_backup_arn(arn: &str) -> Result<(), ApiError> {
-    let ok = arn.starts_with("arn:")
+/// Whether `arn` is `arn:aws:dynamodb:<region>:<account>:table/<name>/<kind>/<id>`: the ARN
+/// of one of a table's backups, exports or imports.
+fn is_table_sub_arn(arn: &str, kind: &str) -> bool {
+    arn.starts_with("arn:")
         && arn.split(':').nth(2) == Some("dynamodb")
         && arn
             .split_once(":table/")
-            .and_then(|(_, rest)| rest.split_once("/backup/"))
-            .is_some_and(|(table, id)| !table.is_empty() && !id.is_empty() && !id.contains('/'));
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::validation("Invalid Backup ARN"))
-    }
+            .and_then(|(_, rest)| rest.split_once(&format!("/{kind}/")))
+            .is_some_and(|(table, id)| !table.is_empty() && !id.is_empty() && !id.contains('/'))
 }
 
-fn backup_arn(input: BackupArnInput) -> Result<String, ApiError> {
+/// A required BackupArn, ExportArn or ImportArn member (`member`, of `kind` backup, export or
+/// import): its length, then its shape (`Invalid Backup ARN` and the like).
+pub(crate) fn required_sub_arn(
+    arn: &Option<String>,
+    member: &str,
+    kind: &str,
+) -> Result<String, ApiError> {
     let mut v = Violations::new();
-    match &input.backup_arn {
-        None => v.require(&input.backup_arn, "backupArn"),
-        Some(a) => v.length(a, "backupArn", 37, 1024),
+    match arn {
+        None => v.require(arn, member),
+        Some(a) => v.length(a, member, 37, 1024),
     }
     v.finish()?;
-    let arn = input.backup_arn.expect("checked");
-    check_backup_arn(&arn)?;
+    let arn = arn.clone().expect("checked");
+    check_sub_arn(&arn, kind)?;
     Ok(arn)
+}
+
+fn check_sub_arn(arn: &str, kind: &str) -> Result<(), ApiError> {
+    if is_table_sub_arn(arn, kind) {
+        return Ok(());
+    }
+    let mut what = kind.to_owned();
+    what[..1].make_ascii_uppercase();
+    Err(ApiError::validation(format!("Invalid {what} ARN")))
 }
 
 fn backup_name_constraints(v: &mut Violations, name: &Option<String>) {
@@ -378,7 +389,8 @@ struct BackupDescriptionOutput {
 }
 
 pub fn describe_backup(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
-    let arn = backup_arn(parse(body)?)?;
+    let input: BackupArnInput = parse(body)?;
+    let arn = required_sub_arn(&input.backup_arn, "backupArn", "backup")?;
     let backup = engine.describe_backup(&arn)?;
     to_body(&BackupDescriptionOutput {
         backup_description: description(engine, &backup),
@@ -386,7 +398,8 @@ pub fn describe_backup(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError
 }
 
 pub async fn delete_backup(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
-    let arn = backup_arn(parse(body)?)?;
+    let input: BackupArnInput = parse(body)?;
+    let arn = required_sub_arn(&input.backup_arn, "backupArn", "backup")?;
     let backup = engine.delete_backup(&arn).await?;
     to_body(&BackupDescriptionOutput {
         backup_description: description(engine, &backup),
@@ -426,10 +439,10 @@ pub fn list_backups(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
         _ => None,
     };
     // TableName may also be the table's ARN.
-    let table = input.table_name.map(|t| match t.split_once(":table/") {
-        Some((_, name)) if t.starts_with("arn:") => name.to_owned(),
-        _ => t,
-    });
+    let table = input
+        .table_name
+        .as_deref()
+        .map(|t| table_name_or_arn(t).to_owned());
     let (backups, last) = match kind {
         Some(kind) => engine.list_backups(&BackupFilter {
             table,
@@ -587,7 +600,7 @@ pub async fn restore_table_from_backup(engine: &Engine, body: &[u8]) -> Result<V
     check_override_members(&mut v, &input.overrides);
     v.finish()?;
     let arn = input.backup_arn.expect("checked");
-    check_backup_arn(&arn)?;
+    check_sub_arn(&arn, "backup")?;
     let backup = engine.describe_backup(&arn)?;
     let overrides = overrides(engine, &backup.table, input.overrides)?;
     let meta = engine

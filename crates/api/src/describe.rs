@@ -348,7 +348,8 @@ pub fn table_description(
             source_backup_arn: r.source_backup_arn.clone(),
             source_table_arn: r.source_table_arn.clone(),
             restore_date_time: r.restore_date_time,
-            restore_in_progress: r.in_progress,
+            // Kept only while the restore runs.
+            restore_in_progress: true,
         }),
         stream_specification: meta.stream.as_ref().filter(|s| s.enabled).map(|s| {
             StreamSpecification {

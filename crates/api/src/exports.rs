@@ -6,6 +6,7 @@ use ferrodyn_engine::{Engine, ExportMeta, ExportRequest, ImportMeta, ImportReque
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::backups::required_sub_arn;
 use crate::error::ApiError;
 use crate::tables::{table_spec, CreateTableInput};
 use crate::validate::Violations;
@@ -212,34 +213,9 @@ pub async fn export_table_to_point_in_time(
     })
 }
 
-fn check_job_arn(
-    arn: &Option<String>,
-    member: &str,
-    kind: &str,
-    what: &str,
-) -> Result<String, ApiError> {
-    let mut v = Violations::new();
-    match arn {
-        None => v.require(arn, member),
-        Some(a) => v.length(a, member, 37, 1024),
-    }
-    v.finish()?;
-    let arn = arn.clone().expect("checked");
-    let ok = arn.starts_with("arn:")
-        && arn
-            .split_once(":table/")
-            .and_then(|(_, rest)| rest.split_once(&format!("/{kind}/")))
-            .is_some();
-    if ok {
-        Ok(arn)
-    } else {
-        Err(ApiError::validation(format!("Invalid {what} ARN")))
-    }
-}
-
 pub fn describe_export(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     let input: ExportArnInput = parse(body)?;
-    let arn = check_job_arn(&input.export_arn, "exportArn", "export", "Export")?;
+    let arn = required_sub_arn(&input.export_arn, "exportArn", "export")?;
     let export = engine.describe_export(&arn)?;
     to_body(&ExportDescriptionOutput {
         export_description: export_description(&export),
@@ -430,7 +406,7 @@ pub async fn import_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiEr
     {
         if let Some(d) = &csv.delimiter {
             v.length(d, "inputFormatOptions.csv.delimiter", 1, 1);
-            if d.len() == 1 && !matches!(d.as_str(), "," | ";" | ":" | "|" | "\t" | " ") {
+            if d.chars().count() == 1 && !matches!(d.as_str(), "," | ";" | ":" | "|" | "\t" | " ") {
                 v.push(
                     crate::validate::quoted(d),
                     "inputFormatOptions.csv.delimiter",
@@ -482,7 +458,7 @@ pub async fn import_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiEr
 
 pub fn describe_import(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     let input: ImportArnInput = parse(body)?;
-    let arn = check_job_arn(&input.import_arn, "importArn", "import", "Import")?;
+    let arn = required_sub_arn(&input.import_arn, "importArn", "import")?;
     let import = engine.describe_import(&arn)?;
     to_body(&ImportTableOutput {
         import_table_description: import_description(engine, &import),

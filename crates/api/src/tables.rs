@@ -376,10 +376,11 @@ pub fn describe_table(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError>
         .table_definition(&name)
         .ok_or_else(|| table_not_found(&name))?;
     let stats = engine.table_stats(&meta)?;
-    // A table being restored is CREATING (backups.rs).
-    let status = match &meta.restore {
-        Some(r) if r.in_progress => "CREATING",
-        _ => "ACTIVE",
+    // A table being restored or imported is CREATING (backups.rs, exports.rs).
+    let status = if meta.is_filling() {
+        "CREATING"
+    } else {
+        "ACTIVE"
     };
     #[derive(Serialize)]
     #[serde(rename_all = "PascalCase")]

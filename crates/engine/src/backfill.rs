@@ -17,24 +17,19 @@
 //!    item (the write made the right entry itself);
 //! 4. marks the indexes ACTIVE in the catalog.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use ferrodyn_storage::{Storage, StorageError, Version, WriteBatch};
 use ferrodyn_types::{codec, Item};
-use parking_lot::RwLock;
 
 use crate::catalog::encode_meta;
 use crate::error::Result;
 use crate::index::entry_key;
 use crate::schema::{IndexMeta, TableMeta};
-use crate::{keys, Engine};
+use crate::{keys, Engine, Tables};
 
 /// Items read and indexed per commit of a build.
 const CHUNK_ITEMS: usize = 128;
-
-type Tables = Arc<RwLock<BTreeMap<String, Arc<TableMeta>>>>;
 
 impl Engine {
     /// Starts the background work of an UpdateTable that created the indexes with ids
@@ -91,9 +86,7 @@ async fn build(
     deleted: Vec<u64>,
 ) -> Result<()> {
     let (name, table_id) = (old.name.clone(), old.id);
-    while Arc::strong_count(&old) > 1 {
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
+    crate::wait_until_sole_holder(&old).await;
     drop(old);
     if !deleted.is_empty() {
         let mut batch = WriteBatch::new();
@@ -233,6 +226,9 @@ pub(crate) fn read_items(
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
     use ferrodyn_storage::MemoryStorage;

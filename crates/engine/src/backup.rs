@@ -17,24 +17,20 @@
 //! `index.rs` (so every index it has is built as items arrive) and marks it ACTIVE. A restore
 //! interrupted by a restart starts over from an emptied table.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use ferrodyn_storage::{Snapshot, Storage, WriteBatch};
 use ferrodyn_types::{codec, item_size};
-use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{encode_meta, random_id};
+use crate::catalog::{encode_meta, get_entry, load_entries, put_entry, random_id};
 use crate::error::{BackupFault, EngineError, Result};
 use crate::index::{stage_item_change, CollectionSizes};
 use crate::schema::{RestoreSummary, TableMeta};
-use crate::{keys, now_epoch_seconds, Engine};
+use crate::{keys, now_epoch_seconds, now_millis, Engine, Tables};
 
 /// Items per commit of copies and restores.
 pub(crate) const CHUNK_ITEMS: usize = 512;
-
-pub(crate) type Tables = Arc<RwLock<BTreeMap<String, Arc<TableMeta>>>>;
 
 /// BackupStatus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,14 +135,13 @@ pub struct RestoreOverrides {
 /// that a restart can start it over.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum RestoreSource {
-    /// A frozen copy: a backup's, or a point in time materialized by `pitr.rs`.
-    Copy {
-        /// Its id.
-        id: u64,
-        /// Whether the copy is the restore's own (deleted when done).
-        owned: bool,
+    /// A backup's frozen copy (kept when done).
+    Backup {
+        /// The copy's id.
+        copy: u64,
     },
-    /// A point in time of a table's change log, materialized into `copy` first.
+    /// A point in time of a table's change log, materialized into the restore's own frozen
+    /// copy `copy` first (deleted when done).
     PointInTime {
         /// The internal id of the source table (its `PitrMeta`).
         table_id: u64,
@@ -167,51 +162,71 @@ pub(crate) fn table_not_found(name: &str) -> EngineError {
     BackupFault::TableNotFound.with(format!("Table not found: {name}"))
 }
 
-fn corrupt(e: serde_json::Error) -> EngineError {
-    EngineError::Internal(format!("corrupt catalog entry: {e}"))
+/// Commits a long run of mutations in commits of [`CHUNK_ITEMS`] items each, yielding
+/// between them, so that a copy never holds a worker thread for long.
+pub(crate) struct Chunked<'a> {
+    storage: &'a dyn Storage,
+    /// The mutations of the chunk being filled.
+    pub(crate) batch: WriteBatch,
+    items: usize,
 }
 
-/// `2026-10-08T23:16:33Z`: how DynamoDB's messages show a time.
-pub(crate) fn iso_seconds(ms: u64) -> String {
-    let label = crate::streams::label_of(ms);
-    format!("{}Z", &label[..19])
-}
+impl<'a> Chunked<'a> {
+    pub(crate) fn new(storage: &'a dyn Storage) -> Self {
+        Chunked {
+            storage,
+            batch: WriteBatch::new(),
+            items: 0,
+        }
+    }
 
-pub(crate) fn now_millis() -> u64 {
-    (now_epoch_seconds() * 1000.0) as u64
+    /// Counts one item staged into `batch`, committing the chunk when it is full.
+    pub(crate) async fn staged(&mut self) -> Result<()> {
+        self.items += 1;
+        if self.items == CHUNK_ITEMS {
+            self.flush().await?;
+            tokio::task::yield_now().await;
+        }
+        Ok(())
+    }
+
+    /// Commits what is staged.
+    pub(crate) async fn flush(&mut self) -> Result<()> {
+        if !self.batch.is_empty() {
+            self.storage.commit(std::mem::take(&mut self.batch)).await?;
+        }
+        self.items = 0;
+        Ok(())
+    }
 }
 
 /// Copies the items of `[start, end)` in `snapshot` (keys starting with a prefix of
-/// `strip` bytes) to the frozen copy `copy`, in chunks. Returns the items copied and their
-/// DynamoDB size.
+/// `strip` bytes) to the frozen copy `copy`, in chunks. Returns the items copied and, when
+/// `measure`, their DynamoDB size (which decodes every item: backups report it, the copies
+/// of restores and exports need not).
 pub(crate) async fn copy_items(
     storage: &dyn Storage,
     snapshot: &dyn Snapshot,
     (start, end): (Vec<u8>, Vec<u8>),
     strip: usize,
     copy: u64,
+    measure: bool,
 ) -> Result<(u64, u64)> {
     let prefix = keys::copy_prefix(copy);
     let (mut count, mut bytes) = (0u64, 0u64);
-    let mut batch = WriteBatch::new();
-    let mut in_batch = 0;
+    let mut out = Chunked::new(storage);
     for entry in snapshot.scan(&start, &end, false) {
         let (key, value) = entry?;
-        bytes += item_size(&codec::decode_item(&value.value)?) as u64;
+        if measure {
+            bytes += item_size(&codec::decode_item(&value.value)?) as u64;
+        }
         count += 1;
         let mut k = prefix.clone();
         k.extend_from_slice(&key[strip..]);
-        batch.put(k, value.value);
-        in_batch += 1;
-        if in_batch == CHUNK_ITEMS {
-            storage.commit(std::mem::take(&mut batch)).await?;
-            in_batch = 0;
-            tokio::task::yield_now().await;
-        }
+        out.batch.put(k, value.value);
+        out.staged().await?;
     }
-    if !batch.is_empty() {
-        storage.commit(batch).await?;
-    }
+    out.flush().await?;
     Ok((count, bytes))
 }
 
@@ -241,49 +256,45 @@ pub(crate) async fn delete_copy(storage: &dyn Storage, copy: u64) -> Result<()> 
 pub(crate) async fn fill_table(storage: &dyn Storage, meta: &TableMeta, copy: u64) -> Result<u64> {
     let snapshot = storage.snapshot();
     let (start, end) = keys::copy_range(copy);
-    let data = keys::data_prefix(meta.id);
-    let mut count = 0u64;
+    let mut count = 0;
     let mut chunk = Vec::with_capacity(CHUNK_ITEMS);
-    let mut iter = snapshot.scan(&start, &end, false);
-    loop {
-        let next = iter.next();
-        let done = next.is_none();
-        if let Some(entry) = next {
-            let (key, value) = entry?;
-            chunk.push((key, value.value));
-        }
-        if chunk.len() == CHUNK_ITEMS || (done && !chunk.is_empty()) {
-            let mut batch = WriteBatch::new();
-            let mut sizes = CollectionSizes::default();
-            for (key, value) in chunk.drain(..) {
-                let item = codec::decode_item(&value)?;
-                let mut item_key = data.clone();
-                item_key.extend_from_slice(&key[keys::DATA_PREFIX_LEN..]);
-                stage_item_change(meta, &item_key, None, None, Some(&item), &mut batch);
-                sizes.record(meta, None, Some(&item));
-                count += 1;
-            }
-            sizes.stage(storage, u64::MAX, &mut batch)?;
-            storage.commit(batch).await?;
-            tokio::task::yield_now().await;
-        }
-        if done {
-            break;
+    for entry in snapshot.scan(&start, &end, false) {
+        let (key, value) = entry?;
+        chunk.push((key, value.value));
+        if chunk.len() == CHUNK_ITEMS {
+            count += fill_chunk(storage, meta, &mut chunk).await?;
         }
     }
+    count += fill_chunk(storage, meta, &mut chunk).await?;
     Ok(count)
 }
 
-/// Stages the deletion of everything a table keeps under its ids (a restore starting over).
-pub(crate) fn clear_table(meta: &TableMeta, batch: &mut WriteBatch) {
-    let (start, end) = keys::data_range(meta.id);
-    batch.delete_range(start, end);
-    for index in &meta.indexes {
-        let (start, end) = keys::index_range(index.id);
-        batch.delete_range(start, end);
+/// Writes one chunk of copied items into the table in one commit, with the item-collection
+/// sizes they add (counted over the whole chunk: two items of one collection read the same
+/// counter).
+async fn fill_chunk(
+    storage: &dyn Storage,
+    meta: &TableMeta,
+    chunk: &mut Vec<(Vec<u8>, Vec<u8>)>,
+) -> Result<u64> {
+    if chunk.is_empty() {
+        return Ok(0);
     }
-    let (start, end) = keys::collection_size_range(meta.id);
-    batch.delete_range(start, end);
+    let data = keys::data_prefix(meta.id);
+    let mut batch = WriteBatch::new();
+    let mut sizes = CollectionSizes::default();
+    let count = chunk.len() as u64;
+    for (key, value) in chunk.drain(..) {
+        let item = codec::decode_item(&value)?;
+        let mut item_key = data.clone();
+        item_key.extend_from_slice(&key[keys::DATA_PREFIX_LEN..]);
+        stage_item_change(meta, &item_key, None, None, Some(&item), &mut batch);
+        sizes.record(meta, None, Some(&item));
+    }
+    sizes.stage(storage, u64::MAX, &mut batch)?;
+    storage.commit(batch).await?;
+    tokio::task::yield_now().await;
+    Ok(count)
 }
 
 /// The parts of the engine a background restore needs.
@@ -321,7 +332,7 @@ impl Parts {
             .clone()
             .ok_or_else(|| EngineError::Internal("restore without a source".into()))?;
         let (copy, owned) = match source {
-            RestoreSource::Copy { id, owned } => (id, owned),
+            RestoreSource::Backup { copy } => (copy, false),
             RestoreSource::PointInTime {
                 table_id,
                 at_ms,
@@ -358,12 +369,7 @@ impl Parts {
 }
 
 pub(crate) fn load_backups(storage: &dyn Storage) -> Result<Vec<BackupMeta>> {
-    let (start, end) = keys::backup_catalog_range();
-    let mut out = Vec::new();
-    for entry in storage.scan(&start, &end, false) {
-        let (_, v) = entry?;
-        out.push(serde_json::from_slice::<BackupMeta>(&v.value).map_err(corrupt)?);
-    }
+    let mut out: Vec<BackupMeta> = load_entries(storage, keys::backup_catalog_range())?;
     out.sort_by(|a, b| {
         a.created_at
             .total_cmp(&b.created_at)
@@ -373,24 +379,46 @@ pub(crate) fn load_backups(storage: &dyn Storage) -> Result<Vec<BackupMeta>> {
 }
 
 async fn put_backup(storage: &dyn Storage, backup: &BackupMeta) -> Result<()> {
-    let mut batch = WriteBatch::new();
-    batch.put(
-        keys::backup_catalog_key(backup.id),
-        serde_json::to_vec(backup).expect("BackupMeta serializes"),
-    );
-    storage.commit(batch).await?;
-    Ok(())
+    put_entry(storage, keys::backup_catalog_key(&backup.arn), backup).await
 }
 
-/// A backup's ARN: the table's, `/backup/`, the creation time in milliseconds and eight
-/// random hex digits, as DynamoDB's.
-/// System backups end in eight zeros.
-fn backup_arn(table_arn: &str, created_ms: u64, kind: BackupKind) -> String {
-    let suffix = match kind {
-        BackupKind::User => (random_id() >> 32) as u32,
-        BackupKind::System => 0,
+/// The last part of a backup's, export's or import's ARN, as DynamoDB makes them: the
+/// creation time in milliseconds (14 digits) and eight random hex digits (zeros for a system
+/// backup).
+pub(crate) fn timestamped_id(created_ms: u64, random: bool) -> String {
+    let suffix = if random {
+        (random_id() >> 32) as u32
+    } else {
+        0
     };
-    format!("{table_arn}/backup/{created_ms:014}-{suffix:08x}")
+    format!("{created_ms:014}-{suffix:08x}")
+}
+
+impl BackupMeta {
+    /// A backup of `meta` (its definition without the resource policy, which a restore
+    /// drops), CREATING, with the ARN `<table ARN>/backup/<timestamped id>`.
+    fn new(meta: &TableMeta, name: String, kind: BackupKind, created_ms: u64) -> BackupMeta {
+        let created_at = created_ms as f64 / 1000.0;
+        let mut table = meta.clone();
+        table.policy = Default::default();
+        BackupMeta {
+            id: random_id(),
+            arn: format!(
+                "{}/backup/{}",
+                meta.arn,
+                timestamped_id(created_ms, kind == BackupKind::User)
+            ),
+            name,
+            table,
+            created_at,
+            // DynamoDB keeps a system backup for 35 days.
+            expires_at: (kind == BackupKind::System).then_some(created_at + 35.0 * 86_400.0),
+            status: BackupStatus::Creating,
+            kind,
+            size_bytes: 0,
+            item_count: 0,
+        }
+    }
 }
 
 /// Takes the copy of backup `backup` from `snapshot` and marks it AVAILABLE.
@@ -405,6 +433,7 @@ async fn take_backup(
         keys::data_range(backup.table.id),
         keys::DATA_PREFIX_LEN,
         backup.id,
+        true,
     )
     .await?;
     // DeleteBackup may not remove a backup being created, so the entry is still ours.
@@ -422,7 +451,7 @@ impl Engine {
         self.tables.read().values().any(|m| {
             m.restore
                 .as_ref()
-                .is_some_and(|r| r.in_progress && r.source_backup_arn.as_deref() == Some(arn))
+                .is_some_and(|r| r.source_backup_arn.as_deref() == Some(arn))
         })
     }
 
@@ -438,32 +467,7 @@ impl Engine {
     /// background.
     pub async fn create_backup(&self, table: &str, name: &str) -> Result<BackupMeta> {
         let meta = self.table(table).map_err(|_| table_not_found(table))?;
-        self.create_backup_of(&meta, name, BackupKind::User, None)
-            .await
-    }
-
-    pub(crate) async fn create_backup_of(
-        &self,
-        meta: &TableMeta,
-        name: &str,
-        kind: BackupKind,
-        expires_at: Option<f64>,
-    ) -> Result<BackupMeta> {
-        let created_ms = now_millis();
-        let mut table = meta.clone();
-        table.policy = Default::default();
-        let backup = BackupMeta {
-            id: random_id(),
-            arn: backup_arn(&meta.arn, created_ms, kind),
-            name: name.to_owned(),
-            table,
-            created_at: created_ms as f64 / 1000.0,
-            expires_at,
-            status: BackupStatus::Creating,
-            kind,
-            size_bytes: 0,
-            item_count: 0,
-        };
+        let backup = BackupMeta::new(&meta, name.to_owned(), BackupKind::User, now_millis());
         put_backup(self.storage.as_ref(), &backup).await?;
         let storage = Arc::clone(&self.storage);
         let (taken, snapshot_taken) = tokio::sync::oneshot::channel();
@@ -483,9 +487,7 @@ impl Engine {
 
     /// The backup with this ARN, or BackupNotFoundException.
     pub fn describe_backup(&self, arn: &str) -> Result<BackupMeta> {
-        load_backups(self.storage.as_ref())?
-            .into_iter()
-            .find(|b| b.arn == arn)
+        get_entry(self.storage.get(&keys::backup_catalog_key(arn))?)?
             .ok_or_else(|| backup_not_found(arn))
     }
 
@@ -522,7 +524,7 @@ impl Engine {
             let expiry = backup.expires_at.unwrap_or(backup.created_at);
             return Err(EngineError::validation(format!(
                 "Invalid Request: User is not allowed to delete the system backup with arn {arn}. It will automatically expire on {}",
-                iso_seconds((expiry * 1000.0) as u64)
+                crate::streams::iso_seconds((expiry * 1000.0) as u64)
             )));
         }
         if backup.status == BackupStatus::Creating {
@@ -533,7 +535,7 @@ impl Engine {
                 .with(format!("Backup is being used to restore table: {arn}")));
         }
         let mut batch = WriteBatch::new();
-        batch.delete(keys::backup_catalog_key(backup.id));
+        batch.delete(keys::backup_catalog_key(arn));
         let (start, end) = keys::copy_range(backup.id);
         batch.delete_range(start, end);
         self.storage.commit(batch).await?;
@@ -563,12 +565,8 @@ impl Engine {
             source_backup_arn: Some(backup.arn.clone()),
             source_table_arn: Some(backup.table.arn.clone()),
             restore_date_time: backup.created_at,
-            in_progress: true,
         };
-        let source = RestoreSource::Copy {
-            id: backup.id,
-            owned: false,
-        };
+        let source = RestoreSource::Backup { copy: backup.id };
         self.create_restored_table(&backup.table, target, overrides, summary, source)
             .await
     }
@@ -688,21 +686,8 @@ impl Engine {
         meta: &TableMeta,
         deleted_ms: u64,
     ) -> Result<()> {
-        let created_ms = deleted_ms;
-        let mut table = meta.clone();
-        table.policy = Default::default();
-        let mut backup = BackupMeta {
-            id: random_id(),
-            arn: backup_arn(&meta.arn, created_ms, BackupKind::System),
-            name: format!("{}$DeletedTableBackup", meta.name),
-            table,
-            created_at: created_ms as f64 / 1000.0,
-            expires_at: Some(created_ms as f64 / 1000.0 + 35.0 * 86_400.0),
-            status: BackupStatus::Creating,
-            kind: BackupKind::System,
-            size_bytes: 0,
-            item_count: 0,
-        };
+        let name = format!("{}$DeletedTableBackup", meta.name);
+        let mut backup = BackupMeta::new(meta, name, BackupKind::System, deleted_ms);
         put_backup(self.storage.as_ref(), &backup).await?;
         let storage = Arc::clone(&self.storage);
         let table_id = meta.id;
@@ -732,7 +717,7 @@ impl Engine {
             .tables
             .read()
             .values()
-            .filter(|m| m.restore.as_ref().is_some_and(|r| r.in_progress))
+            .filter(|m| m.is_filling())
             .filter(|m| !matches!(m.restore_source, Some(RestoreSource::Import)))
             .cloned()
             .collect();
@@ -740,7 +725,7 @@ impl Engine {
             let parts = self.parts();
             runtime.spawn(async move {
                 let mut batch = WriteBatch::new();
-                clear_table(&meta, &mut batch);
+                crate::catalog::delete_table_data(&meta, &mut batch);
                 if let Err(e) = parts.storage.commit(batch).await {
                     tracing::error!(table = %meta.name, error = %e, "restore failed");
                     return;
@@ -765,7 +750,7 @@ impl Engine {
                     delete_copy(storage.as_ref(), backup.id).await?;
                     if live.is_none() {
                         let mut batch = WriteBatch::new();
-                        batch.delete(keys::backup_catalog_key(backup.id));
+                        batch.delete(keys::backup_catalog_key(&backup.arn));
                         storage.commit(batch).await?;
                         tracing::warn!(backup = %backup.arn, "backup interrupted by a stop and its table is gone: dropped");
                         return Ok(());

@@ -363,12 +363,7 @@ impl ItemWrite {
     /// A PutRequest, checked as PutItem checks its item. The item itself is set by the
     /// caller (`new`), which owns it.
     fn check_put(meta: &Arc<TableMeta>, item: &Item) -> Result<Self> {
-        let mut key = keys::data_prefix(meta.id);
-        meta.key_schema.encode_item_key(item, &mut key)?;
-        for index in &meta.indexes {
-            index.check_item(item)?;
-        }
-        check_item_size(item)?;
+        let key = crate::items::checked_put_key(meta, item)?;
         Ok(ItemWrite {
             meta: Arc::clone(meta),
             key,

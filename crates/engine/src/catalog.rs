@@ -148,7 +148,7 @@ pub(crate) fn random_id() -> u64 {
 
 /// Stages the deletion of everything a table keeps under its ids: items, the entries of
 /// its secondary indexes (also those being deleted) and its item collection sizes.
-fn delete_table_data(meta: &TableMeta, batch: &mut WriteBatch) {
+pub(crate) fn delete_table_data(meta: &TableMeta, batch: &mut WriteBatch) {
     let (start, end) = keys::data_range(meta.id);
     batch.delete_range(start, end);
     for index in meta.indexes.iter().chain(&meta.deleting_indexes) {
@@ -159,6 +159,47 @@ fn delete_table_data(meta: &TableMeta, batch: &mut WriteBatch) {
     batch.delete_range(start, end);
 }
 
+/// A catalog entry that does not parse: a bug or a damaged store.
+pub(crate) fn corrupt_entry(e: serde_json::Error) -> EngineError {
+    EngineError::Internal(format!("corrupt catalog entry: {e}"))
+}
+
+/// The JSON catalog entry at `key` (backups, recovery states, export and import jobs), read
+/// from the store or from a snapshot of it.
+pub(crate) fn get_entry<T: serde::de::DeserializeOwned>(
+    value: Option<ferrodyn_storage::Versioned>,
+) -> Result<Option<T>> {
+    value
+        .map(|v| serde_json::from_slice(&v.value).map_err(corrupt_entry))
+        .transpose()
+}
+
+/// Every JSON catalog entry in `[start, end)`, in key order.
+pub(crate) fn load_entries<T: serde::de::DeserializeOwned>(
+    storage: &dyn Storage,
+    (start, end): (Vec<u8>, Vec<u8>),
+) -> Result<Vec<T>> {
+    storage
+        .scan(&start, &end, false)
+        .map(|entry| serde_json::from_slice(&entry?.1.value).map_err(corrupt_entry))
+        .collect()
+}
+
+/// Writes one JSON catalog entry.
+pub(crate) async fn put_entry<T: serde::Serialize>(
+    storage: &dyn Storage,
+    key: Vec<u8>,
+    value: &T,
+) -> Result<()> {
+    let mut batch = WriteBatch::new();
+    batch.put(
+        key,
+        serde_json::to_vec(value).expect("catalog entries serialize"),
+    );
+    storage.commit(batch).await?;
+    Ok(())
+}
+
 pub(crate) fn encode_meta(meta: &TableMeta) -> Vec<u8> {
     serde_json::to_vec(meta).expect("TableMeta serializes")
 }
@@ -166,6 +207,16 @@ pub(crate) fn encode_meta(meta: &TableMeta) -> Vec<u8> {
 impl Engine {
     /// CreateTable. The table is usable as soon as this returns.
     pub async fn create_table(&self, spec: TableSpec) -> Result<Arc<TableMeta>> {
+        self.create_table_filled_by(spec, None).await
+    }
+
+    /// CreateTable of a table that `source` fills (ImportTable, `export.rs`): CREATING from
+    /// its first commit on, refusing item operations until the source is done.
+    pub(crate) async fn create_table_filled_by(
+        &self,
+        spec: TableSpec,
+        source: Option<crate::backup::RestoreSource>,
+    ) -> Result<Arc<TableMeta>> {
         let _ddl = self.ddl.lock().await;
         if self.tables.read().contains_key(&spec.name) {
             return Err(EngineError::ResourceInUse(format!(
@@ -215,7 +266,7 @@ impl Engine {
                 .unwrap_or_default(),
             pitr: None,
             restore: None,
-            restore_source: None,
+            restore_source: source,
         };
         let streams = self.stream_change(&mut meta, spec.stream, true)?;
         let key = keys::catalog_key(&meta.name);
@@ -460,7 +511,7 @@ impl Engine {
         let meta = self
             .table_definition(name)
             .ok_or_else(|| EngineError::ResourceNotFound("Requested resource not found".into()))?;
-        if meta.restore.as_ref().is_some_and(|r| r.in_progress) {
+        if meta.is_filling() {
             return Err(EngineError::ResourceInUse(format!(
                 "Attempt to change a resource which is still in use: Table is being restored: {name}"
             )));
@@ -476,15 +527,13 @@ impl Engine {
         batch.delete(keys::catalog_key(name));
         delete_table_data(&meta, &mut batch);
         // Point-in-time recovery stays possible for the recovery period (`pitr.rs`).
-        self.stage_pitr_on_delete(&meta, &mut batch)?;
+        let pitr_deleted_ms = self.stage_pitr_on_delete(&meta, &mut batch)?;
         // The stream becomes DISABLED and stays readable for the retention period.
         let streams = self.stream_change_for_deletion(&meta);
         self.commit_ddl_with_streams(batch, name, streams).await?;
         self.tables.write().remove(name);
-        if meta.pitr.is_some() {
-            if let Some(deleted_ms) = self.deleted_at(meta.id)? {
-                self.create_system_backup(&meta, deleted_ms).await?;
-            }
+        if let Some(deleted_ms) = pitr_deleted_ms {
+            self.create_system_backup(&meta, deleted_ms).await?;
         }
         self.capacity.forget(meta.id);
         self.sweep_after_writes_in_flight(Arc::clone(&meta));
@@ -504,9 +553,7 @@ impl Engine {
             return;
         };
         runtime.spawn(async move {
-            while Arc::strong_count(&meta) > 1 {
-                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-            }
+            crate::wait_until_sole_holder(&meta).await;
             capacity.forget(meta.id);
             let mut batch = WriteBatch::new();
             delete_table_data(&meta, &mut batch);

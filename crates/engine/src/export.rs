@@ -12,6 +12,7 @@
 //! does. Jobs are kept in the catalog (`"export/"`, `"import/"`); one interrupted by a stop
 //! runs again at the next start (an import from an emptied table).
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -20,12 +21,13 @@ use ferrodyn_storage::{Storage, WriteBatch};
 use ferrodyn_types::{codec, item_size, Item};
 use serde::{Deserialize, Serialize};
 
-use crate::backup::{delete_copy, now_millis, table_not_found, Parts, RestoreSource};
-use crate::catalog::random_id;
+use crate::backup::{delete_copy, table_not_found, timestamped_id, Parts, RestoreSource};
+use crate::catalog::{get_entry, load_entries, put_entry, random_id};
 use crate::error::{BackupFault, EngineError, Result};
 use crate::index::{stage_item_change, CollectionSizes};
 use crate::schema::{ScalarType, TableMeta};
-use crate::{keys, Engine, TableSpec};
+use crate::streams::iso_millis;
+use crate::{keys, now_millis, Engine, TableSpec};
 
 /// Items per data file of an export.
 const ITEMS_PER_FILE: usize = 100_000;
@@ -55,8 +57,6 @@ impl JobStatus {
 /// One export, as its catalog entry keeps it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ExportMeta {
-    /// Internal id (catalog key).
-    pub id: u64,
     /// ExportArn.
     pub arn: String,
     /// ExportStatus.
@@ -67,6 +67,8 @@ pub struct ExportMeta {
     pub table_id: String,
     /// The table's internal id.
     pub table_internal_id: u64,
+    /// The frozen copy ExportTime is materialized into (deleted when done).
+    pub copy: u64,
     /// ExportTime, milliseconds.
     pub export_ms: u64,
     /// StartTime, seconds.
@@ -121,8 +123,6 @@ pub struct ExportRequest {
 /// One import, as its catalog entry keeps it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ImportMeta {
-    /// Internal id (catalog key).
-    pub id: u64,
     /// ImportArn.
     pub arn: String,
     /// ImportStatus.
@@ -193,31 +193,6 @@ pub struct ImportRequest {
     pub table_creation_parameters: String,
 }
 
-fn job_id(now_ms: u64) -> String {
-    format!("{now_ms:014}-{:08x}", (random_id() >> 32) as u32)
-}
-
-fn corrupt(e: serde_json::Error) -> EngineError {
-    EngineError::Internal(format!("corrupt catalog entry: {e}"))
-}
-
-fn load<T: for<'de> Deserialize<'de>>(
-    storage: &dyn Storage,
-    (start, end): (Vec<u8>, Vec<u8>),
-) -> Result<Vec<T>> {
-    storage
-        .scan(&start, &end, false)
-        .map(|entry| serde_json::from_slice(&entry?.1.value).map_err(corrupt))
-        .collect()
-}
-
-async fn put_json<T: Serialize>(storage: &dyn Storage, key: Vec<u8>, value: &T) -> Result<()> {
-    let mut batch = WriteBatch::new();
-    batch.put(key, serde_json::to_vec(value).expect("serializes"));
-    storage.commit(batch).await?;
-    Ok(())
-}
-
 /// The folder of bucket `bucket` under the export root, refusing names that would leave it.
 fn bucket_dir(root: Option<&Path>, bucket: &str) -> Result<PathBuf> {
     let root = root.ok_or_else(|| {
@@ -240,10 +215,6 @@ fn safe_prefix(prefix: &str) -> Result<&str> {
         )));
     }
     Ok(prefix.trim_matches('/'))
-}
-
-fn iso_ms(ms: u64) -> String {
-    format!("{}Z", crate::streams::label_of(ms))
 }
 
 impl Engine {
@@ -269,7 +240,8 @@ impl Engine {
             )));
         }
         let _ddl = self.ddl.lock().await;
-        let exports: Vec<ExportMeta> = load(self.storage.as_ref(), keys::export_catalog_range())?;
+        let exports: Vec<ExportMeta> =
+            load_entries(self.storage.as_ref(), keys::export_catalog_range())?;
         if let Some(token) = &request.client_token {
             if let Some(previous) = exports
                 .iter()
@@ -309,12 +281,12 @@ impl Engine {
         };
         let now = now_millis();
         let export = ExportMeta {
-            id: random_id(),
-            arn: format!("{}/export/{}", meta.arn, job_id(now)),
+            arn: format!("{}/export/{}", meta.arn, timestamped_id(now, true)),
             status: JobStatus::InProgress,
             table_arn: meta.arn.clone(),
             table_id: meta.table_id.clone(),
             table_internal_id: meta.id,
+            copy: random_id(),
             export_ms,
             start_time: now as f64 / 1000.0,
             end_time: None,
@@ -330,9 +302,9 @@ impl Engine {
             failure_code: None,
             failure_message: None,
         };
-        put_json(
+        put_entry(
             self.storage.as_ref(),
-            keys::export_catalog_key(export.id),
+            keys::export_catalog_key(&export.arn),
             &export,
         )
         .await?;
@@ -343,18 +315,15 @@ impl Engine {
 
     /// DescribeExport.
     pub fn describe_export(&self, arn: &str) -> Result<ExportMeta> {
-        load::<ExportMeta>(self.storage.as_ref(), keys::export_catalog_range())?
-            .into_iter()
-            .find(|e| e.arn == arn)
-            .ok_or_else(|| {
-                BackupFault::ExportNotFound
-                    .with(format!("Export not found: Export not found: {arn}"))
-            })
+        get_entry(self.storage.get(&keys::export_catalog_key(arn))?)?.ok_or_else(|| {
+            BackupFault::ExportNotFound.with(format!("Export not found: Export not found: {arn}"))
+        })
     }
 
     /// ListExports: exports (of `table_arn` only, when given), newest first.
     pub fn list_exports(&self, table_arn: Option<&str>) -> Result<Vec<ExportMeta>> {
-        let mut all: Vec<ExportMeta> = load(self.storage.as_ref(), keys::export_catalog_range())?;
+        let mut all: Vec<ExportMeta> =
+            load_entries(self.storage.as_ref(), keys::export_catalog_range())?;
         all.retain(|e| table_arn.is_none_or(|t| e.table_arn == t));
         all.sort_by(|a, b| {
             b.start_time
@@ -371,7 +340,8 @@ impl Engine {
         spec: TableSpec,
         request: ImportRequest,
     ) -> Result<ImportMeta> {
-        let imports: Vec<ImportMeta> = load(self.storage.as_ref(), keys::import_catalog_range())?;
+        let imports: Vec<ImportMeta> =
+            load_entries(self.storage.as_ref(), keys::import_catalog_range())?;
         if let Some(token) = &request.client_token {
             if let Some(previous) = imports
                 .iter()
@@ -399,28 +369,13 @@ impl Engine {
                 request.bucket
             )));
         }
-        let meta = self.create_table(spec).await?;
-        // The table is CREATING while the items come in.
-        let meta = {
-            let _ddl = self.ddl.lock().await;
-            let mut importing = (*meta).clone();
-            importing.restore_source = Some(RestoreSource::Import);
-            let mut batch = WriteBatch::new();
-            batch.put(
-                keys::catalog_key(&importing.name),
-                crate::catalog::encode_meta(&importing),
-            );
-            self.storage.commit(batch).await?;
-            let importing = Arc::new(importing);
-            self.tables
-                .write()
-                .insert(importing.name.clone(), Arc::clone(&importing));
-            importing
-        };
+        // The table is CREATING, from its creation on, while the items come in.
+        let meta = self
+            .create_table_filled_by(spec, Some(RestoreSource::Import))
+            .await?;
         let now = now_millis();
         let import = ImportMeta {
-            id: random_id(),
-            arn: format!("{}/import/{}", meta.arn, job_id(now)),
+            arn: format!("{}/import/{}", meta.arn, timestamped_id(now, true)),
             status: JobStatus::InProgress,
             table_arn: meta.arn.clone(),
             table_id: meta.table_id.clone(),
@@ -443,9 +398,9 @@ impl Engine {
             failure_code: None,
             failure_message: None,
         };
-        put_json(
+        put_entry(
             self.storage.as_ref(),
-            keys::import_catalog_key(import.id),
+            keys::import_catalog_key(&import.arn),
             &import,
         )
         .await?;
@@ -456,15 +411,14 @@ impl Engine {
 
     /// DescribeImport.
     pub fn describe_import(&self, arn: &str) -> Result<ImportMeta> {
-        load::<ImportMeta>(self.storage.as_ref(), keys::import_catalog_range())?
-            .into_iter()
-            .find(|i| i.arn == arn)
+        get_entry(self.storage.get(&keys::import_catalog_key(arn))?)?
             .ok_or_else(|| BackupFault::ImportNotFound.with(format!("Import not found: {arn}")))
     }
 
     /// ListImports: imports (into `table_arn` only, when given), newest first.
     pub fn list_imports(&self, table_arn: Option<&str>) -> Result<Vec<ImportMeta>> {
-        let mut all: Vec<ImportMeta> = load(self.storage.as_ref(), keys::import_catalog_range())?;
+        let mut all: Vec<ImportMeta> =
+            load_entries(self.storage.as_ref(), keys::import_catalog_range())?;
         all.retain(|i| table_arn.is_none_or(|t| i.table_arn == t));
         all.sort_by(|a, b| {
             b.start_time
@@ -479,7 +433,9 @@ impl Engine {
         if tokio::runtime::Handle::try_current().is_err() {
             return Ok(());
         }
-        for export in load::<ExportMeta>(self.storage.as_ref(), keys::export_catalog_range())? {
+        for export in
+            load_entries::<ExportMeta>(self.storage.as_ref(), keys::export_catalog_range())?
+        {
             if export.status != JobStatus::InProgress {
                 continue;
             }
@@ -488,7 +444,9 @@ impl Engine {
                 Err(e) => tracing::error!(export = %export.arn, error = %e, "cannot resume export"),
             }
         }
-        for import in load::<ImportMeta>(self.storage.as_ref(), keys::import_catalog_range())? {
+        for import in
+            load_entries::<ImportMeta>(self.storage.as_ref(), keys::import_catalog_range())?
+        {
             if import.status != JobStatus::InProgress {
                 continue;
             }
@@ -498,10 +456,18 @@ impl Engine {
             let Ok(dir) = bucket_dir(self.export_root(), &import.bucket) else {
                 continue;
             };
+            // It starts over from an emptied table: so do its counts.
+            let import = ImportMeta {
+                processed_size_bytes: 0,
+                processed_item_count: 0,
+                imported_item_count: 0,
+                error_count: 0,
+                ..import
+            };
             let parts = self.parts();
             tokio::spawn(async move {
                 let mut batch = WriteBatch::new();
-                crate::backup::clear_table(&meta, &mut batch);
+                crate::catalog::delete_table_data(&meta, &mut batch);
                 if parts.storage.commit(batch).await.is_ok() {
                     spawn_import(parts, dir, meta, import);
                 }
@@ -513,9 +479,8 @@ impl Engine {
 
 fn spawn_export(storage: Arc<dyn Storage>, bucket_dir: PathBuf, mut export: ExportMeta) {
     tokio::spawn(async move {
-        let copy = random_id();
-        let result = run_export(&storage, &bucket_dir, &export, copy).await;
-        let _ = delete_copy(storage.as_ref(), copy).await;
+        let result = run_export(&storage, &bucket_dir, &export).await;
+        let _ = delete_copy(storage.as_ref(), export.copy).await;
         export.end_time = Some(now_millis() as f64 / 1000.0);
         match result {
             Ok((items, bytes, manifest)) => {
@@ -532,9 +497,9 @@ fn spawn_export(storage: Arc<dyn Storage>, bucket_dir: PathBuf, mut export: Expo
                 export.failure_message = Some(e.to_string());
             }
         }
-        if let Err(e) = put_json(
+        if let Err(e) = put_entry(
             storage.as_ref(),
-            keys::export_catalog_key(export.id),
+            keys::export_catalog_key(&export.arn),
             &export,
         )
         .await
@@ -548,8 +513,10 @@ async fn run_export(
     storage: &Arc<dyn Storage>,
     bucket_dir: &Path,
     export: &ExportMeta,
-    copy: u64,
 ) -> Result<(u64, u64, String)> {
+    let copy = export.copy;
+    // A run interrupted by a stop may have left part of the copy.
+    delete_copy(storage.as_ref(), copy).await?;
     crate::pitr::materialize(
         storage.as_ref(),
         export.table_internal_id,
@@ -570,13 +537,13 @@ async fn run_export(
     } else {
         ExportFormat::DynamoDbJson
     };
-    let info = ferrodyn_exchange::ExportSummaryInfo {
+    let mut info = ferrodyn_exchange::ExportSummaryInfo {
         export_arn: export.arn.clone(),
-        start_time: iso_ms((export.start_time * 1000.0) as u64),
-        end_time: iso_ms(now_millis()),
+        start_time: iso_millis((export.start_time * 1000.0) as u64),
+        end_time: String::new(),
         table_arn: export.table_arn.clone(),
         table_id: export.table_id.clone(),
-        export_time: iso_ms(export.export_ms),
+        export_time: iso_millis(export.export_ms),
         s3_bucket: export.bucket.clone(),
         s3_prefix: export.prefix.clone(),
         s3_sse_algorithm: export.sse_algorithm.clone(),
@@ -585,6 +552,13 @@ async fn run_export(
     let storage = Arc::clone(storage);
     tokio::task::spawn_blocking(move || -> Result<(u64, u64, String)> {
         let io = |e: ferrodyn_exchange::Error| EngineError::Internal(format!("export: {e}"));
+        // Data files of a run interrupted by a stop must not stay beside this run's.
+        match std::fs::remove_dir_all(&dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(EngineError::Internal(format!("export: {e}")))
+            }
+            _ => {}
+        }
         let mut writer =
             ferrodyn_exchange::ExportWriter::create(&dir, format, ITEMS_PER_FILE).map_err(io)?;
         let (start, end) = keys::copy_range(copy);
@@ -594,6 +568,7 @@ async fn run_export(
                 .write_item(&codec::decode_item(&v.value)?)
                 .map_err(io)?;
         }
+        info.end_time = iso_millis(now_millis());
         let result = writer.finish(info).map_err(io)?;
         Ok((
             result.item_count,
@@ -656,9 +631,9 @@ fn spawn_import(parts: Parts, bucket_dir: PathBuf, meta: Arc<TableMeta>, mut imp
         if let Err(e) = parts.finish_restore(&meta.name).await {
             tracing::error!(error = %e, "activating an imported table failed");
         }
-        if let Err(e) = put_json(
+        if let Err(e) = put_entry(
             parts.storage.as_ref(),
-            keys::import_catalog_key(import.id),
+            keys::import_catalog_key(&import.arn),
             &import,
         )
         .await
@@ -736,7 +711,6 @@ async fn run_import(
         }
         Ok(())
     });
-    let data = keys::data_prefix(meta.id);
     while let Some(read) = rx.recv().await {
         let (items, bytes) = match read {
             Read::Bad => {
@@ -749,24 +723,19 @@ async fn run_import(
         import.processed_size_bytes += bytes;
         let mut batch = WriteBatch::new();
         let mut sizes = CollectionSizes::default();
+        let mut in_batch = HashSet::new();
         for item in items {
             import.processed_item_count += 1;
-            let mut key = data.clone();
-            let valid = crate::batch::check_item_size(&item).is_ok()
-                && meta.key_schema.encode_item_key(&item, &mut key).is_ok()
-                && meta.indexes.iter().all(|i| i.check_item(&item).is_ok());
-            if !valid {
+            let Ok(key) = crate::items::checked_put_key(meta, &item) else {
                 import.error_count += 1;
                 continue;
-            }
+            };
             // A later line with the same key replaces the earlier one: what came before in
             // this chunk is committed first.
-            if batch
-                .mutations
-                .iter()
-                .any(|m| matches!(m, ferrodyn_storage::Mutation::Put { key: k, .. } if *k == key))
-            {
+            if !in_batch.insert(key.clone()) {
                 parts.storage.commit(std::mem::take(&mut batch)).await?;
+                in_batch.clear();
+                in_batch.insert(key.clone());
             }
             let current = parts.storage.get(&key)?;
             let old = current
@@ -790,13 +759,12 @@ async fn run_import(
             batch.preconditions.extend(staged.preconditions);
         }
         sizes.stage(parts.storage.as_ref(), u64::MAX, &mut batch)?;
+        // The progress DescribeImport shows, with the chunk.
+        batch.put(
+            keys::import_catalog_key(&import.arn),
+            serde_json::to_vec(&*import).expect("ImportMeta serializes"),
+        );
         parts.storage.commit(batch).await?;
-        put_json(
-            parts.storage.as_ref(),
-            keys::import_catalog_key(import.id),
-            &*import,
-        )
-        .await?;
     }
     reader
         .await

@@ -31,6 +31,19 @@ pub enum WriteAction {
     Nothing,
 }
 
+/// The storage key of `item` as a whole new version of an item of `meta`, after PutItem's
+/// checks in DynamoDB's order: the key attributes, the types of index key attributes, the
+/// item's size. PutItem, BatchWriteItem's PutRequest and ImportTable share it.
+pub(crate) fn checked_put_key(meta: &TableMeta, item: &Item) -> Result<Vec<u8>> {
+    let mut key = keys::data_prefix(meta.id);
+    meta.key_schema.encode_item_key(item, &mut key)?;
+    for index in &meta.indexes {
+        index.check_item(item)?;
+    }
+    crate::batch::check_item_size(item)?;
+    Ok(key)
+}
+
 impl Engine {
     /// GetItem. Reads are always strongly consistent here, which satisfies both settings of
     /// `ConsistentRead`. Charged as a strongly consistent read.
@@ -111,16 +124,7 @@ impl Engine {
         C: Fn(Option<&Item>) -> Result<()> + Send + Sync,
     {
         let meta = self.table(table)?;
-        let mut storage_key = keys::data_prefix(meta.id);
-        meta.key_schema.encode_item_key(&item, &mut storage_key)?;
-        for index in &meta.indexes {
-            index.check_item(&item)?;
-        }
-        if item_size(&item) > MAX_ITEM_BYTES {
-            return Err(EngineError::validation(
-                "Item size has exceeded the maximum allowed size",
-            ));
-        }
+        let storage_key = checked_put_key(&meta, &item)?;
         self.admit_write(&meta)?;
         let (old, _, consumed) = self
             .rmw(&meta, storage_key, Some(&item), |current| {

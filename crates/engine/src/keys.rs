@@ -9,9 +9,9 @@
 //! 0x03 <stream id: u64 BE> <sequence number: u64 BE> -> stream record (`streams.rs`)
 //! 0x04 <table id: u64 BE> <bucket: u32 BE> <enc(hash)> -> u64 BE: size in bytes of the
 //!      item collection of that partition key value, tables with an LSI only (`index.rs`)
-//! 0x00 "backup/" <backup id: u64 BE>            -> BackupMeta (JSON)       `backup.rs`
+//! 0x00 "backup/" <BackupArn>                    -> BackupMeta (JSON)       `backup.rs`
 //! 0x00 "pitr/" <table id: u64 BE>               -> PitrMeta (JSON)         `pitr.rs`
-//! 0x00 "export/" | "import/" <id: u64 BE>       -> ExportMeta / ImportMeta (JSON) `export.rs`
+//! 0x00 "export/" | "import/" <ExportArn | ImportArn> -> ExportMeta / ImportMeta (JSON) `export.rs`
 //! 0x05 <copy id: u64 BE> <bucket: u32 BE> <enc(hash)> [enc(range)] -> item: a frozen copy
 //!      of a table's items (a backup, a point-in-time base), keyed as in the table
 //! 0x06 <log id: u64 BE> <sequence number: u64 BE> -> change record of a table with
@@ -42,9 +42,9 @@ const PITR_PREFIX: &[u8] = b"pitr/";
 const EXPORT_PREFIX: &[u8] = b"export/";
 const IMPORT_PREFIX: &[u8] = b"import/";
 
-/// Catalog key of an export job.
-pub fn export_catalog_key(id: u64) -> Vec<u8> {
-    catalog_entry(EXPORT_PREFIX, id)
+/// Catalog key of an export job, by its ExportArn (DescribeExport reads one key).
+pub fn export_catalog_key(arn: &str) -> Vec<u8> {
+    catalog_entry(EXPORT_PREFIX, arn.as_bytes())
 }
 
 /// The range holding every export job.
@@ -52,9 +52,9 @@ pub fn export_catalog_range() -> (Vec<u8>, Vec<u8>) {
     catalog_kind_range(EXPORT_PREFIX)
 }
 
-/// Catalog key of an import job.
-pub fn import_catalog_key(id: u64) -> Vec<u8> {
-    catalog_entry(IMPORT_PREFIX, id)
+/// Catalog key of an import job, by its ImportArn.
+pub fn import_catalog_key(arn: &str) -> Vec<u8> {
+    catalog_entry(IMPORT_PREFIX, arn.as_bytes())
 }
 
 /// The range holding every import job.
@@ -77,11 +77,11 @@ fn tagged_range(tag: u8, id: u64) -> (Vec<u8>, Vec<u8>) {
     (tagged(tag, id), end)
 }
 
-fn catalog_entry(kind: &[u8], id: u64) -> Vec<u8> {
-    let mut k = Vec::with_capacity(1 + kind.len() + 8);
+fn catalog_entry(kind: &[u8], id: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + kind.len() + id.len());
     k.push(CATALOG);
     k.extend_from_slice(kind);
-    k.extend_from_slice(&id.to_be_bytes());
+    k.extend_from_slice(id);
     k
 }
 
@@ -92,9 +92,10 @@ fn catalog_kind_range(kind: &[u8]) -> (Vec<u8>, Vec<u8>) {
     (start, end)
 }
 
-/// Catalog key of a backup (its `BackupMeta`).
-pub fn backup_catalog_key(id: u64) -> Vec<u8> {
-    catalog_entry(BACKUP_PREFIX, id)
+/// Catalog key of a backup (its `BackupMeta`), by its BackupArn (DescribeBackup reads one
+/// key).
+pub fn backup_catalog_key(arn: &str) -> Vec<u8> {
+    catalog_entry(BACKUP_PREFIX, arn.as_bytes())
 }
 
 /// The range holding every backup's catalog entry.
@@ -104,7 +105,7 @@ pub fn backup_catalog_range() -> (Vec<u8>, Vec<u8>) {
 
 /// Catalog key of the point-in-time recovery state of the table with internal id `id`.
 pub fn pitr_catalog_key(table_id: u64) -> Vec<u8> {
-    catalog_entry(PITR_PREFIX, table_id)
+    catalog_entry(PITR_PREFIX, &table_id.to_be_bytes())
 }
 
 /// The range holding every point-in-time recovery state.

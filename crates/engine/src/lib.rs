@@ -170,14 +170,14 @@ pub struct Engine {
     /// record sequence numbers through it.
     streams: Arc<streams::Streams>,
     /// Trims stream records past the retention period; stops when the engine is dropped.
-    _stream_trimmer: Option<streams::Trimmer>,
+    _stream_trimmer: Option<BackgroundTask>,
     /// The Time to Live sweeper (`ttl.rs`); stops when the engine is dropped.
-    _ttl_sweeper: Option<ttl::Sweeper>,
+    _ttl_sweeper: Option<BackgroundTask>,
     /// Consumption counters and throughput buckets (`capacity.rs`); shared with the cleanup
     /// of a deleted table.
     capacity: Arc<capacity::Capacity>,
     /// Moves the point-in-time recovery windows (`pitr.rs`); stops when the engine is dropped.
-    _pitr_folder: Option<pitr::Folder>,
+    _pitr_folder: Option<BackgroundTask>,
 }
 
 impl Engine {
@@ -186,14 +186,14 @@ impl Engine {
         let streams = streams::Streams::load(storage.as_ref())?;
         let storage = streams::SequencedStorage::wrap(storage, Arc::clone(&streams));
         let stream_trimmer =
-            streams::Trimmer::start(Arc::clone(&storage), Arc::clone(&streams), &config);
+            streams::start_trimmer(Arc::clone(&storage), Arc::clone(&streams), &config);
         let tables = catalog::load(storage.as_ref())?;
         tracing::info!(tables = tables.len(), "catalog loaded");
         let tables = Arc::new(RwLock::new(tables));
-        let ttl_sweeper = ttl::Sweeper::start(Arc::clone(&storage), Arc::clone(&tables), &config);
+        let ttl_sweeper = ttl::start_sweeper(Arc::clone(&storage), Arc::clone(&tables), &config);
         let capacity = Arc::new(capacity::Capacity::new(&config));
         let ddl = Arc::new(tokio::sync::Mutex::new(()));
-        let pitr_folder = pitr::Folder::start(
+        let pitr_folder = pitr::start_folder(
             backup::Parts {
                 storage: Arc::clone(&storage),
                 tables: Arc::clone(&tables),
@@ -228,7 +228,7 @@ impl Engine {
     /// restored (CREATING), which refuses item operations.
     pub fn table(&self, name: &str) -> Result<Arc<TableMeta>> {
         self.table_definition(name)
-            .filter(|m| !m.restore.as_ref().is_some_and(|r| r.in_progress))
+            .filter(|m| !m.is_filling())
             .ok_or_else(|| EngineError::ResourceNotFound("Requested resource not found".into()))
     }
 
@@ -241,6 +241,43 @@ impl Engine {
     pub fn flush(&self) -> Result<()> {
         Ok(self.storage.flush()?)
     }
+}
+
+/// The table definitions by name, shared by the engine and its background tasks.
+pub(crate) type Tables = Arc<RwLock<BTreeMap<String, Arc<TableMeta>>>>;
+
+/// Waits until `definition` is held by nobody but the caller: no operation that read it can
+/// still commit. What a background task does after a definition change before it relies on
+/// every write following the new definition (`backfill.rs`, `pitr.rs`, DeleteTable's sweep).
+pub(crate) async fn wait_until_sole_holder<T>(definition: &Arc<T>) {
+    while Arc::strong_count(definition) > 1 {
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+}
+
+/// A background task of the engine (stream trimmer, TTL sweeper, recovery-window folder),
+/// aborted when dropped with the engine.
+pub(crate) struct BackgroundTask(tokio::task::AbortHandle);
+
+impl BackgroundTask {
+    /// Spawns `task` on the current runtime; `None` without one.
+    pub(crate) fn spawn(
+        task: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Option<BackgroundTask> {
+        let runtime = tokio::runtime::Handle::try_current().ok()?;
+        Some(BackgroundTask(runtime.spawn(task).abort_handle()))
+    }
+}
+
+impl Drop for BackgroundTask {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn now_millis() -> u64 {
+    (now_epoch_seconds() * 1000.0) as u64
 }
 
 /// Seconds since the Unix epoch, as DynamoDB's timestamps are.

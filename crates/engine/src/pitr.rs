@@ -32,13 +32,14 @@ use ferrodyn_storage::{Snapshot, Storage, WriteBatch};
 use serde::{Deserialize, Serialize};
 
 use crate::backup::{
-    copy_items, delete_copy, iso_seconds, now_millis, table_not_found, Parts, RestoreOverrides,
-    RestoreSource, CHUNK_ITEMS,
+    copy_items, delete_copy, table_not_found, Chunked, Parts, RestoreOverrides, RestoreSource,
+    CHUNK_ITEMS,
 };
-use crate::catalog::{encode_meta, random_id};
+use crate::catalog::{encode_meta, get_entry, load_entries, random_id};
 use crate::error::{BackupFault, EngineError, Result};
 use crate::schema::{PitrSettings, RestoreSummary, TableMeta};
-use crate::{keys, Engine, EngineConfig};
+use crate::streams::iso_seconds;
+use crate::{keys, now_millis, BackgroundTask, Engine, EngineConfig};
 
 /// The longest RecoveryPeriodInDays (and the default).
 pub const MAX_RECOVERY_DAYS: u32 = 35;
@@ -147,24 +148,12 @@ fn recovery_period_ms(config: &EngineConfig, days: u32) -> u64 {
     (config.pitr_day.as_millis() as u64).saturating_mul(u64::from(days))
 }
 
-fn decode_meta(bytes: &[u8]) -> Result<PitrMeta> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| EngineError::Internal(format!("corrupt recovery state: {e}")))
-}
-
 fn read_meta(snapshot: &dyn Snapshot, table_id: u64) -> Result<Option<PitrMeta>> {
-    snapshot
-        .get(&keys::pitr_catalog_key(table_id))?
-        .map(|v| decode_meta(&v.value))
-        .transpose()
+    get_entry(snapshot.get(&keys::pitr_catalog_key(table_id))?)
 }
 
 fn all_metas(storage: &dyn Storage) -> Result<Vec<PitrMeta>> {
-    let (start, end) = keys::pitr_catalog_range();
-    storage
-        .scan(&start, &end, false)
-        .map(|entry| decode_meta(&entry?.1.value))
-        .collect()
+    load_entries(storage, keys::pitr_catalog_range())
 }
 
 /// The sequence number and time of the last record of every change log, for the sequence
@@ -182,43 +171,36 @@ pub(crate) fn last_records(storage: &dyn Storage) -> Result<Vec<(u64, u64)>> {
     Ok(out)
 }
 
-/// Applies the changes of `records` into the frozen copy `copy`, in commits of a chunk;
-/// `stop` ends it at the first record it refuses. Returns the last record applied (sequence
-/// number, time).
+/// Stages the change `change` into the frozen copy whose prefix is `prefix`.
+fn stage_into_copy(prefix: &[u8], change: &Change, batch: &mut WriteBatch) {
+    let mut k = prefix.to_vec();
+    k.extend_from_slice(change.suffix);
+    match change.value {
+        Some(v) => batch.put(k, v.to_vec()),
+        None => batch.delete(k),
+    }
+}
+
+/// Applies the changes of `records` into the frozen copy `copy`, in commits of a chunk,
+/// up to the first record stamped after `until_ms`.
 async fn apply_records(
     storage: &dyn Storage,
     records: ferrodyn_storage::KvIter<'_>,
     copy: u64,
-    stop: impl Fn(&Change) -> bool,
-) -> Result<Option<(u64, u64)>> {
+    until_ms: u64,
+) -> Result<()> {
     let prefix = keys::copy_prefix(copy);
-    let mut last = None;
-    let mut batch = WriteBatch::new();
-    let mut in_batch = 0;
+    let mut out = Chunked::new(storage);
     for entry in records {
         let (key, value) = entry?;
         let change = decode_change(&key, &value.value)?;
-        if stop(&change) {
+        if change.ms > until_ms {
             break;
         }
-        let mut k = prefix.clone();
-        k.extend_from_slice(change.suffix);
-        match change.value {
-            Some(v) => batch.put(k, v.to_vec()),
-            None => batch.delete(k),
-        }
-        last = Some((change.seq, change.ms));
-        in_batch += 1;
-        if in_batch == CHUNK_ITEMS {
-            storage.commit(std::mem::take(&mut batch)).await?;
-            in_batch = 0;
-            tokio::task::yield_now().await;
-        }
+        stage_into_copy(&prefix, &change, &mut out.batch);
+        out.staged().await?;
     }
-    if !batch.is_empty() {
-        storage.commit(batch).await?;
-    }
-    Ok(last)
+    out.flush().await
 }
 
 /// Writes the items of the table with internal id `table_id` as they were at `at_ms` into
@@ -240,15 +222,12 @@ pub(crate) async fn materialize(
         keys::copy_range(meta.base),
         keys::DATA_PREFIX_LEN,
         copy,
+        false,
     )
     .await?;
     let start = keys::change_log_key(meta.log_id, meta.base_seq.saturating_add(1));
     let (_, end) = keys::change_log_range(meta.log_id);
-    apply_records(storage, snapshot.scan(&start, &end, false), copy, |c| {
-        c.ms > at_ms
-    })
-    .await?;
-    Ok(())
+    apply_records(storage, snapshot.scan(&start, &end, false), copy, at_ms).await
 }
 
 /// DescribeContinuousBackups' answer.
@@ -298,10 +277,7 @@ impl Engine {
     }
 
     fn pitr_meta(&self, table_id: u64) -> Result<Option<PitrMeta>> {
-        self.storage
-            .get(&keys::pitr_catalog_key(table_id))?
-            .map(|v| decode_meta(&v.value))
-            .transpose()
+        get_entry(self.storage.get(&keys::pitr_catalog_key(table_id))?)
     }
 
     fn describe_pitr(&self, meta: &TableMeta) -> Result<ContinuousBackups> {
@@ -402,9 +378,7 @@ impl Engine {
         let parts = self.parts();
         tokio::spawn(async move {
             let result = async {
-                while Arc::strong_count(&old) > 1 {
-                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-                }
+                crate::wait_until_sole_holder(&old).await;
                 drop(old);
                 let snapshot = parts.storage.snapshot();
                 let base_ms = now_millis();
@@ -425,6 +399,7 @@ impl Engine {
                     keys::data_range(table_id),
                     keys::DATA_PREFIX_LEN,
                     state.base,
+                    false,
                 )
                 .await?;
                 let _ddl = parts.ddl.lock().await;
@@ -452,9 +427,7 @@ impl Engine {
     fn spawn_log_removal(&self, old: Arc<TableMeta>, log_id: u64, base: Option<u64>) {
         let storage = Arc::clone(&self.storage);
         tokio::spawn(async move {
-            while Arc::strong_count(&old) > 1 {
-                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-            }
+            crate::wait_until_sole_holder(&old).await;
             drop(old);
             let mut batch = WriteBatch::new();
             let (start, end) = keys::change_log_range(log_id);
@@ -470,21 +443,24 @@ impl Engine {
     }
 
     /// DeleteTable of a table with point-in-time recovery: stages keeping its recovery state,
-    /// marked deleted, for the recovery period.
+    /// marked deleted, for the recovery period. Returns the deletion time it records (`None`:
+    /// the table has no recovery state).
     pub(crate) fn stage_pitr_on_delete(
         &self,
         meta: &TableMeta,
         batch: &mut WriteBatch,
-    ) -> Result<()> {
+    ) -> Result<Option<u64>> {
         if meta.pitr.is_none() {
-            return Ok(());
+            return Ok(None);
         }
-        if let Some(mut state) = self.pitr_meta(meta.id)? {
-            state.deleted_ms = Some(now_millis().max(state.base_ms));
-            state.table = meta.clone();
-            batch.put(state.key(), state.encode());
-        }
-        Ok(())
+        let Some(mut state) = self.pitr_meta(meta.id)? else {
+            return Ok(None);
+        };
+        let deleted_ms = now_millis().max(state.base_ms);
+        state.deleted_ms = Some(deleted_ms);
+        state.table = meta.clone();
+        batch.put(state.key(), state.encode());
+        Ok(Some(deleted_ms))
     }
 
     /// The restorable window of the table with internal id `table_id`, in milliseconds.
@@ -492,11 +468,6 @@ impl Engine {
         Ok(self
             .pitr_meta(table_id)?
             .and_then(|s| s.window(&self.config)))
-    }
-
-    /// When the table with internal id `table_id` was deleted, per its recovery state.
-    pub(crate) fn deleted_at(&self, table_id: u64) -> Result<Option<u64>> {
-        Ok(self.pitr_meta(table_id)?.and_then(|s| s.deleted_ms))
     }
 
     /// The definition of the table RestoreTableToPointInTime would restore from `source`,
@@ -513,7 +484,7 @@ impl Engine {
                 .tables
                 .read()
                 .values()
-                .find(|m| m.arn == *arn && m.restore.as_ref().is_none_or(|r| !r.in_progress))
+                .find(|m| m.arn == *arn && !m.is_filling())
                 .cloned(),
         };
         let state = match &live {
@@ -584,7 +555,6 @@ impl Engine {
             source_backup_arn: None,
             source_table_arn: Some(definition.arn.clone()),
             restore_date_time: seconds(at_ms),
-            in_progress: true,
         };
         let restore_source = RestoreSource::PointInTime {
             table_id: state.table.id,
@@ -602,34 +572,23 @@ fn pitr_unavailable(table: &str) -> EngineError {
     ))
 }
 
-/// Folds log records older than their table's recovery period into its base; stops when
-/// dropped.
-pub(crate) struct Folder(tokio::task::AbortHandle);
-
-impl Drop for Folder {
-    fn drop(&mut self) {
-        self.0.abort();
+/// Starts the folder: every `pitr_fold_interval`, log records older than their table's
+/// recovery period go into its base. `None` when the interval is zero or there is no
+/// runtime.
+pub(crate) fn start_folder(parts: Parts, config: &EngineConfig) -> Option<BackgroundTask> {
+    let interval = config.pitr_fold_interval;
+    if interval.is_zero() {
+        return None;
     }
-}
-
-impl Folder {
-    pub(crate) fn start(parts: Parts, config: &EngineConfig) -> Option<Folder> {
-        let interval = config.pitr_fold_interval;
-        if interval.is_zero() {
-            return None;
-        }
-        let runtime = tokio::runtime::Handle::try_current().ok()?;
-        let config = config.clone();
-        let task = runtime.spawn(async move {
-            loop {
-                tokio::time::sleep(interval).await;
-                if let Err(e) = fold_all(&parts, &config).await {
-                    tracing::error!(error = %e, "moving the point-in-time recovery window failed");
-                }
+    let config = config.clone();
+    BackgroundTask::spawn(async move {
+        loop {
+            tokio::time::sleep(interval).await;
+            if let Err(e) = fold_all(&parts, &config).await {
+                tracing::error!(error = %e, "moving the point-in-time recovery window failed");
             }
-        });
-        Some(Folder(task.abort_handle()))
-    }
+        }
+    })
 }
 
 /// One pass of the folder over every table with point-in-time recovery.
@@ -671,12 +630,7 @@ pub(crate) async fn fold_all(parts: &Parts, config: &EngineConfig) -> Result<()>
                 if change.ms >= cut || count == CHUNK_ITEMS {
                     break;
                 }
-                let mut k = prefix.clone();
-                k.extend_from_slice(change.suffix);
-                match change.value {
-                    Some(v) => batch.put(k, v.to_vec()),
-                    None => batch.delete(k),
-                }
+                stage_into_copy(&prefix, &change, &mut batch);
                 batch.delete(key.clone());
                 last = Some((change.seq, change.ms));
                 count += 1;

@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{EngineError, Result};
 use crate::streams::parse_stream_arn;
-use crate::{keys, now_epoch_seconds, Engine};
+use crate::{keys, now_millis, Engine};
 
 /// The value of ExpectedRevisionId that makes PutResourcePolicy succeed only when the
 /// resource has no policy (API reference, PutResourcePolicy).
@@ -125,10 +125,6 @@ impl PolicySlot {
 /// A RevisionId for a change made now (CreateTable's ResourcePolicy).
 pub(crate) fn revision_now() -> String {
     now_millis().to_string()
-}
-
-fn now_millis() -> u64 {
-    (now_epoch_seconds() * 1000.0) as u64
 }
 
 /// What PutResourcePolicy and DeleteResourcePolicy require of the current policy

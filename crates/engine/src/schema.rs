@@ -438,11 +438,13 @@ pub struct TableMeta {
     /// this change log, in the same commit (`pitr.rs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pitr: Option<PitrSettings>,
-    /// RestoreSummary of a table made by RestoreTableFromBackup or RestoreTableToPointInTime
-    /// (`backup.rs`); while `in_progress` the table is CREATING and refuses item operations.
+    /// RestoreSummary of a table being made by RestoreTableFromBackup or
+    /// RestoreTableToPointInTime (`backup.rs`); gone once the restore is done, as DynamoDB
+    /// shows it only while it runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restore: Option<RestoreSummary>,
-    /// Where a restore in progress takes its items from (`backup.rs`).
+    /// Where a restore or an import in progress takes its items from (`backup.rs`,
+    /// `export.rs`): while set, the table is CREATING ([`TableMeta::is_filling`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restore_source: Option<crate::backup::RestoreSource>,
 }
@@ -465,11 +467,15 @@ pub struct RestoreSummary {
     pub source_table_arn: Option<String>,
     /// RestoreDateTime: when the backup was taken, or the point in time restored to.
     pub restore_date_time: f64,
-    /// RestoreInProgress.
-    pub in_progress: bool,
 }
 
 impl TableMeta {
+    /// Whether a restore or an import is still writing the table's items: it is CREATING
+    /// and refuses item operations.
+    pub fn is_filling(&self) -> bool {
+        self.restore_source.is_some()
+    }
+
     /// The table's resource-based policy, if one is attached: what an access check of a
     /// request naming the table (or one of its indexes) evaluates.
     pub fn resource_policy(&self) -> Option<&crate::ResourcePolicy> {

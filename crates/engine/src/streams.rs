@@ -46,7 +46,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{EngineError, Result};
 use crate::schema::{KeySchema, LatestStream, StreamSettings, TableMeta};
-use crate::{keys, now_epoch_seconds, Engine, EngineConfig};
+use crate::{keys, now_epoch_seconds, now_millis, BackgroundTask, Engine, EngineConfig};
 
 /// The most records one GetRecords returns.
 pub const MAX_GET_RECORDS_LIMIT: usize = 1000;
@@ -407,10 +407,6 @@ fn decode_record(stream_id: u64, seq: u64, value: &[u8]) -> Result<StreamRecord>
     })
 }
 
-fn now_millis() -> u64 {
-    (now_epoch_seconds() * 1000.0) as u64
-}
-
 /// Whether a mutation puts a record that gets its sequence number at commit.
 fn unsequenced(m: &Mutation) -> bool {
     matches!(m, Mutation::Put { key, .. }
@@ -553,15 +549,19 @@ impl Storage for SequencedStorage {
             return self.inner.commit(batch);
         }
         let mut sequencer = self.streams.sequencer.lock();
-        // Change-log records (`pitr.rs`) carry the commit time, never below an earlier one.
-        let now = now_millis().max(sequencer.last_ms);
-        sequencer.last_ms = now;
+        // Change-log records (`pitr.rs`) carry the commit time, never below an earlier one;
+        // the clock is read only for a batch that has some.
+        let mut now = None;
         batch.mutations.retain_mut(|m| {
             if let Mutation::Put { key, value } = m {
                 if keys::is_change_log_prefix(key) {
+                    let ms = *now.get_or_insert_with(|| {
+                        sequencer.last_ms = now_millis().max(sequencer.last_ms);
+                        sequencer.last_ms
+                    });
                     sequencer.last += 1;
                     key.extend_from_slice(&sequencer.last.to_be_bytes());
-                    value[..8].copy_from_slice(&now.to_be_bytes());
+                    value[..8].copy_from_slice(&ms.to_be_bytes());
                     return true;
                 }
             }
@@ -595,7 +595,17 @@ pub(crate) struct StreamChange {
 }
 
 /// A stream label: the creation time as ISO 8601 with milliseconds, UTC, no zone.
-pub(crate) fn label_of(ms: u64) -> String {
+/// `2026-10-08T23:16:33Z`: how DynamoDB's messages show a time.
+pub(crate) fn iso_seconds(ms: u64) -> String {
+    format!("{}Z", &label_of(ms)[..19])
+}
+
+/// `2026-10-08T23:16:33.028Z`: how DynamoDB's export manifests show a time.
+pub(crate) fn iso_millis(ms: u64) -> String {
+    format!("{}Z", label_of(ms))
+}
+
+fn label_of(ms: u64) -> String {
     let secs = ms / 1000;
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
@@ -976,40 +986,28 @@ fn trimmed() -> EngineError {
     EngineError::TrimmedDataAccess("The data you are trying to access has been trimmed".into())
 }
 
-/// The background task trimming records older than the retention period and deleting
-/// streams disabled longer than that; stops when dropped.
-pub(crate) struct Trimmer(tokio::task::AbortHandle);
-
-impl Drop for Trimmer {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-impl Trimmer {
-    /// Starts trimming every tenth of the retention period (between 50 ms and a minute).
-    /// `None` without an async runtime.
-    pub(crate) fn start(
-        storage: Arc<dyn Storage>,
-        streams: Arc<Streams>,
-        config: &EngineConfig,
-    ) -> Option<Trimmer> {
-        let retention = config.stream_retention;
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            tracing::warn!("no async runtime: stream records will not be trimmed");
-            return None;
-        };
-        let interval = (retention / 10).clamp(Duration::from_millis(50), Duration::from_secs(60));
-        let task = runtime.spawn(async move {
-            loop {
-                if let Err(e) = trim(storage.as_ref(), &streams, retention).await {
-                    tracing::error!(error = %e, "stream trim failed");
-                }
-                tokio::time::sleep(interval).await;
+/// Starts the background task trimming records older than the retention period and
+/// deleting streams disabled longer than that, every tenth of the retention period (between
+/// 50 ms and a minute). `None` without an async runtime.
+pub(crate) fn start_trimmer(
+    storage: Arc<dyn Storage>,
+    streams: Arc<Streams>,
+    config: &EngineConfig,
+) -> Option<BackgroundTask> {
+    let retention = config.stream_retention;
+    let interval = (retention / 10).clamp(Duration::from_millis(50), Duration::from_secs(60));
+    let task = BackgroundTask::spawn(async move {
+        loop {
+            if let Err(e) = trim(storage.as_ref(), &streams, retention).await {
+                tracing::error!(error = %e, "stream trim failed");
             }
-        });
-        Some(Trimmer(task.abort_handle()))
+            tokio::time::sleep(interval).await;
+        }
+    });
+    if task.is_none() {
+        tracing::warn!("no async runtime: stream records will not be trimmed");
     }
+    task
 }
 
 /// One pass: deletes the records older than `retention` of every stream, and every stream

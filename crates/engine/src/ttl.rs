@@ -26,13 +26,11 @@
 //! Each sweep reads whole tables; a later improvement is an index of items by expiry time
 //! so a sweep only reads what has expired.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use ferrodyn_storage::{Storage, StorageError, Version, WriteBatch};
 use ferrodyn_types::{codec, AttributeValue, Item, Number};
-use parking_lot::RwLock;
 
 use crate::backfill::read_items;
 use crate::catalog::encode_meta;
@@ -40,7 +38,7 @@ use crate::error::{EngineError, Result};
 use crate::index::{stage_item_change_with_origin, CollectionSizes};
 use crate::schema::{TableMeta, TtlSettings};
 use crate::streams::ChangeOrigin;
-use crate::{keys, now_epoch_seconds, Engine, EngineConfig};
+use crate::{keys, now_epoch_seconds, BackgroundTask, Engine, EngineConfig, Tables};
 
 /// Items read from one snapshot, and at most deleted in one commit, by the sweeper.
 pub(crate) const PAGE_ITEMS: usize = 128;
@@ -52,8 +50,6 @@ const MAX_EXPIRED_AGE_SECONDS: i64 = (5 * 365 + 1) * 24 * 3600;
 /// How many times the sweeper re-reads a page's candidates after losing races to writers
 /// before leaving them to the next sweep.
 const MAX_CONFLICT_RETRIES: usize = 8;
-
-type Tables = Arc<RwLock<BTreeMap<String, Arc<TableMeta>>>>;
 
 /// TimeToLiveStatus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,44 +189,33 @@ impl Engine {
     }
 }
 
-/// The background sweeper; stops when dropped.
-pub(crate) struct Sweeper(tokio::task::AbortHandle);
-
-impl Drop for Sweeper {
-    fn drop(&mut self) {
-        self.0.abort();
+/// Starts the background sweeper, every `config.ttl_sweep_interval` (the first sweep one
+/// interval from now). `None` when the interval is zero (sweeping off) or there is no async
+/// runtime.
+pub(crate) fn start_sweeper(
+    storage: Arc<dyn Storage>,
+    tables: Tables,
+    config: &EngineConfig,
+) -> Option<BackgroundTask> {
+    let interval = config.ttl_sweep_interval;
+    if interval.is_zero() {
+        return None;
     }
-}
-
-impl Sweeper {
-    /// Starts sweeping every `config.ttl_sweep_interval` (the first sweep one interval from
-    /// now). `None` when the interval is zero (sweeping off) or there is no async runtime.
-    pub(crate) fn start(
-        storage: Arc<dyn Storage>,
-        tables: Tables,
-        config: &EngineConfig,
-    ) -> Option<Sweeper> {
-        let interval = config.ttl_sweep_interval;
-        if interval.is_zero() {
-            return None;
-        }
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            tracing::warn!("no async runtime: expired items will not be deleted");
-            return None;
-        };
-        let transition = config.ttl_transition;
-        let task = runtime.spawn(async move {
-            loop {
-                tokio::time::sleep(interval).await;
-                match sweep(storage.as_ref(), &tables, transition).await {
-                    Ok(0) => {}
-                    Ok(deleted) => tracing::info!(deleted, "expired items deleted"),
-                    Err(e) => tracing::error!(error = %e, "time to live sweep failed"),
-                }
+    let transition = config.ttl_transition;
+    let task = BackgroundTask::spawn(async move {
+        loop {
+            tokio::time::sleep(interval).await;
+            match sweep(storage.as_ref(), &tables, transition).await {
+                Ok(0) => {}
+                Ok(deleted) => tracing::info!(deleted, "expired items deleted"),
+                Err(e) => tracing::error!(error = %e, "time to live sweep failed"),
             }
-        });
-        Some(Sweeper(task.abort_handle()))
+        }
+    });
+    if task.is_none() {
+        tracing::warn!("no async runtime: expired items will not be deleted");
     }
+    task
 }
 
 /// One sweep over every table whose TTL is ENABLED. Returns the number of items deleted.
