@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use ferrodyn_types::calendar::{civil_of_seconds, days_from_civil, days_in_month};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Map, Value};
 
@@ -264,6 +265,27 @@ impl Session {
         Ok(self.db.call(op, &input)?)
     }
 
+    /// Calls `op` with `input` until `step` finds the answer final (`Ok(true)`), pausing
+    /// between calls; clears `bar` however it ends.
+    fn poll(
+        &self,
+        bar: &ProgressBar,
+        what: &str,
+        op: &str,
+        input: &Value,
+        mut step: impl FnMut(&Value) -> Result<bool, Failure>,
+    ) -> Result<Value, Failure> {
+        let result = (|| loop {
+            let answer = self.call(op, input.clone())?;
+            if step(&answer)? {
+                return Ok(answer);
+            }
+            self.pause(what)?;
+        })();
+        bar.finish_and_clear();
+        result
+    }
+
     /// Sleeps until the next status check; fails once the wait timeout has passed.
     fn pause(&self, what: &str) -> Result<(), Failure> {
         if self.deadline.is_some_and(|d| Instant::now() >= d) {
@@ -318,17 +340,22 @@ fn items_bar(message: String, total: Option<u64>) -> ProgressBar {
     bar
 }
 
+/// The member at `path` in an answer.
+fn at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    path.iter().try_fold(v, |v, k| v.get(k))
+}
+
 fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
-    path.iter().try_fold(v, |v, k| v.get(k))?.as_str()
+    at(v, path)?.as_str()
 }
 
 fn u64_at(v: &Value, path: &[&str]) -> Option<u64> {
-    let v = path.iter().try_fold(v, |v, k| v.get(k))?;
+    let v = at(v, path)?;
     v.as_u64().or_else(|| v.as_f64().map(|f| f as u64))
 }
 
 fn f64_at(v: &Value, path: &[&str]) -> Option<f64> {
-    path.iter().try_fold(v, |v, k| v.get(k))?.as_f64()
+    at(v, path)?.as_f64()
 }
 
 fn unexpected(op: &str, missing: &str) -> Failure {
@@ -339,7 +366,7 @@ fn unexpected(op: &str, missing: &str) -> Failure {
 
 fn default_backup_name(table: &str, now: SystemTime) -> String {
     let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let (date, time) = civil(secs as i64);
+    let (date, time) = civil_of_seconds(secs as i64);
     let stamp = format!(
         "{:04}{:02}{:02}-{:02}{:02}{:02}",
         date.0, date.1, date.2, time.0, time.1, time.2
@@ -364,31 +391,20 @@ fn create(args: CreateArgs) -> Result<(), Failure> {
         .ok_or_else(|| unexpected("CreateBackup", "BackupDetails.BackupArn"))?
         .to_owned();
     let bar = spinner(format!("backup {name} of {}: CREATING", args.table));
-    let description = loop {
-        let d = match session.call("DescribeBackup", json!({"BackupArn": arn})) {
-            Ok(d) => d,
-            Err(e) => {
-                bar.finish_and_clear();
-                return Err(e);
-            }
-        };
-        let status = str_at(&d, &["BackupDescription", "BackupDetails", "BackupStatus"])
-            .unwrap_or("")
-            .to_owned();
-        match status.as_str() {
-            "AVAILABLE" => break d,
-            "CREATING" => bar.set_message(format!("backup {name} of {}: CREATING", args.table)),
-            other => {
-                bar.finish_and_clear();
-                return Err(Failure(format!("backup {arn} is {other}")));
-            }
-        }
-        if let Err(e) = session.pause("the backup") {
-            bar.finish_and_clear();
-            return Err(e);
-        }
-    };
-    bar.finish_and_clear();
+    let description = session.poll(
+        &bar,
+        "the backup",
+        "DescribeBackup",
+        &json!({"BackupArn": arn}),
+        |d| match str_at(d, &["BackupDescription", "BackupDetails", "BackupStatus"]) {
+            Some("AVAILABLE") => Ok(true),
+            Some("CREATING") => Ok(false),
+            other => Err(Failure(format!(
+                "backup {arn} is {}",
+                other.unwrap_or_default()
+            ))),
+        },
+    )?;
     let details = &description["BackupDescription"]["BackupDetails"];
     let source = &description["BackupDescription"]["SourceTableDetails"];
     let size = u64_at(details, &["BackupSizeBytes"]).unwrap_or(0);
@@ -592,25 +608,25 @@ fn wait_restored(
     started: Instant,
 ) -> Result<(), Failure> {
     let bar = items_bar(format!("restoring {table}"), expected);
-    let result = (|| -> Result<Value, Failure> {
-        loop {
-            let d = session.call("DescribeTable", json!({"TableName": table}))?;
-            let count = u64_at(&d, &["Table", "ItemCount"]).unwrap_or(0);
+    let d = session.poll(
+        &bar,
+        "the restore",
+        "DescribeTable",
+        &json!({"TableName": table}),
+        |d| {
+            let count = u64_at(d, &["Table", "ItemCount"]).unwrap_or(0);
             if bar.length().is_some_and(|len| count > len) {
                 bar.set_length(count);
             }
             bar.set_position(count);
-            match str_at(&d, &["Table", "TableStatus"]) {
-                Some("ACTIVE") => return Ok(d),
-                Some("CREATING") | Some("UPDATING") => {}
-                Some(other) => return Err(Failure(format!("table {table} is {other}"))),
-                None => return Err(unexpected("DescribeTable", "Table.TableStatus")),
+            match str_at(d, &["Table", "TableStatus"]) {
+                Some("ACTIVE") => Ok(true),
+                Some("CREATING") | Some("UPDATING") => Ok(false),
+                Some(other) => Err(Failure(format!("table {table} is {other}"))),
+                None => Err(unexpected("DescribeTable", "Table.TableStatus")),
             }
-            session.pause("the restore")?;
-        }
-    })();
-    bar.finish_and_clear();
-    let d = result?;
+        },
+    )?;
     let elapsed = started.elapsed().as_secs_f64();
     let items = u64_at(&d, &["Table", "ItemCount"]).unwrap_or(0);
     println!("Restored {table} from {from}");
@@ -664,31 +680,30 @@ fn export(args: ExportArgs) -> Result<(), Failure> {
         .ok_or_else(|| unexpected("ExportTableToPointInTime", "ExportDescription.ExportArn"))?
         .to_owned();
     let bar = spinner(format!("exporting {}: IN_PROGRESS", args.table));
-    let result = (|| -> Result<Value, Failure> {
-        loop {
-            let d = session.call("DescribeExport", json!({"ExportArn": arn}))?;
+    let d = session.poll(
+        &bar,
+        "the export",
+        "DescribeExport",
+        &json!({"ExportArn": arn}),
+        |d| {
             let e = &d["ExportDescription"];
             match str_at(e, &["ExportStatus"]) {
-                Some("COMPLETED") => return Ok(d),
-                Some("FAILED") => return Err(Failure(failure_text("export", &arn, e))),
+                Some("COMPLETED") => Ok(true),
+                Some("FAILED") => Err(Failure(failure_text("export", &arn, e))),
                 Some(status) => {
                     let items = u64_at(e, &["ItemCount"])
                         .map(|n| format!(", {n} items"))
                         .unwrap_or_default();
                     bar.set_message(format!("exporting {}: {status}{items}", args.table));
+                    Ok(false)
                 }
-                None => {
-                    return Err(unexpected(
-                        "DescribeExport",
-                        "ExportDescription.ExportStatus",
-                    ))
-                }
+                None => Err(unexpected(
+                    "DescribeExport",
+                    "ExportDescription.ExportStatus",
+                )),
             }
-            session.pause("the export")?;
-        }
-    })();
-    bar.finish_and_clear();
-    let d = result?;
+        },
+    )?;
     let e = &d["ExportDescription"];
     let elapsed = started.elapsed().as_secs_f64();
     let items = u64_at(e, &["ItemCount"]).unwrap_or(0);
@@ -856,29 +871,25 @@ fn import(args: ImportArgs) -> Result<(), Failure> {
         .ok_or_else(|| unexpected("ImportTable", "ImportTableDescription.ImportArn"))?
         .to_owned();
     let bar = items_bar(format!("importing into {}", args.table), None);
-    let result = (|| -> Result<Value, Failure> {
-        loop {
-            let d = session.call("DescribeImport", json!({"ImportArn": arn}))?;
+    let d = session.poll(
+        &bar,
+        "the import",
+        "DescribeImport",
+        &json!({"ImportArn": arn}),
+        |d| {
             let i = &d["ImportTableDescription"];
             bar.set_position(u64_at(i, &["ProcessedItemCount"]).unwrap_or(0));
             match str_at(i, &["ImportStatus"]) {
-                Some("COMPLETED") => return Ok(d),
-                Some("FAILED") | Some("CANCELLED") => {
-                    return Err(Failure(failure_text("import", &arn, i)))
-                }
-                Some(_) => {}
-                None => {
-                    return Err(unexpected(
-                        "DescribeImport",
-                        "ImportTableDescription.ImportStatus",
-                    ))
-                }
+                Some("COMPLETED") => Ok(true),
+                Some("FAILED") | Some("CANCELLED") => Err(Failure(failure_text("import", &arn, i))),
+                Some(_) => Ok(false),
+                None => Err(unexpected(
+                    "DescribeImport",
+                    "ImportTableDescription.ImportStatus",
+                )),
             }
-            session.pause("the import")?;
-        }
-    })();
-    bar.finish_and_clear();
-    let d = result?;
+        },
+    )?;
     let i = &d["ImportTableDescription"];
     let elapsed = started.elapsed().as_secs_f64();
     let imported = u64_at(i, &["ImportedItemCount"]).unwrap_or(0);
@@ -988,45 +999,9 @@ fn parse_rfc3339(text: &str) -> Option<f64> {
     Some(secs as f64 + fraction)
 }
 
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// ((year, month, day), (hour, minute, second)) in UTC of `secs` since the epoch.
-fn civil(secs: i64) -> ((i64, i64, i64), (i64, i64, i64)) {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    ((year, month, day), (rem / 3600, rem % 3600 / 60, rem % 60))
-}
-
 /// `2026-01-31T12:00:00Z` (whole seconds) of seconds since the epoch.
 fn rfc3339(secs: f64) -> String {
-    let ((y, mo, d), (h, mi, s)) = civil(secs.floor() as i64);
+    let ((y, mo, d), (h, mi, s)) = civil_of_seconds(secs.floor() as i64);
     format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
 }
 
@@ -1060,13 +1035,6 @@ mod tests {
         }
         assert_eq!(rfc3339(1_767_225_600.9), "2026-01-01T00:00:00Z");
         assert_eq!(rfc3339(951_782_400.0), "2000-02-29T00:00:00Z");
-        for secs in [0i64, 951_782_400, 1_767_225_599, 4_102_444_800] {
-            let ((y, mo, d), (h, mi, s)) = civil(secs);
-            assert_eq!(
-                days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s,
-                secs
-            );
-        }
     }
 
     #[test]

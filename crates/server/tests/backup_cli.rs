@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{AttributeValue, PointInTimeRecoverySpecification};
+use aws_sdk_dynamodb::primitives::{DateTime, DateTimeFormat};
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use common::{create_pk_table, s, table_name, Server};
 
@@ -116,27 +117,16 @@ async fn table_of(client: &Client, prefix: &str, count: usize) -> String {
     name
 }
 
-/// Runs a blocking command off the async test's thread.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    tokio::task::spawn_blocking(f).await.unwrap()
-}
-
 #[tokio::test]
 async fn backup_create_waits_for_the_backup_and_restore_brings_it_back() {
-    let server = std::sync::Arc::new(Server::start_in_memory());
+    let server = Server::start_in_memory();
     let client = server.client();
     let table = table_of(&client, "cli-backup", 60).await;
 
-    let out = {
-        let (server, table) = (server.clone(), table.clone());
-        blocking(move || {
-            ok(
-                &server,
-                &["backup", "create", "--table", &table, "--name", "first"],
-            )
-        })
-        .await
-    };
+    let out = ok(
+        &server,
+        &["backup", "create", "--table", &table, "--name", "first"],
+    );
     assert!(out.starts_with("Backup AVAILABLE in "), "{out}");
     let arn = field(&out, "ARN").to_owned();
     assert!(
@@ -164,23 +154,17 @@ async fn backup_create_waits_for_the_backup_and_restore_brings_it_back() {
     put(&client, &table, "item-0000", 999).await;
     put(&client, &table, "later", 1).await;
     let target = table_name("cli-restored");
-    let out = {
-        let (server, arn, target) = (server.clone(), arn.clone(), target.clone());
-        blocking(move || {
-            ok(
-                &server,
-                &[
-                    "backup",
-                    "restore",
-                    "--backup-arn",
-                    &arn,
-                    "--target",
-                    &target,
-                ],
-            )
-        })
-        .await
-    };
+    let out = ok(
+        &server,
+        &[
+            "backup",
+            "restore",
+            "--backup-arn",
+            &arn,
+            "--target",
+            &target,
+        ],
+    );
     assert!(
         out.starts_with(&format!("Restored {target} from backup {arn}")),
         "{out}"
@@ -213,13 +197,10 @@ async fn backup_create_waits_for_the_backup_and_restore_brings_it_back() {
 
 #[tokio::test]
 async fn backup_create_names_a_backup_after_its_table_when_not_told() {
-    let server = std::sync::Arc::new(Server::start_in_memory());
+    let server = Server::start_in_memory();
     let client = server.client();
     let table = table_of(&client, "cli-named", 3).await;
-    let out = {
-        let (server, table) = (server.clone(), table.clone());
-        blocking(move || ok(&server, &["backup", "create", "--table", &table])).await
-    };
+    let out = ok(&server, &["backup", "create", "--table", &table]);
     let name = field(&out, "Name");
     let stamp = name
         .strip_prefix(&format!("{table}-"))
@@ -230,7 +211,7 @@ async fn backup_create_names_a_backup_after_its_table_when_not_told() {
 
 #[tokio::test]
 async fn backup_list_follows_every_page_and_filters_by_table() {
-    let server = std::sync::Arc::new(Server::start_in_memory());
+    let server = Server::start_in_memory();
     let client = server.client();
     let a = table_of(&client, "cli-list-a", 2).await;
     let b = table_of(&client, "cli-list-b", 1).await;
@@ -248,27 +229,11 @@ async fn backup_list_follows_every_page_and_filters_by_table() {
             .backup_arn;
         arns.push(arn);
     }
-    // Wait until they are all AVAILABLE.
     for arn in &arns {
-        for _ in 0..600 {
-            let d = client
-                .describe_backup()
-                .backup_arn(arn)
-                .send()
-                .await
-                .unwrap();
-            let status = d.backup_description.unwrap().backup_details.unwrap();
-            if status.backup_status.as_str() == "AVAILABLE" {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        common::wait_backup(&client, arn).await;
     }
 
-    let all = {
-        let server = server.clone();
-        blocking(move || ok(&server, &["backup", "list", "--page-size", "1"])).await
-    };
+    let all = ok(&server, &["backup", "list", "--page-size", "1"]);
     let lines: Vec<&str> = all.lines().collect();
     let header: Vec<&str> = lines[0].split_whitespace().collect();
     assert_eq!(
@@ -295,16 +260,10 @@ async fn backup_list_follows_every_page_and_filters_by_table() {
         assert!(cells[6].parse::<u64>().unwrap() > 0, "{row}");
     }
 
-    let only_a = {
-        let (server, a) = (server.clone(), a.clone());
-        blocking(move || {
-            ok(
-                &server,
-                &["backup", "list", "--table", &a, "--type", "all", "--json"],
-            )
-        })
-        .await
-    };
+    let only_a = ok(
+        &server,
+        &["backup", "list", "--table", &a, "--type", "all", "--json"],
+    );
     let listed: serde_json::Value = serde_json::from_str(&only_a).unwrap();
     let names: Vec<&str> = listed
         .as_array()
@@ -318,43 +277,8 @@ async fn backup_list_follows_every_page_and_filters_by_table() {
         "{only_a}"
     );
 
-    let system = {
-        let server = server.clone();
-        blocking(move || ok(&server, &["backup", "list", "--type", "SYSTEM"])).await
-    };
+    let system = ok(&server, &["backup", "list", "--type", "SYSTEM"]);
     assert!(system.ends_with("0 backup(s)\n"), "{system}");
-}
-
-/// Turns point-in-time recovery on and waits until the table can be restored.
-async fn enable_pitr(client: &Client, table: &str) {
-    client
-        .update_continuous_backups()
-        .table_name(table)
-        .point_in_time_recovery_specification(
-            PointInTimeRecoverySpecification::builder()
-                .point_in_time_recovery_enabled(true)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    for _ in 0..600 {
-        let d = client
-            .describe_continuous_backups()
-            .table_name(table)
-            .send()
-            .await
-            .unwrap()
-            .continuous_backups_description
-            .unwrap();
-        let pitr = d.point_in_time_recovery_description.unwrap();
-        if pitr.earliest_restorable_date_time.is_some() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("point-in-time recovery of {table} never became restorable");
 }
 
 fn now() -> f64 {
@@ -366,11 +290,11 @@ fn now() -> f64 {
 
 #[tokio::test]
 async fn restore_pitr_restores_the_state_at_a_time_or_the_latest() {
-    let server = std::sync::Arc::new(Server::start_in_memory());
+    let server = Server::start_in_memory();
     let client = server.client();
     let table = table_name("cli-pitr");
     create_pk_table(&client, &table).await;
-    enable_pitr(&client, &table).await;
+    common::enable_pitr(&client, &table).await;
     fill(&client, &table, 0, 40).await;
     let before = scan(&client, &table).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -381,39 +305,24 @@ async fn restore_pitr_restores_the_state_at_a_time_or_the_latest() {
     put(&client, &table, "item-0001", 1001).await;
     let after = scan(&client, &table).await;
 
-    let rfc3339 = {
-        // The CLI's own parser is not reachable from here: format the time by hand.
-        let out = Command::new("date")
-            .args(["-u", "-d", &format!("@{at}"), "+%Y-%m-%dT%H:%M:%SZ"])
-            .output()
-            .expect("date");
-        String::from_utf8(out.stdout).unwrap().trim().to_owned()
-    };
+    // The CLI's own parser is not reachable from here: the SDK formats the time.
+    let rfc3339 = DateTime::from_secs(at as i64)
+        .fmt(DateTimeFormat::DateTime)
+        .unwrap();
     let target = table_name("cli-pitr-at");
-    let out = {
-        let (server, table, target, time) = (
-            server.clone(),
-            table.clone(),
-            target.clone(),
-            rfc3339.clone(),
-        );
-        blocking(move || {
-            ok(
-                &server,
-                &[
-                    "backup",
-                    "restore-pitr",
-                    "--source",
-                    &table,
-                    "--target",
-                    &target,
-                    "--time",
-                    &time,
-                ],
-            )
-        })
-        .await
-    };
+    let out = ok(
+        &server,
+        &[
+            "backup",
+            "restore-pitr",
+            "--source",
+            &table,
+            "--target",
+            &target,
+            "--time",
+            &rfc3339,
+        ],
+    );
     assert!(
         out.starts_with(&format!("Restored {target} from {table} as of {rfc3339}")),
         "{out}"
@@ -423,48 +332,36 @@ async fn restore_pitr_restores_the_state_at_a_time_or_the_latest() {
 
     // The same second as seconds since the epoch.
     let target = table_name("cli-pitr-epoch");
-    let out = {
-        let (server, table, target) = (server.clone(), table.clone(), target.clone());
-        let time = format!("{at}");
-        blocking(move || {
-            ok(
-                &server,
-                &[
-                    "backup",
-                    "restore-pitr",
-                    "--source",
-                    &table,
-                    "--target",
-                    &target,
-                    "--time",
-                    &time,
-                ],
-            )
-        })
-        .await
-    };
+    let time = format!("{at}");
+    let out = ok(
+        &server,
+        &[
+            "backup",
+            "restore-pitr",
+            "--source",
+            &table,
+            "--target",
+            &target,
+            "--time",
+            &time,
+        ],
+    );
     assert_eq!(field(&out, "Items"), "40");
     assert_eq!(scan(&client, &target).await, before);
 
     let latest = table_name("cli-pitr-latest");
-    let out = {
-        let (server, table, latest) = (server.clone(), table.clone(), latest.clone());
-        blocking(move || {
-            ok(
-                &server,
-                &[
-                    "backup",
-                    "restore-pitr",
-                    "--source",
-                    &table,
-                    "--target",
-                    &latest,
-                    "--latest",
-                ],
-            )
-        })
-        .await
-    };
+    let out = ok(
+        &server,
+        &[
+            "backup",
+            "restore-pitr",
+            "--source",
+            &table,
+            "--target",
+            &latest,
+            "--latest",
+        ],
+    );
     assert_eq!(field(&out, "Items"), "55");
     assert!(field(&out, "Rate").ends_with("items/s"), "{out}");
     assert_eq!(scan(&client, &latest).await, after);
@@ -472,15 +369,12 @@ async fn restore_pitr_restores_the_state_at_a_time_or_the_latest() {
 
 #[tokio::test]
 async fn server_errors_print_their_type_and_message_and_exit_1() {
-    let server = std::sync::Arc::new(Server::start_in_memory());
+    let server = Server::start_in_memory();
     let client = server.client();
     let table = table_of(&client, "cli-errors", 1).await;
     let missing = table_name("cli-missing");
 
-    let err = {
-        let (server, missing) = (server.clone(), missing.clone());
-        blocking(move || fails(&server, &["backup", "create", "--table", &missing], &[])).await
-    };
+    let err = fails(&server, &["backup", "create", "--table", &missing], &[]);
     assert!(
         err.starts_with("ferrodyn backup create: TableNotFoundException: "),
         "{err}"
@@ -488,48 +382,36 @@ async fn server_errors_print_their_type_and_message_and_exit_1() {
     assert!(err.contains(&missing), "{err}");
 
     // Point-in-time recovery is off.
-    let err = {
-        let (server, table, missing) = (server.clone(), table.clone(), missing.clone());
-        blocking(move || {
-            fails(
-                &server,
-                &[
-                    "backup",
-                    "restore-pitr",
-                    "--source",
-                    &table,
-                    "--target",
-                    &missing,
-                    "--latest",
-                ],
-                &[],
-            )
-        })
-        .await
-    };
+    let err = fails(
+        &server,
+        &[
+            "backup",
+            "restore-pitr",
+            "--source",
+            &table,
+            "--target",
+            &missing,
+            "--latest",
+        ],
+        &[],
+    );
     assert!(
         err.starts_with("ferrodyn backup restore-pitr: PointInTimeRecoveryUnavailableException: "),
         "{err}"
     );
 
-    let err = {
-        let server = server.clone();
-        blocking(move || {
-            fails(
-                &server,
-                &[
-                    "backup",
-                    "restore",
-                    "--backup-arn",
-                    "arn:aws:dynamodb:us-east-1:000000000000:table/x/backup/01234567890123-abcdefgh",
-                    "--target",
-                    "whatever",
-                ],
-                &[],
-            )
-        })
-        .await
-    };
+    let err = fails(
+        &server,
+        &[
+            "backup",
+            "restore",
+            "--backup-arn",
+            "arn:aws:dynamodb:us-east-1:000000000000:table/x/backup/01234567890123-abcdefgh",
+            "--target",
+            "whatever",
+        ],
+        &[],
+    );
     assert!(
         err.starts_with("ferrodyn backup restore: BackupNotFoundException: "),
         "{err}"
@@ -549,32 +431,23 @@ async fn server_errors_print_their_type_and_message_and_exit_1() {
 
 #[tokio::test]
 async fn requests_are_signed_as_ferrodyn_usage_signs_them() {
-    let server = std::sync::Arc::new(Server::start_with_env(
+    let server = Server::start_with_env(
         &["--in-memory"],
         None,
         &[
             ("FERRODYN_ACCESS_KEY_ID", "AKIDTEST"),
             ("FERRODYN_SECRET_ACCESS_KEY", "secret"),
         ],
-    ));
+    );
     let client = server.client();
     let table = table_of(&client, "cli-signed", 2).await;
-    let out = {
-        let (server, table) = (server.clone(), table.clone());
-        blocking(move || ok(&server, &["backup", "create", "--table", &table])).await
-    };
+    let out = ok(&server, &["backup", "create", "--table", &table]);
     assert_eq!(field(&out, "Items"), "2");
-    let err = {
-        let server = server.clone();
-        blocking(move || {
-            fails(
-                &server,
-                &["backup", "list"],
-                &[("AWS_SECRET_ACCESS_KEY", "wrong")],
-            )
-        })
-        .await
-    };
+    let err = fails(
+        &server,
+        &["backup", "list"],
+        &[("AWS_SECRET_ACCESS_KEY", "wrong")],
+    );
     assert!(
         err.starts_with("ferrodyn backup list: InvalidSignatureException: "),
         "{err}"
@@ -595,26 +468,20 @@ fn server_with_export_root(root: &std::path::Path) -> Server {
 async fn export_then_import_round_trips_a_table() {
     let root = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(root.path().join("bucket")).unwrap();
-    let server = std::sync::Arc::new(server_with_export_root(root.path()));
+    let server = server_with_export_root(root.path());
     let client = server.client();
     let table = table_name("cli-export");
     create_pk_table(&client, &table).await;
-    enable_pitr(&client, &table).await;
+    common::enable_pitr(&client, &table).await;
     fill(&client, &table, 0, 75).await;
     let source = scan(&client, &table).await;
 
-    let out = {
-        let (server, table) = (server.clone(), table.clone());
-        blocking(move || {
-            ok(
-                &server,
-                &[
-                    "export", "--table", &table, "--bucket", "bucket", "--prefix", "nightly",
-                ],
-            )
-        })
-        .await
-    };
+    let out = ok(
+        &server,
+        &[
+            "export", "--table", &table, "--bucket", "bucket", "--prefix", "nightly",
+        ],
+    );
     assert!(out.starts_with("Export COMPLETED in "), "{out}");
     assert!(field(&out, "Export ARN").contains(&format!(":table/{table}/export/")));
     assert_eq!(field(&out, "Items"), "75");
@@ -633,30 +500,24 @@ async fn export_then_import_round_trips_a_table() {
         .unwrap()
         .replace("manifest-summary.json", "data/");
     let target = table_name("cli-imported");
-    let out = {
-        let (server, target) = (server.clone(), target.clone());
-        blocking(move || {
-            ok(
-                &server,
-                &[
-                    "import",
-                    "--table",
-                    &target,
-                    "--bucket",
-                    "bucket",
-                    "--prefix",
-                    &data,
-                    "--format",
-                    "DYNAMODB_JSON",
-                    "--compression",
-                    "GZIP",
-                    "--key",
-                    "pk:S",
-                ],
-            )
-        })
-        .await
-    };
+    let out = ok(
+        &server,
+        &[
+            "import",
+            "--table",
+            &target,
+            "--bucket",
+            "bucket",
+            "--prefix",
+            &data,
+            "--format",
+            "DYNAMODB_JSON",
+            "--compression",
+            "GZIP",
+            "--key",
+            "pk:S",
+        ],
+    );
     assert!(out.starts_with("Import COMPLETED in "), "{out}");
     assert!(field(&out, "Import ARN").contains(&format!(":table/{target}/import/")));
     assert_eq!(field(&out, "Imported"), "75 items");
@@ -674,33 +535,27 @@ async fn import_reads_csv_into_a_table_with_an_index() {
         csv.push_str(&format!("user-{i:02},u{i}@example.com,{}\n", 20 + i));
     }
     std::fs::write(folder.join("users.csv"), csv).unwrap();
-    let server = std::sync::Arc::new(server_with_export_root(root.path()));
+    let server = server_with_export_root(root.path());
     let client = server.client();
     let target = table_name("cli-csv");
-    let out = {
-        let (server, target) = (server.clone(), target.clone());
-        blocking(move || {
-            ok(
-                &server,
-                &[
-                    "import",
-                    "--table",
-                    &target,
-                    "--bucket",
-                    "uploads",
-                    "--prefix",
-                    "users/",
-                    "--format",
-                    "csv",
-                    "--key",
-                    "pk:S",
-                    "--gsi",
-                    "byEmail:email:S",
-                ],
-            )
-        })
-        .await
-    };
+    let out = ok(
+        &server,
+        &[
+            "import",
+            "--table",
+            &target,
+            "--bucket",
+            "uploads",
+            "--prefix",
+            "users/",
+            "--format",
+            "csv",
+            "--key",
+            "pk:S",
+            "--gsi",
+            "byEmail:email:S",
+        ],
+    );
     assert_eq!(field(&out, "Imported"), "20 items", "{out}");
     assert_eq!(field(&out, "Errors"), "0");
     let items = scan(&client, &target).await;
@@ -737,36 +592,24 @@ async fn import_reads_csv_into_a_table_with_an_index() {
 #[tokio::test]
 async fn export_errors_print_their_type() {
     let root = tempfile::tempdir().unwrap();
-    let server = std::sync::Arc::new(server_with_export_root(root.path()));
+    let server = server_with_export_root(root.path());
     let client = server.client();
     // Point-in-time recovery is off: AWS refuses the export.
     let table = table_of(&client, "cli-export-off", 1).await;
-    let err = {
-        let (server, table) = (server.clone(), table.clone());
-        blocking(move || {
-            fails(
-                &server,
-                &["export", "--table", &table, "--bucket", "bucket"],
-                &[],
-            )
-        })
-        .await
-    };
+    let err = fails(
+        &server,
+        &["export", "--table", &table, "--bucket", "bucket"],
+        &[],
+    );
     assert!(
         err.starts_with("ferrodyn export: PointInTimeRecoveryUnavailableException: "),
         "{err}"
     );
-    let err = {
-        let server = server.clone();
-        blocking(move || {
-            fails(
-                &server,
-                &["export", "--table", "no-such-table", "--bucket", "bucket"],
-                &[],
-            )
-        })
-        .await
-    };
+    let err = fails(
+        &server,
+        &["export", "--table", "no-such-table", "--bucket", "bucket"],
+        &[],
+    );
     assert!(
         err.starts_with("ferrodyn export: ResourceNotFoundException: "),
         "{err}"

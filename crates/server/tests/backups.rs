@@ -13,9 +13,9 @@ use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::primitives::DateTime;
 use aws_sdk_dynamodb::types::{
     AttributeValue as Av, BackupStatus, BackupTypeFilter, BillingMode, ExportFormat, ExportStatus,
-    GlobalSecondaryIndex, ImportStatus, InputFormat, KeyType, LocalSecondaryIndex,
-    PointInTimeRecoverySpecification, Projection, ProjectionType, PutRequest, S3BucketSource,
-    ScalarAttributeType, TableCreationParameters, TableStatus, WriteRequest,
+    GlobalSecondaryIndex, ImportStatus, InputFormat, KeyType, LocalSecondaryIndex, Projection,
+    ProjectionType, PutRequest, S3BucketSource, ScalarAttributeType, TableCreationParameters,
+    TableStatus, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
 use common::{attribute, error, key_element, n, ok, s, table_name, Item, Server};
@@ -232,50 +232,31 @@ async fn wait_active(client: &Client, table: &str) -> Duration {
     }
 }
 
-async fn wait_backup(client: &Client, arn: &str) {
-    let started = Instant::now();
-    loop {
-        let d = client
-            .describe_backup()
-            .backup_arn(arn)
-            .send()
-            .await
-            .unwrap();
-        let details = d.backup_description.unwrap().backup_details.unwrap();
-        if details.backup_status == BackupStatus::Available {
-            return;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(300),
-            "backup never AVAILABLE"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+/// RestoreTableToPointInTime of `source` into `target`, at `moment` (seconds) or the latest
+/// restorable time, until `target` is ACTIVE.
+async fn restore_to(client: &Client, source: &str, target: &str, moment: Option<f64>) {
+    client
+        .restore_table_to_point_in_time()
+        .source_table_name(source)
+        .target_table_name(target)
+        .set_restore_date_time(moment.map(DateTime::from_secs_f64))
+        .set_use_latest_restorable_time(moment.is_none().then_some(true))
+        .send()
+        .await
+        .unwrap();
+    wait_active(client, target).await;
 }
 
-async fn wait_pitr(client: &Client, table: &str) {
-    let started = Instant::now();
-    loop {
-        let d = client
-            .describe_continuous_backups()
-            .table_name(table)
-            .send()
-            .await
-            .unwrap();
-        let p = d
-            .continuous_backups_description
-            .unwrap()
-            .point_in_time_recovery_description
-            .unwrap();
-        if p.earliest_restorable_date_time.is_some() {
-            return;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "PITR base never taken"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+/// RestoreTableFromBackup of `backup` into `target`, until `target` is ACTIVE.
+async fn restore_backup(client: &Client, backup: &str, target: &str) {
+    client
+        .restore_table_from_backup()
+        .backup_arn(backup)
+        .target_table_name(target)
+        .send()
+        .await
+        .unwrap();
+    wait_active(client, target).await;
 }
 
 fn model_of(items: &[Item]) -> BTreeMap<String, Item> {
@@ -305,19 +286,7 @@ async fn backup_restore_export_import_of_100k_items_equal_the_source() {
     let client = server.client();
     let table = table_name("big");
     create_indexed_table(&client, &table).await;
-    client
-        .update_continuous_backups()
-        .table_name(&table)
-        .point_in_time_recovery_specification(
-            PointInTimeRecoverySpecification::builder()
-                .point_in_time_recovery_enabled(true)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    wait_pitr(&client, &table).await;
+    common::enable_pitr(&client, &table).await;
 
     let first: Vec<Item> = (0..100_000).map(|i| row(i, 1)).collect();
     load(&client, &table, first.clone()).await;
@@ -355,7 +324,7 @@ async fn backup_restore_export_import_of_100k_items_equal_the_source() {
             .await
             .unwrap();
     }
-    wait_backup(&client, &backup.backup_arn).await;
+    common::wait_backup(&client, &backup.backup_arn).await;
     let described = client
         .describe_backup()
         .backup_arn(&backup.backup_arn)
@@ -399,30 +368,14 @@ async fn backup_restore_export_import_of_100k_items_equal_the_source() {
 
     // To the moment between the two rounds.
     let pitr = table_name("to-moment");
-    client
-        .restore_table_to_point_in_time()
-        .source_table_name(&table)
-        .target_table_name(&pitr)
-        .restore_date_time(DateTime::from_secs_f64(moment))
-        .send()
-        .await
-        .unwrap();
-    wait_active(&client, &pitr).await;
+    restore_to(&client, &table, &pitr, Some(moment)).await;
     assert_same(&client, &pitr, &at_first).await;
 
     // Latest: the table as it is now.
     let now_model = scan_all(&client, &table, None).await;
     assert_eq!(now_model.len(), 100_000 - 100);
     let latest = table_name("latest");
-    client
-        .restore_table_to_point_in_time()
-        .source_table_name(&table)
-        .target_table_name(&latest)
-        .use_latest_restorable_time(true)
-        .send()
-        .await
-        .unwrap();
-    wait_active(&client, &latest).await;
+    restore_to(&client, &table, &latest, None).await;
     assert_same(&client, &latest, &now_model).await;
 
     // Export at the moment, import into a new table.
@@ -681,7 +634,7 @@ async fn errors_are_dynamodbs() {
         d["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]["RecoveryPeriodInDays"],
         35
     );
-    wait_pitr(&client, &table).await;
+    common::wait_pitr(&client, &table).await;
     let (t, m) = error(
         &server,
         "RestoreTableToPointInTime",
@@ -714,7 +667,7 @@ async fn errors_are_dynamodbs() {
     );
     let arn = b["BackupDetails"]["BackupArn"].as_str().unwrap().to_owned();
     assert_eq!(b["BackupDetails"]["BackupType"], "USER");
-    wait_backup(&client, &arn).await;
+    common::wait_backup(&client, &arn).await;
     let (t, m) = error(
         &server,
         "RestoreTableFromBackup",
@@ -794,14 +747,6 @@ async fn errors_are_dynamodbs() {
     assert!(err.into_service_error().is_backup_not_found_exception());
 }
 
-fn pitr_on(server: &Server, table: &str) {
-    ok(
-        server,
-        "UpdateContinuousBackups",
-        json!({"TableName": table, "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": true}}),
-    );
-}
-
 /// Backups and the recovery window survive a restart and a kill -9 under writes; a deleted
 /// table with point-in-time recovery leaves a SYSTEM backup and stays restorable to a time
 /// before its deletion.
@@ -812,8 +757,7 @@ async fn backups_and_the_recovery_window_survive_restarts_and_deletion() {
     let client = server.client();
     let table = table_name("durable");
     create_indexed_table(&client, &table).await;
-    pitr_on(&server, &table);
-    wait_pitr(&client, &table).await;
+    common::enable_pitr(&client, &table).await;
     let first: Vec<Item> = (0..2000).map(|i| row(i, 1)).collect();
     load(&client, &table, first.clone()).await;
     let backup = client
@@ -824,7 +768,7 @@ async fn backups_and_the_recovery_window_survive_restarts_and_deletion() {
         .await
         .unwrap();
     let backup_arn = backup.backup_details.unwrap().backup_arn;
-    wait_backup(&client, &backup_arn).await;
+    common::wait_backup(&client, &backup_arn).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let moment = now_secs();
     tokio::time::sleep(Duration::from_millis(1100)).await;
@@ -854,28 +798,13 @@ async fn backups_and_the_recovery_window_survive_restarts_and_deletion() {
     assert!(written > 0);
     let server = Server::start_on_disk(dir.path());
     let client = server.client();
-    wait_backup(&client, &backup_arn).await;
+    common::wait_backup(&client, &backup_arn).await;
     let at_first = model_of(&first);
     let from_backup = table_name("after-kill");
-    client
-        .restore_table_from_backup()
-        .backup_arn(&backup_arn)
-        .target_table_name(&from_backup)
-        .send()
-        .await
-        .unwrap();
-    wait_active(&client, &from_backup).await;
+    restore_backup(&client, &backup_arn, &from_backup).await;
     assert_same(&client, &from_backup, &at_first).await;
     let to_moment = table_name("moment-after-kill");
-    client
-        .restore_table_to_point_in_time()
-        .source_table_name(&table)
-        .target_table_name(&to_moment)
-        .restore_date_time(DateTime::from_secs_f64(moment))
-        .send()
-        .await
-        .unwrap();
-    wait_active(&client, &to_moment).await;
+    restore_to(&client, &table, &to_moment, Some(moment)).await;
     assert_same(&client, &to_moment, &at_first).await;
 
     // A graceful restart, then DeleteTable.
@@ -937,24 +866,9 @@ async fn backups_and_the_recovery_window_survive_restarts_and_deletion() {
     assert_eq!(users.backup_summaries().len(), 1);
 
     let from_system = table_name("from-system");
-    client
-        .restore_table_from_backup()
-        .backup_arn(&system_arn)
-        .target_table_name(&from_system)
-        .send()
-        .await
-        .unwrap();
-    wait_active(&client, &from_system).await;
+    restore_backup(&client, &system_arn, &from_system).await;
     assert!(scan_all(&client, &from_system, None).await == before_delete);
     let deleted_moment = table_name("deleted-moment");
-    client
-        .restore_table_to_point_in_time()
-        .source_table_name(&table)
-        .target_table_name(&deleted_moment)
-        .restore_date_time(DateTime::from_secs_f64(moment))
-        .send()
-        .await
-        .unwrap();
-    wait_active(&client, &deleted_moment).await;
+    restore_to(&client, &table, &deleted_moment, Some(moment)).await;
     assert_same(&client, &deleted_moment, &at_first).await;
 }

@@ -34,6 +34,7 @@
 
 #![deny(missing_docs)]
 
+pub mod calendar;
 pub mod codec;
 mod json;
 pub mod key;

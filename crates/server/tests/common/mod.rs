@@ -462,3 +462,71 @@ pub fn key(name: &str, key_type: &str) -> Value {
 pub fn def(name: &str, ty: &str) -> Value {
     serde_json::json!({"AttributeName": name, "AttributeType": ty})
 }
+
+// ---- Backups and point-in-time recovery (tests/backups.rs, tests/backup_cli.rs) ----------
+
+/// Waits (up to 5 minutes) until the backup `arn` is AVAILABLE.
+pub async fn wait_backup(client: &Client, arn: &str) {
+    let started = std::time::Instant::now();
+    loop {
+        let d = client
+            .describe_backup()
+            .backup_arn(arn)
+            .send()
+            .await
+            .unwrap();
+        let details = d.backup_description.unwrap().backup_details.unwrap();
+        if details.backup_status == aws_sdk_dynamodb::types::BackupStatus::Available {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "backup never AVAILABLE"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits (up to 2 minutes) until point-in-time recovery of `table` has its base: the table
+/// can be restored.
+pub async fn wait_pitr(client: &Client, table: &str) {
+    let started = std::time::Instant::now();
+    loop {
+        let d = client
+            .describe_continuous_backups()
+            .table_name(table)
+            .send()
+            .await
+            .unwrap();
+        let p = d
+            .continuous_backups_description
+            .unwrap()
+            .point_in_time_recovery_description
+            .unwrap();
+        if p.earliest_restorable_date_time.is_some() {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "PITR base never taken"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Turns point-in-time recovery of `table` on and waits until it can be restored.
+pub async fn enable_pitr(client: &Client, table: &str) {
+    client
+        .update_continuous_backups()
+        .table_name(table)
+        .point_in_time_recovery_specification(
+            aws_sdk_dynamodb::types::PointInTimeRecoverySpecification::builder()
+                .point_in_time_recovery_enabled(true)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    wait_pitr(client, table).await;
+}
