@@ -564,9 +564,7 @@ async fn run_export(
         let (start, end) = keys::copy_range(copy);
         for entry in storage.snapshot().scan(&start, &end, false) {
             let (_, v) = entry?;
-            writer
-                .write_item(&codec::decode_item(&v.value)?)
-                .map_err(io)?;
+            writer.write_encoded(&v.value).map_err(io)?;
         }
         info.end_time = iso_millis(now_millis());
         let result = writer.finish(info).map_err(io)?;

@@ -160,6 +160,8 @@ pub struct ExportWriter {
     item_count: u64,
     billed_size_bytes: u64,
     line: String,
+    /// The line being written from an encoded item ([`ExportWriter::write_encoded`]).
+    encoded_line: Vec<u8>,
 }
 
 struct DataFile {
@@ -229,37 +231,62 @@ impl ExportWriter {
             item_count: 0,
             billed_size_bytes: 0,
             line: String::new(),
+            encoded_line: Vec::new(),
         })
     }
 
     /// Appends `item` as one line of the current data file, opening a new file first when
     /// the current one is full.
     pub fn write_item(&mut self, item: &Item) -> Result<()> {
-        self.line.clear();
+        let mut line = std::mem::take(&mut self.line);
+        line.clear();
         match self.format {
             ExportFormat::DynamoDbJson => {
                 // Serializing an Item into a String cannot fail: keys are strings.
                 let json = serde_json::to_string(item).map_err(io::Error::from);
                 let json = json.map_err(io_error(&self.dir))?;
-                self.line.push_str("{\"Item\":");
-                self.line.push_str(&json);
-                self.line.push_str("}\n");
+                line.push_str("{\"Item\":");
+                line.push_str(&json);
+                line.push_str("}\n");
             }
-            ExportFormat::Ion => ion::write_item_line(item, &mut self.line),
+            ExportFormat::Ion => ion::write_item_line(item, &mut line),
         }
+        let written = self.write_line(line.as_bytes(), item_size(item) as u64);
+        self.line = line;
+        written
+    }
+
+    /// [`write_item`](Self::write_item) of an item in its stored encoding
+    /// (`ferrodyn_types::codec`): the DynamoDB JSON line is written straight from the bytes
+    /// (`codec::item_to_json`), with no item built; Ion decodes it first.
+    pub fn write_encoded(&mut self, encoded: &[u8]) -> Result<()> {
+        if self.format == ExportFormat::Ion {
+            return self.write_item(&ferrodyn_types::codec::decode_item(encoded)?);
+        }
+        let mut line = std::mem::take(&mut self.encoded_line);
+        line.clear();
+        line.extend_from_slice(b"{\"Item\":");
+        let size = ferrodyn_types::codec::item_to_json(encoded, &mut line)?;
+        line.extend_from_slice(b"}\n");
+        let written = self.write_line(&line, size as u64);
+        self.encoded_line = line;
+        written
+    }
+
+    /// Appends one line (an item of `size` bytes by DynamoDB's formula) to the current data
+    /// file, opening a new file first when the current one is full.
+    fn write_line(&mut self, line: &[u8], size: u64) -> Result<()> {
         if self.current.is_none() {
             self.current = Some(self.open_data_file()?);
         }
         let Some(file) = self.current.as_mut() else {
             unreachable!("opened above")
         };
-        file.gzip
-            .write_all(self.line.as_bytes())
-            .map_err(io_error(&file.path))?;
+        file.gzip.write_all(line).map_err(io_error(&file.path))?;
         file.items += 1;
         let full = file.items >= self.items_per_file;
         self.item_count += 1;
-        self.billed_size_bytes += item_size(item) as u64;
+        self.billed_size_bytes += size;
         if full {
             self.close_data_file()?;
         }
@@ -406,5 +433,5 @@ fn random_name() -> Result<String> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }

@@ -69,6 +69,9 @@ pub enum Error {
     /// A format or compression this crate does not read.
     #[error("{0}")]
     Unsupported(&'static str),
+    /// An item handed over in its stored encoding does not decode.
+    #[error(transparent)]
+    Codec(#[from] ferrodyn_types::CodecError),
 }
 
 /// This crate's result type.

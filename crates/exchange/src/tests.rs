@@ -412,3 +412,46 @@ fn hand_made_aws_export_reads_back() {
         ])
     );
 }
+
+#[test]
+fn encoded_items_export_as_their_decoded_form_does() {
+    let bucket = tempfile::tempdir().unwrap();
+    let items: Vec<Item> = (0..500).map(sample_item).collect();
+    let mut results = Vec::new();
+    for (id, encoded) in [
+        ("01700000000000-00000001", false),
+        ("01700000000000-00000002", true),
+    ] {
+        let dir = bucket.path().join("AWSDynamoDB").join(id);
+        let mut writer = ExportWriter::create(&dir, ExportFormat::DynamoDbJson, 200).unwrap();
+        for item in &items {
+            if encoded {
+                let mut bytes = Vec::new();
+                ferrodyn_types::codec::encode_item(item, &mut bytes);
+                writer.write_encoded(&bytes).unwrap();
+            } else {
+                writer.write_item(item).unwrap();
+            }
+        }
+        let result = writer.finish(info(None)).unwrap();
+        let mut files: Vec<_> = fs::read_dir(dir.join("data"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        let lines: Vec<String> = files.iter().map(|f| gunzip(f)).collect();
+        let mut lines: Vec<String> = lines
+            .iter()
+            .flat_map(|l| l.lines())
+            .map(str::to_owned)
+            .collect();
+        lines.sort();
+        results.push((result.item_count, result.billed_size_bytes, lines));
+    }
+    assert_eq!(results[0], results[1]);
+    assert_eq!(results[0].0, 500);
+    assert_eq!(
+        results[0].1,
+        items.iter().map(|i| item_size(i) as u64).sum::<u64>()
+    );
+}
