@@ -29,6 +29,11 @@ use crate::index::{stage_item_change, CollectionSizes};
 use crate::schema::{RestoreSummary, TableMeta};
 use crate::{keys, now_epoch_seconds, now_millis, Engine, Tables};
 
+/// How many times as long as a chunk of a restore took to stage and commit it rests after
+/// it: a restore writes gigabytes, and the storage's compaction of what it writes competes
+/// with the requests on other tables for the CPU (BENCHMARKS.md, "Backups and restores").
+const RESTORE_REST: u32 = 3;
+
 /// Items per commit of copies and restores.
 pub(crate) const CHUNK_ITEMS: usize = 512;
 
@@ -253,29 +258,47 @@ pub(crate) async fn delete_copy(storage: &dyn Storage, copy: u64) -> Result<()> 
 
 /// Fills the (empty) table `meta` with the items of frozen copy `copy`, through `index.rs`:
 /// index entries and item-collection sizes as the table's definition says.
-pub(crate) async fn fill_table(storage: &dyn Storage, meta: &TableMeta, copy: u64) -> Result<u64> {
-    let snapshot = storage.snapshot();
-    let (start, end) = keys::copy_range(copy);
-    let mut count = 0;
-    let mut chunk = Vec::with_capacity(CHUNK_ITEMS);
-    for entry in snapshot.scan(&start, &end, false) {
-        let (key, value) = entry?;
-        chunk.push((key, value.value));
-        if chunk.len() == CHUNK_ITEMS {
-            count += fill_chunk(storage, meta, &mut chunk).await?;
+///
+/// A restore must not slow down the traffic on other tables: it runs on a blocking thread,
+/// not on the runtime's workers that answer requests, and after each chunk it rests
+/// [`RESTORE_REST`] times as long as the chunk took to stage and commit, so it and the
+/// storage's work for it take a bounded share of the machine (BENCHMARKS.md, "Backups and
+/// restores").
+pub(crate) async fn fill_table(
+    storage: Arc<dyn Storage>,
+    meta: Arc<TableMeta>,
+    copy: u64,
+) -> Result<u64> {
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let snapshot = storage.snapshot();
+        let (start, end) = keys::copy_range(copy);
+        let mut count = 0;
+        let mut chunk = Vec::with_capacity(CHUNK_ITEMS);
+        let mut work = std::time::Instant::now();
+        for entry in snapshot.scan(&start, &end, false) {
+            let (key, value) = entry?;
+            chunk.push((key, value.value));
+            if chunk.len() == CHUNK_ITEMS {
+                count += fill_chunk(storage.as_ref(), &meta, &mut chunk, &runtime, &mut work)?;
+            }
         }
-    }
-    count += fill_chunk(storage, meta, &mut chunk).await?;
-    Ok(count)
+        count += fill_chunk(storage.as_ref(), &meta, &mut chunk, &runtime, &mut work)?;
+        Ok(count)
+    })
+    .await
+    .map_err(|e| EngineError::Internal(format!("restore task: {e}")))?
 }
 
 /// Writes one chunk of copied items into the table in one commit, with the item-collection
 /// sizes they add (counted over the whole chunk: two items of one collection read the same
-/// counter).
-async fn fill_chunk(
+/// counter), then rests for [`RESTORE_REST`] times the chunk's work and commit since `work`.
+fn fill_chunk(
     storage: &dyn Storage,
     meta: &TableMeta,
     chunk: &mut Vec<(Vec<u8>, Vec<u8>)>,
+    runtime: &tokio::runtime::Handle,
+    work: &mut std::time::Instant,
 ) -> Result<u64> {
     if chunk.is_empty() {
         return Ok(0);
@@ -292,8 +315,10 @@ async fn fill_chunk(
         sizes.record(meta, None, Some(&item));
     }
     sizes.stage(storage, u64::MAX, &mut batch)?;
-    storage.commit(batch).await?;
-    tokio::task::yield_now().await;
+    // The commit counts as work: the storage's writer spends as long on it as we wait.
+    runtime.block_on(storage.commit(batch))?;
+    std::thread::sleep(work.elapsed() * RESTORE_REST);
+    *work = std::time::Instant::now();
     Ok(count)
 }
 
@@ -344,7 +369,7 @@ impl Parts {
             }
             RestoreSource::Import => return Ok(()),
         };
-        let count = fill_table(self.storage.as_ref(), &meta, copy).await?;
+        let count = fill_table(Arc::clone(&self.storage), Arc::clone(&meta), copy).await?;
         if owned {
             delete_copy(self.storage.as_ref(), copy).await?;
         }

@@ -11,6 +11,10 @@
 //!   created nor lost);
 //! - the index holds exactly what a recomputation from a base-table Scan says;
 //! - DescribeTable's ItemCount (table and index) equals what a Scan counts;
+//! - point-in-time recovery (on from the start) lost nothing: a RestoreTableToPointInTime
+//!   to the latest restorable time equals the table, items and index alike, so every
+//!   acknowledged write reached the change log in its commit and the log and its base
+//!   survived the kill;
 //! - the server takes writes again (the next round runs on it).
 //!
 //! `CRASH_ROUNDS` sets the number of rounds (5 by default; 50 by hand:
@@ -563,12 +567,16 @@ fn payload(rng: &mut Rng, seq: i64) -> String {
 }
 
 async fn scan_all(client: &Client, index: Option<&str>) -> Vec<Item> {
+    scan_table(client, TABLE, index).await
+}
+
+async fn scan_table(client: &Client, table: &str, index: Option<&str>) -> Vec<Item> {
     let mut items = Vec::new();
     let mut start = None;
     loop {
         let mut scan = client
             .scan()
-            .table_name(TABLE)
+            .table_name(table)
             .set_exclusive_start_key(start);
         scan = match index {
             Some(name) => scan.index_name(name),
@@ -604,6 +612,57 @@ fn create_table(server: &Server) {
     });
     let resp = server.post(Some("CreateTable"), body.to_string().as_bytes());
     assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
+}
+
+/// Everything a Scan of `table` (or its index) reads, in a comparable form.
+async fn contents(client: &Client, table: &str, index: Option<&str>) -> Vec<String> {
+    let mut items: Vec<String> = scan_table(client, table, index)
+        .await
+        .iter()
+        .map(|item| format!("{:?}", item.iter().collect::<BTreeMap<_, _>>()))
+        .collect();
+    items.sort();
+    items
+}
+
+/// RestoreTableToPointInTime of the table to the latest restorable time equals the table
+/// (no writes run meanwhile), items and index alike; the copy is deleted afterwards.
+async fn check_point_in_time_restore(client: &Client, round: u32) {
+    let target = format!("{TABLE}-latest-{round}");
+    client
+        .restore_table_to_point_in_time()
+        .source_table_name(TABLE)
+        .target_table_name(&target)
+        .use_latest_restorable_time(true)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("round {round}: restore: {e:?}"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let t = common::describe(client, &target).await;
+        if t.table_status == Some(aws_sdk_dynamodb::types::TableStatus::Active) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "round {round}: restore never ended"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        contents(client, &target, None).await == contents(client, TABLE, None).await,
+        "round {round}: the table restored to the latest time differs from the table"
+    );
+    assert!(
+        contents(client, &target, Some(INDEX)).await == contents(client, TABLE, Some(INDEX)).await,
+        "round {round}: the restored index differs from the table's"
+    );
+    client
+        .delete_table()
+        .table_name(&target)
+        .send()
+        .await
+        .unwrap();
 }
 
 async fn open_accounts(client: &Client) {
@@ -812,6 +871,7 @@ async fn acknowledged_writes_survive_sigkill_under_load_with_index_and_transacti
     let dir = tempfile::tempdir().unwrap();
     let mut server = Server::start_on_disk(dir.path());
     create_table(&server);
+    common::enable_pitr(&server.client(), TABLE).await;
     open_accounts(&no_retry_client(&server)).await;
 
     let mut workers: Vec<Worker> = (0..WORKERS).map(Worker::new).collect();
@@ -842,6 +902,7 @@ async fn acknowledged_writes_survive_sigkill_under_load_with_index_and_transacti
 
         server = Server::start_on_disk(dir.path());
         let (done, not_done) = verify(&no_retry_client(&server), &mut workers, round).await;
+        check_point_in_time_restore(&server.client(), round).await;
         let ops: u64 = workers.iter().map(|w| w.acknowledged_ops).sum();
         let items: u64 = workers.iter().map(|w| w.acknowledged_items).sum();
         eprintln!(
