@@ -13,7 +13,9 @@
 //! * **Versions.** Every stored value carries a [`Version`]. Each `Put` that
 //!   commits gets a fresh version, strictly greater than any version the store
 //!   has ever handed out — also across restarts for persistent backends.
-//!   Versions are not dense and say nothing about wall-clock time.
+//!   Versions are not dense and say nothing about wall-clock time. The puts of one
+//!   batch get distinct, increasing versions on memory and RocksDB; on etcd they share
+//!   their commit's revision (nothing above this layer compares versions of two keys).
 //! * **Atomic, conditional commit.** [`Storage::commit`] applies a
 //!   [`WriteBatch`] all-or-nothing: if every [`Precondition`] holds (the key's
 //!   current version equals the expected one, or the key is absent when
@@ -68,10 +70,16 @@
 //! ```
 #![deny(missing_docs)]
 
+#[cfg(feature = "etcd")]
+mod election;
 pub mod encryption;
+#[cfg(feature = "etcd")]
+mod etcd;
 mod memory;
 #[cfg(feature = "rocksdb")]
 mod rocks;
+#[cfg(feature = "etcd")]
+pub mod testing;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -79,6 +87,8 @@ use std::pin::Pin;
 #[cfg(feature = "rocksdb")]
 pub use encryption::{rekey, RekeyReport};
 pub use encryption::{EncryptionError, EncryptionKey, KeyError};
+#[cfg(feature = "etcd")]
+pub use etcd::{EtcdOptions, EtcdStorage};
 pub use memory::MemoryStorage;
 #[cfg(feature = "rocksdb")]
 pub use rocks::{GroupCommitStats, RocksDbOptions, RocksDbStorage};
@@ -232,6 +242,10 @@ pub enum StorageError {
     Encryption(#[from] EncryptionError),
 }
 
+/// Whether this process holds a named leadership of a shared store: `true` while it does.
+/// Background work that must run on one server at a time (`Storage::leadership`) checks it.
+pub type Leadership = tokio::sync::watch::Receiver<bool>;
+
 /// Iterator of `(key, value)` pairs returned by scans.
 pub type KvIter<'a> =
     Box<dyn Iterator<Item = Result<(Vec<u8>, Versioned), StorageError>> + Send + 'a>;
@@ -267,6 +281,21 @@ pub trait Storage: Send + Sync + 'static {
     fn commit(&self, batch: WriteBatch) -> CommitFuture;
     /// Flush memtables etc. (used at shutdown).
     fn flush(&self) -> Result<(), StorageError>;
+
+    /// For a store that several processes share (etcd): a campaign for the leadership
+    /// `name` among them, held by one live process at a time and moving to another when that
+    /// one dies or loses the store. `None`: this process is the store's only user and always
+    /// leads.
+    fn leadership(&self, _name: &str) -> Option<Leadership> {
+        None
+    }
+
+    /// For a store that several processes share: a counter that moves whenever any process
+    /// changes a key under `prefix` (also after a lost connection, when changes may have been
+    /// missed). `None`: only this process writes, so it knows of every change itself.
+    fn watch(&self, _prefix: &[u8]) -> Option<tokio::sync::watch::Receiver<u64>> {
+        None
+    }
 }
 
 /// True when `key` lies in `[start, end)`.

@@ -10,7 +10,7 @@ fn make_memory() -> (MemoryStorage, ()) {
     (MemoryStorage::new(), ())
 }
 
-conformance_suite!(memory, make_memory);
+conformance_suite!(memory, make_memory, distinct_versions_within_a_batch);
 
 #[cfg(feature = "rocksdb")]
 fn make_rocksdb() -> (ferrodyn_storage::RocksDbStorage, tempfile::TempDir) {
@@ -20,7 +20,7 @@ fn make_rocksdb() -> (ferrodyn_storage::RocksDbStorage, tempfile::TempDir) {
 }
 
 #[cfg(feature = "rocksdb")]
-conformance_suite!(rocksdb, make_rocksdb);
+conformance_suite!(rocksdb, make_rocksdb, distinct_versions_within_a_batch);
 
 /// RocksDB through the encrypted Env (`RocksDbOptions::encryption_key`).
 #[cfg(feature = "rocksdb")]
@@ -36,4 +36,23 @@ fn make_encrypted_rocksdb() -> (ferrodyn_storage::RocksDbStorage, tempfile::Temp
 }
 
 #[cfg(feature = "rocksdb")]
-conformance_suite!(encrypted_rocksdb, make_encrypted_rocksdb);
+conformance_suite!(
+    encrypted_rocksdb,
+    make_encrypted_rocksdb,
+    distinct_versions_within_a_batch
+);
+
+/// etcd: a single-member cluster of the test's own (`LocalEtcd`, killed with the guard).
+#[cfg(feature = "etcd")]
+fn make_etcd() -> (
+    ferrodyn_storage::EtcdStorage,
+    ferrodyn_storage::testing::LocalEtcd,
+) {
+    let cluster = ferrodyn_storage::testing::LocalEtcd::start(1);
+    let options = ferrodyn_storage::EtcdOptions::new(cluster.endpoints());
+    let storage = ferrodyn_storage::EtcdStorage::connect(options).expect("connect to etcd");
+    (storage, cluster)
+}
+
+#[cfg(feature = "etcd")]
+conformance_suite!(etcd, make_etcd);
