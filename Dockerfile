@@ -4,11 +4,11 @@
 #   docker run -p 8000:8000 -v ferrodyn-data:/data ferrodyn
 # The data dir is the volume /data; the health check asks GET / (DynamoDB's health line).
 
-# ---- build: the Rust toolchain, libclang for RocksDB's bindings, and RocksDB's C++ ----------
+# ---- build: the Rust toolchain, libclang for RocksDB's bindings, protoc for the etcd client ---
 # clang compiles RocksDB's C++ in about half gcc's time (BENCHMARKS.md, "First build").
 FROM rust:1-bookworm AS build
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libclang-dev clang \
+    && apt-get install -y --no-install-recommends libclang-dev clang protobuf-compiler \
     && rm -rf /var/lib/apt/lists/*
 ENV CC=clang CXX=clang++
 WORKDIR /src

@@ -107,3 +107,46 @@ need_nextest() {
         cargo install --locked cargo-nextest
     fi
 }
+
+# The etcd client (cluster mode, crates/storage/src/etcd.rs) compiles etcd's .proto files at
+# build time with protoc.
+need_protoc() {
+    if command -v protoc >/dev/null 2>&1 || [ -n "${PROTOC:-}" ]; then
+        return 0
+    fi
+    if command -v apt-get >/dev/null 2>&1; then
+        say "installing protobuf-compiler (the etcd client's build needs protoc) with apt-get"
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler >/dev/null \
+            || { as_root apt-get update -qq \
+                && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler >/dev/null; }
+    elif command -v dnf >/dev/null 2>&1; then
+        say "installing protobuf-compiler with dnf"
+        as_root dnf install -y -q protobuf-compiler
+    elif command -v apk >/dev/null 2>&1; then
+        say "installing protoc with apk"
+        as_root apk add --quiet protoc
+    elif command -v brew >/dev/null 2>&1; then
+        say "installing protobuf with brew"
+        brew install protobuf
+    else
+        say "protoc not found and no known package manager: install protobuf-compiler"
+        exit 1
+    fi
+}
+
+# The cluster-mode tests (crates/storage/tests/conformance.rs, crates/server/tests/cluster.rs,
+# scripts/cluster-test.sh) start etcd members from Debian's etcd-server package.
+need_etcd() {
+    if command -v etcd >/dev/null 2>&1 || [ -n "${ETCD_BIN:-}" ]; then
+        return 0
+    fi
+    if command -v apt-get >/dev/null 2>&1; then
+        say "installing etcd-server and etcd-client (the cluster tests start etcd) with apt-get"
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server etcd-client >/dev/null \
+            || { as_root apt-get update -qq \
+                && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server etcd-client >/dev/null; }
+    else
+        say "etcd not found: install etcd 3.4 or later (it must be on PATH, or set ETCD_BIN)"
+        exit 1
+    fi
+}

@@ -354,6 +354,9 @@ impl Engine {
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
+            if !self.leader.leads() {
+                continue;
+            }
             self.autoscale_point(&policy, &mut scaler).await;
         }
     }

@@ -287,7 +287,7 @@ impl Engine {
                 consumed: Consumed::default(),
             })
             .collect();
-        let units = self.commit_item_writes(&writes).await?;
+        let units = self.commit_item_writes(&mut writes).await?;
         for (w, units) in writes.iter().zip(&units) {
             self.charge(&w.meta, units);
             if let Some(t) = consumed.iter_mut().find(|t| t.table == w.meta.name) {
@@ -303,12 +303,12 @@ impl Engine {
     /// Runs several item writes as one read-modify-write: one commit guarded by the version of
     /// every item read, run again when another write got in between. Returns what each write
     /// consumed.
-    async fn commit_item_writes(&self, writes: &[ItemWrite]) -> Result<Vec<Consumed>> {
+    async fn commit_item_writes(&self, writes: &mut [ItemWrite]) -> Result<Vec<Consumed>> {
         for _ in 0..MAX_CONFLICT_RETRIES {
             let mut batch = WriteBatch::new();
             let mut sizes = CollectionSizes::default();
             let mut units = Vec::with_capacity(writes.len());
-            for w in writes {
+            for w in writes.iter() {
                 let current = self.storage.get(&w.key)?;
                 units.push(w.stage(current.as_ref(), &mut batch, &mut sizes)?);
             }
@@ -323,6 +323,23 @@ impl Engine {
             }
             match self.storage.commit(batch).await {
                 Ok(()) => return Ok(units),
+                Err(StorageError::Conflict { key })
+                    if crate::catalog::is_definition_conflict(&key) =>
+                {
+                    // Cluster mode: a table's definition changed on another server; run
+                    // again with the new one (and its index checks).
+                    for w in writes.iter_mut() {
+                        if keys::catalog_key(&w.meta.name) == key {
+                            w.meta = self.refresh_table(&w.meta.name, w.meta.id)?;
+                            if let Some(item) = &w.new {
+                                for index in &w.meta.indexes {
+                                    index.check_item(item)?;
+                                }
+                            }
+                        }
+                    }
+                    continue;
+                }
                 Err(StorageError::Conflict { .. }) => continue,
                 Err(e) => return Err(e.into()),
             }

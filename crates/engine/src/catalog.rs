@@ -125,16 +125,61 @@ pub struct TableStats {
     pub size_bytes: u64,
 }
 
-pub(crate) fn load(storage: &dyn Storage) -> Result<BTreeMap<String, Arc<TableMeta>>> {
+/// Every table definition in the store; `guarded` (cluster mode): each with the version of
+/// its entry as its [`TableMeta::guard`].
+pub(crate) fn load(
+    storage: &dyn Storage,
+    guarded: bool,
+) -> Result<BTreeMap<String, Arc<TableMeta>>> {
     let (start, end) = keys::catalog_range();
     let mut tables = BTreeMap::new();
     for entry in storage.scan(&start, &end, false) {
         let (_, v) = entry?;
-        let meta: TableMeta = serde_json::from_slice(&v.value)
-            .map_err(|e| EngineError::Internal(format!("corrupt catalog entry: {e}")))?;
+        let meta = decode_meta(&v, guarded)?;
         tables.insert(meta.name.clone(), Arc::new(meta));
     }
     Ok(tables)
+}
+
+fn decode_meta(v: &ferrodyn_storage::Versioned, guarded: bool) -> Result<TableMeta> {
+    let mut meta: TableMeta = serde_json::from_slice(&v.value)
+        .map_err(|e| EngineError::Internal(format!("corrupt catalog entry: {e}")))?;
+    meta.guard = guarded.then_some(v.version);
+    Ok(meta)
+}
+
+impl Engine {
+    /// Cluster mode: after a write lost to a change of `name`'s definition on another server
+    /// (its guard precondition failed), reads the definition from the store, installs it
+    /// unless the catalog sync did already, and returns it; ResourceNotFoundException when
+    /// the table is gone or was recreated (another id than `id`).
+    pub(crate) fn refresh_table(&self, name: &str, id: u64) -> Result<Arc<TableMeta>> {
+        let gone = || EngineError::ResourceNotFound("Requested resource not found".into());
+        let Some(v) = self.storage.get(&keys::catalog_key(name))? else {
+            self.tables.write().remove(name);
+            return Err(gone());
+        };
+        let meta = Arc::new(decode_meta(&v, true)?);
+        {
+            let mut tables = self.tables.write();
+            let newer = tables
+                .get(name)
+                .is_some_and(|held| held.guard.unwrap_or(0) >= v.version);
+            if !newer {
+                tables.insert(name.to_owned(), Arc::clone(&meta));
+            }
+        }
+        if meta.id != id || meta.is_filling() {
+            return Err(gone());
+        }
+        Ok(meta)
+    }
+}
+
+/// Whether a write's conflict was on a table definition (its guard), not on an item.
+pub(crate) fn is_definition_conflict(key: &[u8]) -> bool {
+    let (start, end) = keys::catalog_range();
+    key >= start.as_slice() && key < end.as_slice()
 }
 
 /// A table's or index's internal id: 64 random bits, so ids are never reused.
@@ -267,6 +312,7 @@ impl Engine {
             pitr: None,
             restore: None,
             restore_source: source,
+            guard: None,
         };
         let streams = self.stream_change(&mut meta, spec.stream, true)?;
         let key = keys::catalog_key(&meta.name);
@@ -443,8 +489,16 @@ impl Engine {
         }
         let key = keys::catalog_key(name);
         let mut batch = WriteBatch::new();
-        batch.put(key, encode_meta(&meta));
+        if let Some(version) = old.guard {
+            // Cluster mode: only over the definition this change was made from; another
+            // server's change in between is ResourceInUseException.
+            batch.expect(key.clone(), Some(version));
+        }
+        batch.put(key.clone(), encode_meta(&meta));
         self.commit_ddl_with_streams(batch, name, streams).await?;
+        if old.guard.is_some() {
+            meta.guard = self.storage.get(&key)?.map(|v| v.version);
+        }
         let meta = Arc::new(meta);
         self.tables
             .write()

@@ -56,6 +56,13 @@ pub(crate) fn stage_item_change_with_origin(
         return;
     }
     batch.expect(item_key.to_vec(), version);
+    if let Some(guard) = meta.guard.filter(|_| !meta.is_filling()) {
+        // Cluster mode: only while the definition is still this one (`TableMeta::guard`).
+        let definition = keys::catalog_key(&meta.name);
+        if !batch.preconditions.iter().any(|p| p.key == definition) {
+            batch.expect(definition, Some(guard));
+        }
+    }
     let value = new.map(|item| {
         let mut value = Vec::with_capacity(256);
         codec::encode_item(item, &mut value);

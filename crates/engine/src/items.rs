@@ -5,6 +5,8 @@
 //! (it may refuse, e.g. a failed condition), and commit guarded by the version read. On a
 //! conflict the whole thing runs again, so `apply` must not have side effects.
 
+use std::sync::Arc;
+
 use ferrodyn_storage::{StorageError, WriteBatch};
 use ferrodyn_types::{codec, item_size, Item};
 
@@ -12,7 +14,7 @@ use crate::capacity::{Consumed, ReadConsistency};
 use crate::error::{EngineError, Result};
 use crate::index::{stage_item_change, CollectionSizes};
 use crate::schema::TableMeta;
-use crate::{keys, Engine};
+use crate::{catalog, keys, Engine};
 
 /// The largest item DynamoDB stores: 400 KB by its size formula.
 pub const MAX_ITEM_BYTES: usize = 400 * 1024;
@@ -127,7 +129,7 @@ impl Engine {
         let storage_key = checked_put_key(&meta, &item)?;
         self.admit_write(&meta)?;
         let (old, _, consumed) = self
-            .rmw(&meta, storage_key, Some(&item), |current| {
+            .rmw(meta, storage_key, Some(&item), |current| {
                 check(current)?;
                 Ok(WriteAction::Put(item.clone()))
             })
@@ -158,7 +160,7 @@ impl Engine {
         meta.key_schema.encode_key(key, &mut storage_key)?;
         self.admit_write(&meta)?;
         let (old, _, consumed) = self
-            .rmw(&meta, storage_key, None, |current| {
+            .rmw(meta, storage_key, None, |current| {
                 check(current)?;
                 Ok(WriteAction::Delete)
             })
@@ -195,16 +197,7 @@ impl Engine {
         let mut storage_key = keys::data_prefix(meta.id);
         meta.key_schema.encode_key(key, &mut storage_key)?;
         self.admit_write(&meta)?;
-        self.rmw(&meta, storage_key, None, |current| {
-            let action = apply(current)?;
-            if let WriteAction::Put(item) = &action {
-                for index in &meta.indexes {
-                    index.check_item(item)?;
-                }
-            }
-            Ok(action)
-        })
-        .await
+        self.rmw(meta, storage_key, None, apply).await
     }
 
     /// The read-modify-write loop under every single-item write: read the item and its
@@ -213,10 +206,12 @@ impl Engine {
     /// new item, what the write consumed) and charges the consumption to the table; a write
     /// refused by `apply`'s condition is charged too (DynamoDB: "If the expression evaluates
     /// to false, DynamoDB still consumes write capacity units"), as a write of the larger of
-    /// the item and `attempted`, the item a PutItem would have stored.
+    /// the item and `attempted`, the item a PutItem would have stored. A new item is checked
+    /// against the indexes' key types. In cluster mode, a write that lost to a change of the
+    /// table's definition on another server runs again with the new definition.
     async fn rmw<F>(
         &self,
-        meta: &TableMeta,
+        mut definition: Arc<TableMeta>,
         storage_key: Vec<u8>,
         attempted: Option<&Item>,
         mut apply: F,
@@ -225,6 +220,7 @@ impl Engine {
         F: FnMut(Option<&Item>) -> Result<WriteAction> + Send,
     {
         for _ in 0..MAX_CONFLICT_RETRIES {
+            let meta: &TableMeta = &definition;
             let current = self.storage.get(&storage_key)?;
             let (version, old) = match &current {
                 Some(v) => (Some(v.version), Some(codec::decode_item(&v.value)?)),
@@ -239,7 +235,12 @@ impl Engine {
                 Err(e) => return Err(e),
             };
             let new = match action {
-                WriteAction::Put(item) => Some(item),
+                WriteAction::Put(item) => {
+                    for index in &meta.indexes {
+                        index.check_item(&item)?;
+                    }
+                    Some(item)
+                }
                 WriteAction::Delete => None,
                 WriteAction::Nothing => {
                     let consumed = Consumed::of_write(meta, old.as_ref(), old.as_ref());
@@ -275,6 +276,10 @@ impl Engine {
                     let consumed = Consumed::of_write(meta, old.as_ref(), new.as_ref());
                     self.charge(meta, &consumed);
                     return Ok((old, new, consumed));
+                }
+                Err(StorageError::Conflict { key }) if catalog::is_definition_conflict(&key) => {
+                    definition = self.refresh_table(&meta.name, meta.id)?;
+                    continue;
                 }
                 Err(StorageError::Conflict { .. }) => continue,
                 Err(e) => return Err(e.into()),

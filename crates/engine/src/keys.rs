@@ -12,6 +12,8 @@
 //! 0x00 "backup/" <BackupArn>                    -> BackupMeta (JSON)       `backup.rs`
 //! 0x00 "pitr/" <table id: u64 BE>               -> PitrMeta (JSON)         `pitr.rs`
 //! 0x00 "export/" | "import/" <ExportArn | ImportArn> -> ExportMeta / ImportMeta (JSON) `export.rs`
+//! 0x00 "txtoken/" <ClientRequestToken>          -> u64 BE: commit time (epoch ms) ++ request
+//!      fingerprint: a TransactWriteItems token that succeeded (`transactions.rs`)
 //! 0x05 <copy id: u64 BE> <bucket: u32 BE> <enc(hash)> [enc(range)] -> item: a frozen copy
 //!      of a table's items (a backup, a point-in-time base), keyed as in the table
 //! 0x06 <log id: u64 BE> <sequence number: u64 BE> -> change record of a table with
@@ -41,6 +43,18 @@ const BACKUP_PREFIX: &[u8] = b"backup/";
 const PITR_PREFIX: &[u8] = b"pitr/";
 const EXPORT_PREFIX: &[u8] = b"export/";
 const IMPORT_PREFIX: &[u8] = b"import/";
+const TRANSACTION_TOKEN_PREFIX: &[u8] = b"txtoken/";
+
+/// Key of the record of a TransactWriteItems ClientRequestToken that succeeded, written in
+/// the commit of its transaction (`transactions.rs`).
+pub fn transaction_token_key(token: &str) -> Vec<u8> {
+    catalog_entry(TRANSACTION_TOKEN_PREFIX, token.as_bytes())
+}
+
+/// The range holding every ClientRequestToken record.
+pub fn transaction_token_range() -> (Vec<u8>, Vec<u8>) {
+    catalog_kind_range(TRANSACTION_TOKEN_PREFIX)
+}
 
 /// Catalog key of an export job, by its ExportArn (DescribeExport reads one key).
 pub fn export_catalog_key(arn: &str) -> Vec<u8> {
@@ -401,6 +415,27 @@ mod tests {
             ce <= ts || cs >= te,
             "stream and table catalog entries do not mix"
         );
+    }
+
+    #[test]
+    fn transaction_tokens_stay_apart_from_the_catalog() {
+        let (s, e) = transaction_token_range();
+        for token in [
+            "",
+            "t",
+            "\u{10FFFF}",
+            "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
+        ] {
+            let k = transaction_token_key(token);
+            assert!(s <= k && k < e, "{token:?}");
+        }
+        for (cs, ce) in [catalog_range(), stream_catalog_range()] {
+            assert!(
+                ce <= s || cs >= e,
+                "token records do not mix with the catalog"
+            );
+        }
+        assert!(e <= data_prefix(0));
     }
 
     #[test]

@@ -21,6 +21,7 @@ mod backup;
 mod batch;
 mod capacity;
 mod catalog;
+mod cluster;
 mod error;
 mod export;
 mod index;
@@ -178,19 +179,44 @@ pub struct Engine {
     capacity: Arc<capacity::Capacity>,
     /// Moves the point-in-time recovery windows (`pitr.rs`); stops when the engine is dropped.
     _pitr_folder: Option<BackgroundTask>,
+    /// Whether this server runs the background work (`cluster.rs`): always, unless the store
+    /// is shared by several servers.
+    leader: cluster::Leader,
+    /// Over a shared store, keeps the catalog in step with the other servers' changes.
+    _catalog_sync: Option<BackgroundTask>,
 }
 
 impl Engine {
     /// Opens the engine over a storage, loading the catalog.
     pub fn open(storage: Arc<dyn Storage>, config: EngineConfig) -> Result<Self> {
+        let leader = cluster::Leader::of(storage.as_ref());
         let streams = streams::Streams::load(storage.as_ref())?;
+        if leader.shared() {
+            streams.share(catalog::random_id());
+        }
+        let shared_store = Arc::clone(&storage);
         let storage = streams::SequencedStorage::wrap(storage, Arc::clone(&streams));
-        let stream_trimmer =
-            streams::start_trimmer(Arc::clone(&storage), Arc::clone(&streams), &config);
-        let tables = catalog::load(storage.as_ref())?;
+        let stream_trimmer = streams::start_trimmer(
+            Arc::clone(&storage),
+            Arc::clone(&streams),
+            &config,
+            leader.clone(),
+        );
+        let tables = catalog::load(storage.as_ref(), leader.shared())?;
         tracing::info!(tables = tables.len(), "catalog loaded");
         let tables = Arc::new(RwLock::new(tables));
-        let ttl_sweeper = ttl::start_sweeper(Arc::clone(&storage), Arc::clone(&tables), &config);
+        let catalog_sync = cluster::start_catalog_sync(
+            Arc::clone(&storage),
+            shared_store.as_ref(),
+            Arc::clone(&tables),
+            Arc::clone(&streams),
+        );
+        let ttl_sweeper = ttl::start_sweeper(
+            Arc::clone(&storage),
+            Arc::clone(&tables),
+            &config,
+            leader.clone(),
+        );
         let capacity = Arc::new(capacity::Capacity::new(&config));
         let ddl = Arc::new(tokio::sync::Mutex::new(()));
         let pitr_folder = pitr::start_folder(
@@ -200,6 +226,7 @@ impl Engine {
                 ddl: Arc::clone(&ddl),
             },
             &config,
+            leader.clone(),
         );
         let engine = Engine {
             storage,
@@ -212,11 +239,40 @@ impl Engine {
             _stream_trimmer: stream_trimmer,
             _ttl_sweeper: ttl_sweeper,
             capacity,
+            leader,
+            _catalog_sync: catalog_sync,
         };
-        engine.resume_index_builds();
-        engine.resume_backups_and_restores()?;
-        engine.resume_exports_and_imports()?;
+        if !engine.leader.shared() {
+            engine.resume_background_jobs()?;
+        }
         Ok(engine)
+    }
+
+    /// Resumes the index builds, backups, restores, exports and imports an earlier process
+    /// left unfinished.
+    fn resume_background_jobs(&self) -> Result<()> {
+        self.resume_index_builds();
+        self.resume_backups_and_restores()?;
+        self.resume_exports_and_imports()
+    }
+
+    /// Over a store shared by several servers (`cluster.rs`): whenever this server takes the
+    /// leadership of the background work, resumes the jobs the previous leader (or a server
+    /// that died) left unfinished. Runs until the engine's store is dropped; returns at once
+    /// over an unshared store, where the engine resumed them when it opened.
+    pub async fn run_cluster_duties(&self) {
+        let mut leader = self.leader.clone();
+        if !leader.shared() {
+            return;
+        }
+        while leader.gained().await {
+            tracing::info!("this server now runs the background work");
+            if let Err(e) = self.resume_background_jobs() {
+                tracing::error!(error = %e, "resuming background jobs failed");
+            }
+            leader.lost().await;
+            tracing::warn!("this server no longer runs the background work");
+        }
     }
 
     /// The settings this engine was opened with.

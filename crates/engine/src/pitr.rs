@@ -575,7 +575,11 @@ fn pitr_unavailable(table: &str) -> EngineError {
 /// Starts the folder: every `pitr_fold_interval`, log records older than their table's
 /// recovery period go into its base. `None` when the interval is zero or there is no
 /// runtime.
-pub(crate) fn start_folder(parts: Parts, config: &EngineConfig) -> Option<BackgroundTask> {
+pub(crate) fn start_folder(
+    parts: Parts,
+    config: &EngineConfig,
+    leader: crate::cluster::Leader,
+) -> Option<BackgroundTask> {
     let interval = config.pitr_fold_interval;
     if interval.is_zero() {
         return None;
@@ -584,6 +588,9 @@ pub(crate) fn start_folder(parts: Parts, config: &EngineConfig) -> Option<Backgr
     BackgroundTask::spawn(async move {
         loop {
             tokio::time::sleep(interval).await;
+            if !leader.leads() {
+                continue;
+            }
             if let Err(e) = fold_all(&parts, &config).await {
                 tracing::error!(error = %e, "moving the point-in-time recovery window failed");
             }

@@ -447,6 +447,13 @@ pub struct TableMeta {
     /// `export.rs`): while set, the table is CREATING ([`TableMeta::is_filling`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restore_source: Option<crate::backup::RestoreSource>,
+    /// In cluster mode (`cluster.rs`), the version of the catalog entry this definition was
+    /// read from: every item write then carries a precondition on it, so a write planned with
+    /// a definition another server has since changed (a GSI added, a stream enabled) fails
+    /// and runs again with the new one. `None` over an unshared store, and for a definition
+    /// not read back from the store yet.
+    #[serde(skip)]
+    pub guard: Option<ferrodyn_storage::Version>,
 }
 
 /// Point-in-time recovery of a table, as its definition carries it.

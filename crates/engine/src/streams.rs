@@ -441,6 +441,11 @@ pub(crate) struct Streams {
 #[derive(Default)]
 struct Sequencer {
     last: u64,
+    /// In cluster mode (`cluster.rs`), this server's slot: sequence numbers are then
+    /// `(clock in microseconds, or one more than the last) << 10 | slot`, unique among the
+    /// servers (whose slots differ) and following the clock, so a later write of an item on
+    /// another server gets a larger number as long as the servers' clocks agree.
+    slot: Option<u64>,
     /// The commit time stamped into the last change-log record, in milliseconds.
     last_ms: u64,
     closed: HashSet<u64>,
@@ -454,6 +459,7 @@ impl Streams {
         let mut registry = BTreeMap::new();
         let mut sequencer = Sequencer {
             last: (now_epoch_seconds() * 1_000_000.0) as u64,
+            slot: None,
             last_ms: 0,
             closed: HashSet::new(),
         };
@@ -487,6 +493,33 @@ impl Streams {
         }))
     }
 
+    /// Cluster mode: sequence numbers carry `slot` (10 bits) and follow the clock.
+    pub(crate) fn share(&self, slot: u64) {
+        let mut sequencer = self.sequencer.lock();
+        sequencer.slot = Some(slot & SLOT_MASK);
+        let now = (now_epoch_seconds() * 1_000_000.0) as u64;
+        sequencer.last = sequencer.last.max(now << SLOT_BITS);
+    }
+
+    /// Cluster mode: reads the stream catalog again after another server changed it.
+    pub(crate) fn reload(&self, storage: &dyn Storage) -> Result<()> {
+        let (start, end) = keys::stream_catalog_range();
+        let mut registry = BTreeMap::new();
+        let mut closed = HashSet::new();
+        for entry in storage.scan(&start, &end, false) {
+            let (_, v) = entry?;
+            let meta: StreamMeta = serde_json::from_slice(&v.value)
+                .map_err(|e| EngineError::Internal(format!("corrupt stream entry: {e}")))?;
+            if !meta.enabled() {
+                closed.insert(meta.id);
+            }
+            registry.insert(meta.id, Arc::new(meta));
+        }
+        self.sequencer.lock().closed = closed;
+        *self.registry.write() = registry;
+        Ok(())
+    }
+
     pub(crate) fn get(&self, id: u64) -> Option<Arc<StreamMeta>> {
         self.registry.read().get(&id).cloned()
     }
@@ -509,6 +542,27 @@ impl Streams {
 
     fn trimmed_below(&self, id: u64) -> u64 {
         self.trimmed_below.lock().get(&id).copied().unwrap_or(0)
+    }
+}
+
+/// Bits of a cluster-mode sequence number that name the server (`Sequencer::slot`).
+const SLOT_BITS: u32 = 10;
+const SLOT_MASK: u64 = (1 << SLOT_BITS) - 1;
+
+impl Sequencer {
+    /// The next sequence number.
+    fn next(&mut self) -> u64 {
+        match self.slot {
+            None => {
+                self.last += 1;
+            }
+            Some(slot) => {
+                let now = (now_epoch_seconds() * 1_000_000.0) as u64;
+                let high = ((self.last >> SLOT_BITS) + 1).max(now);
+                self.last = high << SLOT_BITS | slot;
+            }
+        }
+        self.last
     }
 }
 
@@ -559,8 +613,8 @@ impl Storage for SequencedStorage {
                         sequencer.last_ms = now_millis().max(sequencer.last_ms);
                         sequencer.last_ms
                     });
-                    sequencer.last += 1;
-                    key.extend_from_slice(&sequencer.last.to_be_bytes());
+                    let seq = sequencer.next();
+                    key.extend_from_slice(&seq.to_be_bytes());
                     value[..8].copy_from_slice(&ms.to_be_bytes());
                     return true;
                 }
@@ -572,9 +626,9 @@ impl Storage for SequencedStorage {
                 // The write raced with disabling the stream and lost.
                 return false;
             }
-            sequencer.last += 1;
+            let seq = sequencer.next();
             if let Mutation::Put { key, .. } = m {
-                key.extend_from_slice(&sequencer.last.to_be_bytes());
+                key.extend_from_slice(&seq.to_be_bytes());
             }
             true
         });
@@ -974,13 +1028,22 @@ pub(crate) fn start_trimmer(
     storage: Arc<dyn Storage>,
     streams: Arc<Streams>,
     config: &EngineConfig,
+    leader: crate::cluster::Leader,
 ) -> Option<BackgroundTask> {
     let retention = config.stream_retention;
     let interval = (retention / 10).clamp(Duration::from_millis(50), Duration::from_secs(60));
     let task = BackgroundTask::spawn(async move {
         loop {
+            if !leader.leads() {
+                tokio::time::sleep(interval).await;
+                continue;
+            }
             if let Err(e) = trim(storage.as_ref(), &streams, retention).await {
                 tracing::error!(error = %e, "stream trim failed");
+            }
+            // Expired ClientRequestTokens go with the same pass (`transactions.rs`).
+            if let Err(e) = crate::transactions::sweep_transaction_tokens(storage.as_ref()).await {
+                tracing::error!(error = %e, "sweeping transaction tokens failed");
             }
             tokio::time::sleep(interval).await;
         }

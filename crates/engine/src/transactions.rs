@@ -29,16 +29,29 @@
 //! still running TransactionInProgressException. A request that failed forgets its token, and
 //! so does one whose future is dropped (the client went away) before it committed anything;
 //! once its commit is submitted, the commit's outcome is recorded even if nobody awaits it any
-//! more, so a retry with the token is never refused for the whole window nor applied twice. The
-//! token table is kept in memory, so it does not survive a restart (DynamoDB keeps it
-//! durably; a client retrying across a restart of ferrodyn could see its transaction applied
-//! twice).
+//! more, so a retry with the token is never refused for the whole window nor applied twice.
+//!
+//! Two layers keep the tokens. The token table in memory ([`TokenTable`]) answers a duplicate
+//! that arrives while the first request still runs on this server (TransactionInProgress),
+//! and repeats on this server without a read. The stored token record
+//! ([`keys::transaction_token_key`]: commit time in epoch milliseconds, then the request's
+//! fingerprint) is what makes the answer durable and shared: it is written in the same
+//! atomic commit as the transaction's changes, guarded by a precondition on the version of
+//! the record read, so it exists exactly when the transaction was applied. Every attempt of a
+//! tokened transaction reads it first; a live record (younger than [`IDEMPOTENCY_WINDOW`])
+//! answers the request — success without applying anything for the same fingerprint,
+//! IdempotentParameterMismatch for another. So a retry sent to another server sharing the
+//! store, or after a restart, gets the same answer; two servers running the same tokened
+//! request at once conflict on the record, and the loser, reading it on its next attempt,
+//! answers success. An expired record is overwritten in place (its version precondition keeps
+//! that race-free) and deleted by [`sweep_transaction_tokens`]. The window is measured with
+//! the servers' wall clocks, so clock skew between servers shifts it by as much.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ferrodyn_storage::{StorageError, WriteBatch};
+use ferrodyn_storage::{Storage, StorageError, Version, Versioned, WriteBatch};
 use ferrodyn_types::{codec, item_size, Item};
 use parking_lot::Mutex;
 
@@ -142,6 +155,111 @@ pub struct TransactGet {
     pub key: Item,
 }
 
+/// The answer to a request whose ClientRequestToken was used with another request.
+fn idempotent_parameter_mismatch() -> EngineError {
+    EngineError::IdempotentParameterMismatch(
+        "Request parameters do not match the original request for this idempotency token".into(),
+    )
+}
+
+/// The value of a stored token record: the commit time in epoch milliseconds (u64 BE), then
+/// the request's fingerprint.
+fn encode_token_record(at_ms: u64, fingerprint: &[u8]) -> Vec<u8> {
+    let mut value = Vec::with_capacity(8 + fingerprint.len());
+    value.extend_from_slice(&at_ms.to_be_bytes());
+    value.extend_from_slice(fingerprint);
+    value
+}
+
+/// The commit time and fingerprint of a stored token record; `None` when it is not one
+/// (treated as expired: overwritten, and deleted by the sweep).
+fn decode_token_record(value: &[u8]) -> Option<(u64, &[u8])> {
+    let (at, fingerprint) = value.split_first_chunk::<8>()?;
+    Some((u64::from_be_bytes(*at), fingerprint))
+}
+
+/// Whether a token record committed at `at_ms` still holds its token at `now_ms` (epoch
+/// milliseconds). A time ahead of `now_ms` (another server's clock is ahead) is live.
+fn token_record_live(at_ms: u64, now_ms: u64) -> bool {
+    u128::from(now_ms.saturating_sub(at_ms)) < IDEMPOTENCY_WINDOW.as_millis()
+}
+
+/// What the stored record of a token says about a request with that token.
+enum Recorded {
+    /// No live record: the request may run, and commits its record expecting this version
+    /// of the key (`None`: absent; `Some`: an expired record, overwritten).
+    Free(Option<Version>),
+    /// The same request succeeded this long ago: answer success without applying it.
+    Done(Duration),
+}
+
+/// Reads the stored record `read` of a token for a request with `fingerprint` at `now_ms`.
+fn check_token_record(
+    read: Option<&Versioned>,
+    fingerprint: &[u8],
+    now_ms: u64,
+) -> Result<Recorded> {
+    let Some(read) = read else {
+        return Ok(Recorded::Free(None));
+    };
+    match decode_token_record(&read.value) {
+        Some((at_ms, f)) if token_record_live(at_ms, now_ms) => {
+            if f == fingerprint {
+                Ok(Recorded::Done(Duration::from_millis(
+                    now_ms.saturating_sub(at_ms),
+                )))
+            } else {
+                Err(idempotent_parameter_mismatch())
+            }
+        }
+        _ => Ok(Recorded::Free(Some(read.version))),
+    }
+}
+
+/// Deletes the stored ClientRequestToken records older than [`IDEMPOTENCY_WINDOW`] (and any
+/// that cannot be read), each only if it is still the version read, so a record its token's
+/// new request wrote meanwhile stays. Returns how many it deleted. For a background loop;
+/// expired records are harmless meanwhile (a request overwrites its token's expired record).
+pub(crate) async fn sweep_transaction_tokens(storage: &dyn Storage) -> Result<u64> {
+    let (start, end) = keys::transaction_token_range();
+    let now_ms = crate::now_millis();
+    let mut expired = Vec::new();
+    for entry in storage.scan(&start, &end, false) {
+        let (key, read) = entry?;
+        let live = decode_token_record(&read.value)
+            .is_some_and(|(at_ms, _)| token_record_live(at_ms, now_ms));
+        if !live {
+            expired.push((key, read.version));
+        }
+    }
+    let mut deleted = 0;
+    for (key, version) in expired {
+        let mut batch = WriteBatch::new();
+        batch.expect(key.clone(), Some(version));
+        batch.delete(key);
+        match storage.commit(batch).await {
+            Ok(()) => deleted += 1,
+            // Written again meanwhile: a request of that token holds it now.
+            Err(StorageError::Conflict { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(deleted)
+}
+
+/// A tokened request's stored token record, as the transaction's attempts see it.
+struct StoredToken<'a> {
+    /// The ClientRequestToken.
+    token: &'a str,
+    /// The fingerprint of the request.
+    fingerprint: &'a [u8],
+    /// [`keys::transaction_token_key`] of the token.
+    key: Vec<u8>,
+    /// The record as read before the transaction was planned, for its first attempt (later
+    /// attempts read it again).
+    first_read: Option<Option<Versioned>>,
+}
+
 /// Token -> (request fingerprint, state).
 type Tokens = HashMap<String, (Vec<u8>, TokenUse)>;
 
@@ -198,12 +316,7 @@ impl TokenTable {
                 );
                 Ok(TokenState::New)
             }
-            Some((f, _)) if f.as_slice() != fingerprint => {
-                Err(EngineError::IdempotentParameterMismatch(
-                    "Request parameters do not match the original request for this idempotency token"
-                        .into(),
-                ))
-            }
+            Some((f, _)) if f.as_slice() != fingerprint => Err(idempotent_parameter_mismatch()),
             Some((_, TokenUse::Running(..))) => Err(EngineError::TransactionInProgress(
                 "Transaction with the given request token is already in progress".into(),
             )),
@@ -216,11 +329,22 @@ impl TokenTable {
     fn finish(&self, token: &str, succeeded: bool) {
         let mut tokens = self.tokens.lock();
         if succeeded {
-            if let Some(entry) = tokens.get_mut(token) {
-                entry.1 = TokenUse::Done(Instant::now());
+            // Already done (its commit task, or the stored record, said so): keep its time.
+            if let Some((_, state @ TokenUse::Running(..))) = tokens.get_mut(token) {
+                *state = TokenUse::Done(Instant::now());
             }
         } else {
             tokens.remove(token);
+        }
+    }
+
+    /// The stored record of `token` shows its request succeeded `age` ago (on any server):
+    /// remember it as done since then, so it expires here when the record does.
+    fn done_since(&self, token: &str, age: Duration) {
+        let now = Instant::now();
+        let at = now.checked_sub(age).unwrap_or(now);
+        if let Some((_, state)) = self.tokens.lock().get_mut(token) {
+            *state = TokenUse::Done(at);
         }
     }
 
@@ -340,16 +464,44 @@ impl Engine {
             token: &token,
             finished: false,
         };
-        let result = self.run_transaction(actions, Some(&token)).await;
+        let result = self.run_tokened(actions, &token, &fingerprint).await;
         guard.finish(result.is_ok());
         result
     }
 
-    /// Runs a transaction; `token` is its ClientRequestToken, already marked running.
+    /// Runs a transaction with ClientRequestToken `token`, already marked running in the
+    /// token table, unless the token's stored record answers it (see the module doc): read
+    /// before anything else, so a repeat of a request that succeeded answers success as the
+    /// token table's does, whatever became of its tables meanwhile.
+    async fn run_tokened(
+        &self,
+        actions: Vec<TransactWrite>,
+        token: &str,
+        fingerprint: &[u8],
+    ) -> Result<Vec<TableConsumed>> {
+        let key = keys::transaction_token_key(token);
+        let read = self.storage.get(&key)?;
+        if let Recorded::Done(age) =
+            check_token_record(read.as_ref(), fingerprint, crate::now_millis())?
+        {
+            self.transaction_tokens.done_since(token, age);
+            return Ok(Vec::new());
+        }
+        let stored = StoredToken {
+            token,
+            fingerprint,
+            key,
+            first_read: Some(read),
+        };
+        self.run_transaction(actions, Some(stored)).await
+    }
+
+    /// Runs a transaction; `token` is its ClientRequestToken, already marked running, with
+    /// its stored record.
     async fn run_transaction(
         &self,
         actions: Vec<TransactWrite>,
-        token: Option<&str>,
+        token: Option<StoredToken<'_>>,
     ) -> Result<Vec<TableConsumed>> {
         let mut planned = Vec::with_capacity(actions.len());
         let mut seen = HashSet::new();
@@ -400,7 +552,10 @@ impl Engine {
                 &refused,
             ));
         }
-        let units = self.commit_transaction(&planned, token).await?;
+        let Some(units) = self.commit_transaction(&mut planned, token).await? else {
+            // The token's stored record shows the request already succeeded.
+            return Ok(Vec::new());
+        };
         for (p, units) in planned.iter().zip(&units) {
             self.charge(&p.meta, units);
             if let Some(t) = consumed.iter_mut().find(|t| t.table == p.meta.name) {
@@ -410,20 +565,40 @@ impl Engine {
         Ok(consumed)
     }
 
-    /// Commits the transaction (of ClientRequestToken `token`, if any); returns what each
-    /// action consumed.
+    /// Commits the transaction (of ClientRequestToken `token`, if any, with its token record
+    /// in the same commit); returns what each action consumed, or `None` when the token's
+    /// stored record shows that the same request already succeeded (nothing is applied).
     async fn commit_transaction(
         &self,
-        planned: &[Planned],
-        token: Option<&str>,
-    ) -> Result<Vec<Consumed>> {
+        planned: &mut [Planned],
+        mut token: Option<StoredToken<'_>>,
+    ) -> Result<Option<Vec<Consumed>>> {
         for _ in 0..MAX_CONFLICT_RETRIES {
+            // The token's record, read again in every attempt: an attempt that lost a race on
+            // it finds the record of the request that won.
+            let token_expected = match &mut token {
+                None => None,
+                Some(stored) => {
+                    let read = match stored.first_read.take() {
+                        Some(read) => read,
+                        None => self.storage.get(&stored.key)?,
+                    };
+                    let now_ms = crate::now_millis();
+                    match check_token_record(read.as_ref(), stored.fingerprint, now_ms)? {
+                        Recorded::Done(age) => {
+                            self.transaction_tokens.done_since(stored.token, age);
+                            return Ok(None);
+                        }
+                        Recorded::Free(expected) => Some(expected),
+                    }
+                }
+            };
             let mut batch = WriteBatch::new();
             let mut units = Vec::with_capacity(planned.len());
             let mut reasons = Vec::with_capacity(planned.len());
             let mut sizes = CollectionSizes::default();
             let mut failed = false;
-            for p in planned {
+            for p in planned.iter() {
                 let current = self.storage.get(&p.key)?;
                 let version = current.as_ref().map(|v| v.version);
                 let old = current.map(|v| codec::decode_item(&v.value)).transpose()?;
@@ -527,6 +702,18 @@ impl Engine {
                 }
                 Err(e) => return Err(e.into()),
             }
+            if let (Some(stored), Some(expected)) = (&token, token_expected) {
+                // The token's record commits with the changes, atomically: it exists exactly
+                // when they were applied. A transaction of checks only records its token too,
+                // so its repeat answers success as DynamoDB's does (and everywhere alike)
+                // rather than evaluating the checks again; its commit, guarded by the
+                // versions read, then stands in for the snapshot verification below.
+                batch.expect(stored.key.clone(), expected);
+                batch.put(
+                    stored.key.clone(),
+                    encode_token_record(crate::now_millis(), stored.fingerprint),
+                );
+            }
             if batch.mutations.is_empty() {
                 // Only checks and deletes of missing items: the reads were one consistent
                 // state if the versions are still there; verify with a snapshot.
@@ -540,17 +727,29 @@ impl Engine {
                     }
                 }
                 if same {
-                    return Ok(units);
+                    return Ok(Some(units));
                 }
                 continue;
             }
             let commit = self.storage.commit(batch);
-            let outcome = match token {
-                Some(token) => self.transaction_tokens.commit(token, commit).await,
+            let outcome = match &token {
+                Some(stored) => self.transaction_tokens.commit(stored.token, commit).await,
                 None => commit.await,
             };
             match outcome {
-                Ok(()) => return Ok(units),
+                Ok(()) => return Ok(Some(units)),
+                Err(StorageError::Conflict { key })
+                    if crate::catalog::is_definition_conflict(&key) =>
+                {
+                    // Cluster mode: a table's definition changed on another server; run
+                    // again with the new one.
+                    for p in planned.iter_mut() {
+                        if keys::catalog_key(&p.meta.name) == key {
+                            p.meta = self.refresh_table(&p.meta.name, p.meta.id)?;
+                        }
+                    }
+                    continue;
+                }
                 Err(StorageError::Conflict { .. }) => {
                     tokio::task::yield_now().await;
                     continue;
@@ -891,6 +1090,302 @@ mod tests {
         }
         .finish(true);
         assert!(matches!(tokens.begin("u", b"r"), Ok(TokenState::Done)));
+    }
+
+    /// Another server (or this one after a restart) over `storage`: an engine of its own,
+    /// with a token table of its own.
+    fn server_on(storage: Arc<dyn ferrodyn_storage::Storage>) -> Arc<Engine> {
+        Arc::new(Engine::open(storage, EngineConfig::default()).unwrap())
+    }
+
+    /// Stores a token record for `token` committed `age` ago, as an earlier request left it.
+    async fn store_token_record(storage: &dyn Storage, token: &str, age: Duration, f: &[u8]) {
+        let at_ms = crate::now_millis() - age.as_millis() as u64;
+        let mut batch = WriteBatch::new();
+        batch.put(
+            keys::transaction_token_key(token),
+            encode_token_record(at_ms, f),
+        );
+        storage.commit(batch).await.unwrap();
+    }
+
+    fn stored_token(storage: &dyn Storage, token: &str) -> Option<(u64, Vec<u8>)> {
+        let read = storage.get(&keys::transaction_token_key(token)).unwrap()?;
+        let (at_ms, f) = decode_token_record(&read.value).unwrap();
+        Some((at_ms, f.to_vec()))
+    }
+
+    #[tokio::test]
+    async fn a_retry_on_another_server_answers_success_without_applying_again() {
+        let storage = Arc::new(MemoryStorage::new());
+        let first = engine_on(storage.clone()).await;
+        let token = || Some(("t".to_string(), b"request".to_vec()));
+        first
+            .transact_write_items(vec![increment("a"), increment("b")], token())
+            .await
+            .unwrap();
+        let (at_ms, f) = stored_token(storage.as_ref(), "t").expect("the token is stored");
+        assert_eq!(f, b"request");
+        assert!(token_record_live(at_ms, crate::now_millis()));
+
+        // A second server sharing the store (or the first one restarted) knows the token.
+        let second = server_on(storage.clone());
+        for _ in 0..3 {
+            let consumed = second
+                .transact_write_items_metered(vec![increment("a"), increment("b")], token())
+                .await
+                .unwrap();
+            assert!(consumed.is_empty(), "a repeat consumes nothing");
+        }
+        assert_eq!(counts(&second, &["a", "b"]), [1, 1]);
+        assert_eq!(counts(&first, &["a", "b"]), [1, 1]);
+        // Its token table now remembers the token too, for what is left of the window.
+        assert!(matches!(
+            second.transaction_tokens.begin("t", b"request"),
+            Ok(TokenState::Done)
+        ));
+        // The record is the first request's, not rewritten by the repeats.
+        assert_eq!(stored_token(storage.as_ref(), "t"), Some((at_ms, f)));
+    }
+
+    #[tokio::test]
+    async fn another_request_with_a_token_used_on_another_server_is_refused() {
+        let storage = Arc::new(MemoryStorage::new());
+        let first = engine_on(storage.clone()).await;
+        first
+            .transact_write_items(
+                vec![increment("a")],
+                Some(("t".to_string(), b"request".to_vec())),
+            )
+            .await
+            .unwrap();
+        let second = server_on(storage.clone());
+        let err = second
+            .transact_write_items(
+                vec![increment("b")],
+                Some(("t".to_string(), b"other".to_vec())),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, EngineError::IdempotentParameterMismatch(m)
+                if m == "Request parameters do not match the original request for this idempotency token"),
+            "{err:?}"
+        );
+        assert_eq!(counts(&second, &["a", "b"]), [1, 0]);
+        // The refusal leaves the token as it was, on both servers.
+        assert_eq!(
+            stored_token(storage.as_ref(), "t").map(|(_, f)| f),
+            Some(b"request".to_vec())
+        );
+        second
+            .transact_write_items(
+                vec![increment("a")],
+                Some(("t".to_string(), b"request".to_vec())),
+            )
+            .await
+            .unwrap();
+        assert_eq!(counts(&second, &["a"]), [1]);
+    }
+
+    #[tokio::test]
+    async fn an_expired_token_record_frees_its_token() {
+        assert!(token_record_live(1_000, 1_000));
+        assert!(token_record_live(1_000, 1_000 + 599_999));
+        assert!(!token_record_live(1_000, 1_000 + 600_000));
+        assert!(token_record_live(2_000, 1_000), "a clock ahead is live");
+
+        let storage = Arc::new(MemoryStorage::new());
+        let engine = engine_on(storage.clone()).await;
+        let old = IDEMPOTENCY_WINDOW + Duration::from_secs(1);
+        // An expired record of the same request, and one of another request.
+        store_token_record(storage.as_ref(), "same", old, b"request").await;
+        store_token_record(storage.as_ref(), "other", old, b"earlier").await;
+        for token in ["same", "other"] {
+            engine
+                .transact_write_items(
+                    vec![increment(token)],
+                    Some((token.to_string(), b"request".to_vec())),
+                )
+                .await
+                .unwrap();
+            let (at_ms, f) = stored_token(storage.as_ref(), token).unwrap();
+            assert!(token_record_live(at_ms, crate::now_millis()), "renewed");
+            assert_eq!(f, b"request");
+        }
+        assert_eq!(counts(&engine, &["same", "other"]), [1, 1]);
+        // A live record, for comparison, answers without applying.
+        store_token_record(
+            storage.as_ref(),
+            "live",
+            Duration::from_secs(540),
+            b"request",
+        )
+        .await;
+        engine
+            .transact_write_items(
+                vec![increment("live")],
+                Some(("live".to_string(), b"request".to_vec())),
+            )
+            .await
+            .unwrap();
+        assert_eq!(counts(&engine, &["live"]), [0]);
+    }
+
+    #[tokio::test]
+    async fn the_sweep_deletes_expired_token_records_only() {
+        let storage = Arc::new(MemoryStorage::new());
+        let engine = engine_on(storage.clone()).await;
+        engine
+            .transact_write_items(
+                vec![increment("a")],
+                Some(("fresh".to_string(), b"request".to_vec())),
+            )
+            .await
+            .unwrap();
+        let window = IDEMPOTENCY_WINDOW;
+        store_token_record(storage.as_ref(), "young", window / 2, b"r").await;
+        store_token_record(storage.as_ref(), "old", window, b"r").await;
+        store_token_record(storage.as_ref(), "older", window * 3, b"r").await;
+        let mut unreadable = WriteBatch::new();
+        unreadable.put(keys::transaction_token_key("unreadable"), b"abc".to_vec());
+        storage.commit(unreadable).await.unwrap();
+
+        assert_eq!(sweep_transaction_tokens(storage.as_ref()).await.unwrap(), 3);
+        let (start, end) = keys::transaction_token_range();
+        let left: Vec<Vec<u8>> = storage
+            .scan(&start, &end, false)
+            .map(|entry| entry.unwrap().0)
+            .collect();
+        assert_eq!(
+            left,
+            [
+                keys::transaction_token_key("fresh"),
+                keys::transaction_token_key("young")
+            ]
+        );
+        assert_eq!(sweep_transaction_tokens(storage.as_ref()).await.unwrap(), 0);
+        // The table's items are not token records.
+        assert_eq!(counts(&engine, &["a"]), [1]);
+    }
+
+    #[tokio::test]
+    async fn a_tokened_transaction_of_checks_only_is_recorded() {
+        let storage = Arc::new(MemoryStorage::new());
+        let first = engine_on(storage.clone()).await;
+        let missing = || TransactWrite {
+            table: "T".into(),
+            kind: TransactWriteKind::ConditionCheck(key("x")),
+            apply: Box::new(|current| match current {
+                None => Ok(WriteAction::Nothing),
+                Some(i) => Err(EngineError::ConditionalCheckFailed(Some(Box::new(
+                    i.clone(),
+                )))),
+            }),
+        };
+        let token = || Some(("t".to_string(), b"check".to_vec()));
+        first
+            .transact_write_items(vec![missing()], token())
+            .await
+            .unwrap();
+        assert!(stored_token(storage.as_ref(), "t").is_some());
+        // The check would fail now, but the request succeeded before: a repeat says so.
+        first
+            .transact_write_items(vec![increment("x")], None)
+            .await
+            .unwrap();
+        let second = server_on(storage.clone());
+        second
+            .transact_write_items(vec![missing()], token())
+            .await
+            .unwrap();
+        // Without a token, the checks-only transaction writes nothing at all.
+        let before = storage.scan(&[], &[0xFF], false).count();
+        assert!(matches!(
+            second.transact_write_items(vec![missing()], None).await,
+            Err(EngineError::TransactionCanceled(_))
+        ));
+        assert_eq!(storage.scan(&[], &[0xFF], false).count(), before);
+    }
+
+    #[tokio::test]
+    async fn losing_a_race_on_the_token_answers_with_the_winners_record() {
+        for (winner, expect_ok) in [(&b"request"[..], true), (&b"other"[..], false)] {
+            let storage = Arc::new(MemoryStorage::new());
+            let engine = engine_on(storage.clone()).await;
+            // While the request's first attempt evaluates, another server commits a request
+            // with the same token (its record alone: the item is left as it was).
+            let racer = storage.clone();
+            let raced = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let once = Arc::clone(&raced);
+            let mut action = increment("a");
+            let inner = action.apply;
+            action.apply = Box::new(move |current| {
+                if !once.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                    let mut batch = WriteBatch::new();
+                    batch.put(
+                        keys::transaction_token_key("t"),
+                        encode_token_record(crate::now_millis(), winner),
+                    );
+                    // Submission is eager: applied now, whether or not anyone awaits it.
+                    drop(racer.commit(batch));
+                }
+                inner(current)
+            });
+            let outcome = engine
+                .transact_write_items(vec![action], Some(("t".into(), b"request".to_vec())))
+                .await;
+            assert!(raced.load(std::sync::atomic::Ordering::SeqCst));
+            if expect_ok {
+                outcome.unwrap();
+            } else {
+                assert!(
+                    matches!(outcome, Err(EngineError::IdempotentParameterMismatch(_))),
+                    "{outcome:?}"
+                );
+            }
+            // Either way the losing attempt applied nothing.
+            assert_eq!(counts(&engine, &["a"]), [0]);
+            assert_eq!(
+                stored_token(storage.as_ref(), "t").map(|(_, f)| f),
+                Some(winner.to_vec())
+            );
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn servers_racing_one_token_apply_it_once() {
+        let storage = Arc::new(MemoryStorage::new());
+        let first = engine_on(storage.clone()).await;
+        let servers = [
+            first,
+            server_on(storage.clone()),
+            server_on(storage.clone()),
+        ];
+        let mut tasks = Vec::new();
+        for round in 0..20 {
+            let token = format!("t{round}");
+            for server in servers.iter().chain(&servers) {
+                let server = Arc::clone(server);
+                let token = token.clone();
+                tasks.push(tokio::spawn(async move {
+                    server
+                        .transact_write_items(
+                            vec![increment("a"), increment("b")],
+                            Some((token, b"request".to_vec())),
+                        )
+                        .await
+                }));
+            }
+        }
+        for t in tasks {
+            match t.await.unwrap() {
+                // A duplicate still running on the same server.
+                Ok(()) | Err(EngineError::TransactionInProgress(_)) => {}
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+        assert_eq!(counts(&servers[2], &["a", "b"]), [20, 20]);
     }
 
     #[tokio::test]

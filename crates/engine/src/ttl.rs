@@ -196,6 +196,7 @@ pub(crate) fn start_sweeper(
     storage: Arc<dyn Storage>,
     tables: Tables,
     config: &EngineConfig,
+    leader: crate::cluster::Leader,
 ) -> Option<BackgroundTask> {
     let interval = config.ttl_sweep_interval;
     if interval.is_zero() {
@@ -205,6 +206,9 @@ pub(crate) fn start_sweeper(
     let task = BackgroundTask::spawn(async move {
         loop {
             tokio::time::sleep(interval).await;
+            if !leader.leads() {
+                continue;
+            }
             match sweep(storage.as_ref(), &tables, transition).await {
                 Ok(0) => {}
                 Ok(deleted) => tracing::info!(deleted, "expired items deleted"),

@@ -157,8 +157,13 @@ struct ServeArgs {
     #[arg(long, default_value = "./ferrodyn-data", help_heading = "Storage")]
     data_dir: PathBuf,
     /// Keep everything in memory; nothing survives a restart.
-    #[arg(long, help_heading = "Storage")]
+    #[arg(long, help_heading = "Storage", conflicts_with = "storage")]
     in_memory: bool,
+    /// Cluster mode: keep everything in an etcd cluster shared with other ferrodyn servers,
+    /// `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (README, "Cluster mode"). Without it the
+    /// data is in RocksDB in --data-dir.
+    #[arg(long, value_name = "URL", help_heading = "Storage")]
+    storage: Option<String>,
     /// Region shown in ARNs.
     #[arg(long, default_value = "us-east-1", help_heading = "Identity")]
     region: String,
@@ -313,7 +318,20 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     if encrypted && args.in_memory {
         return Err("--encryption-key-file is for the data dir: --in-memory writes nothing".into());
     }
-    let storage: Arc<dyn Storage> = if args.in_memory {
+    if encrypted && args.storage.is_some() {
+        return Err(
+            "--encryption-key-file is for the data dir: in cluster mode encrypt etcd's disks"
+                .into(),
+        );
+    }
+    let storage: Arc<dyn Storage> = if let Some(url) = &args.storage {
+        let options = ferrodyn_storage::EtcdOptions::from_url(url)?;
+        tracing::info!(endpoints = ?options.endpoints, "etcd storage (cluster mode)");
+        Arc::new(
+            ferrodyn_storage::EtcdStorage::connect(options)
+                .map_err(|e| format!("cannot reach the etcd cluster {url}: {e}"))?,
+        )
+    } else if args.in_memory {
         tracing::info!("in-memory storage: nothing survives a restart");
         Arc::new(MemoryStorage::new())
     } else {
@@ -334,7 +352,9 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
             })?,
         )
     };
-    let engine_line = if args.in_memory {
+    let engine_line = if let Some(url) = &args.storage {
+        format!("etcd cluster {url} (shared with the other servers on it)")
+    } else if args.in_memory {
         "in memory (nothing survives a restart)".to_owned()
     } else {
         let dir = std::fs::canonicalize(&args.data_dir).unwrap_or_else(|_| args.data_dir.clone());
@@ -393,6 +413,12 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     tokio::spawn({
         let state = Arc::clone(&state);
         async move { state.engine.run_autoscaling().await }
+    });
+    // Cluster mode: resumes unfinished jobs whenever this server takes the leadership of the
+    // background work (a no-op over RocksDB or memory).
+    tokio::spawn({
+        let state = Arc::clone(&state);
+        async move { state.engine.run_cluster_duties().await }
     });
     raise_open_files_limit();
 

@@ -1,0 +1,268 @@
+//! Cluster mode: several servers over one shared store (etcd), each with an engine of its
+//! own. The store tells the engine whether it is shared ([`Storage::watch`],
+//! [`Storage::leadership`] answer `Some`); over an unshared store (RocksDB, memory) nothing
+//! here does anything.
+//!
+//! * **Catalog sync.** Each engine keeps the table definitions in memory; in a cluster it
+//!   watches the catalog (tables and streams) and reloads it whenever another server changes
+//!   it, so a CreateTable on one server is visible on the others at once. A definition that
+//!   did not change keeps its `Arc`, which background work waits on
+//!   ([`crate::wait_until_sole_holder`]).
+//! * **Background work on one server.** The Time to Live sweeper, the stream trimmer, the
+//!   recovery-window folder, auto scaling and the resumption of interrupted index builds,
+//!   backups, restores, exports and imports run where the store's leadership `background`
+//!   is held ([`Leader`]): on one live server at a time, moving to another when it dies.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use ferrodyn_storage::{Leadership, Storage};
+
+use crate::schema::TableMeta;
+use crate::streams::Streams;
+use crate::{catalog, keys, BackgroundTask, Tables};
+
+/// The name of the leadership background work runs under.
+pub(crate) const BACKGROUND: &str = "background";
+
+/// Whether this server runs the background work: always over an unshared store, only while
+/// it holds the leadership over a shared one.
+#[derive(Clone)]
+pub(crate) struct Leader(Option<Leadership>);
+
+impl Leader {
+    /// The leadership of the background work over `storage` (the store itself, not a
+    /// wrapper).
+    pub(crate) fn of(storage: &dyn Storage) -> Leader {
+        Leader(storage.leadership(BACKGROUND))
+    }
+
+    /// Whether this server leads now.
+    pub(crate) fn leads(&self) -> bool {
+        self.0.as_ref().is_none_or(|l| *l.borrow())
+    }
+
+    /// Whether the store is shared (there is a leadership to hold).
+    pub(crate) fn shared(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// Resolves when this server becomes the leader (at once when it leads or the store is
+    /// unshared); `false` when the campaign ended (the store was dropped).
+    pub(crate) async fn gained(&mut self) -> bool {
+        match &mut self.0 {
+            None => true,
+            Some(l) => l.wait_for(|leads| *leads).await.is_ok(),
+        }
+    }
+
+    /// Resolves when this server stops leading; never over an unshared store.
+    pub(crate) async fn lost(&mut self) {
+        match &mut self.0 {
+            None => std::future::pending().await,
+            Some(l) => {
+                let _ = l.wait_for(|leads| !*leads).await;
+            }
+        }
+    }
+}
+
+/// Keeps `tables` and the stream registry in step with a shared store's catalog; `None`
+/// over an unshared store.
+pub(crate) fn start_catalog_sync(
+    storage: Arc<dyn Storage>,
+    inner: &dyn Storage,
+    tables: Tables,
+    streams: Arc<Streams>,
+) -> Option<BackgroundTask> {
+    let (table_start, _) = keys::catalog_range();
+    let (stream_start, _) = keys::stream_catalog_range();
+    let mut table_changes = inner.watch(&table_start)?;
+    let mut stream_changes = inner.watch(&stream_start)?;
+    BackgroundTask::spawn(async move {
+        loop {
+            tokio::select! {
+                changed = table_changes.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    match catalog::load(storage.as_ref(), true) {
+                        Ok(stored) => merge(&tables, stored),
+                        Err(e) => tracing::error!(error = %e, "reloading the catalog failed"),
+                    }
+                }
+                changed = stream_changes.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    if let Err(e) = streams.reload(storage.as_ref()) {
+                        tracing::error!(error = %e, "reloading the streams failed");
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// Replaces the definitions that changed, adds new ones and drops deleted ones; an unchanged
+/// definition keeps its `Arc`.
+fn merge(tables: &Tables, stored: BTreeMap<String, Arc<TableMeta>>) {
+    let mut tables = tables.write();
+    tables.retain(|name, _| stored.contains_key(name));
+    for (name, meta) in stored {
+        let same = tables.get(&name).is_some_and(|held| {
+            held.guard == meta.guard && catalog::encode_meta(held) == catalog::encode_meta(&meta)
+        });
+        if !same {
+            tables.insert(name, meta);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use ferrodyn_storage::{
+        CommitFuture, KvIter, MemoryStorage, Snapshot, StorageError, Versioned, WriteBatch,
+    };
+    use ferrodyn_types::Item;
+
+    use super::*;
+    use crate::test_support::{attr, s};
+    use crate::{
+        EngineConfig, IndexKind, IndexMeta, IndexProjection, IndexUpdate, KeySchema, ScalarType,
+        TableSpec, TableUpdate, Throughput,
+    };
+
+    /// A memory store that says it is shared: this process always leads, and its catalog
+    /// watch moves only when the test says so, so an engine's definitions stay stale until a
+    /// write finds out.
+    struct SharedMemory {
+        inner: MemoryStorage,
+        leading: tokio::sync::watch::Sender<bool>,
+        changes: tokio::sync::watch::Sender<u64>,
+    }
+
+    impl Storage for SharedMemory {
+        fn get(&self, key: &[u8]) -> Result<Option<Versioned>, StorageError> {
+            self.inner.get(key)
+        }
+        fn scan(&self, start: &[u8], end: &[u8], reverse: bool) -> KvIter<'_> {
+            self.inner.scan(start, end, reverse)
+        }
+        fn snapshot(&self) -> Box<dyn Snapshot + '_> {
+            self.inner.snapshot()
+        }
+        fn commit(&self, batch: WriteBatch) -> CommitFuture {
+            self.inner.commit(batch)
+        }
+        fn flush(&self) -> Result<(), StorageError> {
+            Ok(())
+        }
+        fn leadership(&self, _name: &str) -> Option<Leadership> {
+            Some(self.leading.subscribe())
+        }
+        fn watch(&self, _prefix: &[u8]) -> Option<tokio::sync::watch::Receiver<u64>> {
+            Some(self.changes.subscribe())
+        }
+    }
+
+    fn item(pk: &str, g: &str) -> Item {
+        let mut it = Item::new();
+        it.insert("pk".into(), s(pk));
+        it.insert("g".into(), s(g));
+        it
+    }
+
+    async fn eventually(mut check: impl FnMut() -> bool) {
+        for _ in 0..500 {
+            if check() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("not within 5 s");
+    }
+
+    /// Server B writes with a definition from before server A added a GSI, and has not heard
+    /// of the change: the write's guard fails, B reads the new definition, and the item is in
+    /// the index all the same.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_write_with_a_stale_definition_runs_again_with_the_new_one() {
+        let store = Arc::new(SharedMemory {
+            inner: MemoryStorage::new(),
+            leading: tokio::sync::watch::channel(true).0,
+            changes: tokio::sync::watch::channel(0).0,
+        });
+        let a = crate::Engine::open(store.clone(), EngineConfig::default()).unwrap();
+        let b = crate::Engine::open(store.clone(), EngineConfig::default()).unwrap();
+        a.create_table(TableSpec::on_demand(
+            "t",
+            KeySchema::new(attr("pk"), None),
+            vec![("pk".into(), ScalarType::S)],
+        ))
+        .await
+        .unwrap();
+        assert!(b.table("t").is_err(), "B has not heard of the table yet");
+        store.changes.send_modify(|c| *c += 1);
+        eventually(|| b.table("t").is_ok()).await;
+        let before = b.table("t").unwrap();
+        assert!(before.guard.is_some() && before.indexes.is_empty());
+
+        b.put_item("t", item("early", "x"), &|_: Option<&Item>| Ok(()))
+            .await
+            .unwrap();
+        a.update_table(
+            "t",
+            TableUpdate {
+                index_updates: vec![IndexUpdate::Create(IndexMeta {
+                    name: "by_g".into(),
+                    id: 0,
+                    kind: IndexKind::Global,
+                    key_schema: KeySchema::new(attr("g"), None),
+                    projection: IndexProjection::All,
+                    throughput: Throughput::default(),
+                    backfilling: false,
+                })],
+                new_attributes: vec![("g".into(), ScalarType::S)],
+                ..TableUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(
+            b.table("t").unwrap().indexes.is_empty(),
+            "B's definition is stale"
+        );
+        b.put_item("t", item("late", "x"), &|_: Option<&Item>| Ok(()))
+            .await
+            .unwrap();
+        let now = b.table("t").unwrap();
+        assert_eq!(now.indexes.len(), 1, "the write read the new definition");
+        let index_id = now.indexes[0].id;
+        eventually(|| !a.table("t").unwrap().indexes[0].backfilling).await;
+        let (start, end) = keys::index_range(index_id);
+        let entries = store.inner.scan(&start, &end, false).count();
+        assert_eq!(entries, 2, "both items are in the new index");
+    }
+
+    /// Leadership: background work runs only while the store says this server leads, and
+    /// `gained` / `lost` follow it.
+    #[tokio::test]
+    async fn the_leader_follows_the_store() {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let mut leader = Leader(Some(rx));
+        assert!(leader.shared() && !leader.leads());
+        tx.send(true).unwrap();
+        assert!(leader.gained().await);
+        assert!(leader.leads());
+        tx.send(false).unwrap();
+        leader.lost().await;
+        assert!(!leader.leads());
+        drop(tx);
+        assert!(!leader.gained().await, "the campaign ended");
+        let alone = Leader(None);
+        assert!(alone.leads() && !alone.shared());
+    }
+}
