@@ -160,7 +160,8 @@ async fn writes_through_both_servers_are_atomic() {
     let (a, b) = two_servers(&cluster, &[]);
     let name = table_name("counters");
     create_pk_table(&a.client(), &name).await;
-    eventually("B sees the table", || table_is_active(&b.client(), &name)).await;
+    let cb = b.client();
+    eventually("B sees the table", || table_is_active(&cb, &name)).await;
 
     // 2 x 40 increments of one counter, half through each server: none is lost.
     let mut tasks = Vec::new();
@@ -230,7 +231,8 @@ async fn background_work_goes_on_when_a_server_dies() {
     let (a, b) = two_servers(&cluster, &["--ttl-sweep-interval", "1"]);
     let name = table_name("ttl");
     create_pk_table(&a.client(), &name).await;
-    eventually("B sees the table", || table_is_active(&b.client(), &name)).await;
+    let cb = b.client();
+    eventually("B sees the table", || table_is_active(&cb, &name)).await;
     a.client()
         .update_time_to_live()
         .table_name(&name)
@@ -244,13 +246,19 @@ async fn background_work_goes_on_when_a_server_dies() {
         .send()
         .await
         .unwrap();
+    // A second ago (a TTL value more than five years old is ignored, as in DynamoDB).
+    let just_now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 1;
     let expired = |client: Client, key: &'static str| {
         let name = name.clone();
         async move {
             client
                 .put_item()
                 .table_name(&name)
-                .set_item(Some(item(&[("pk", s(key)), ("expires", n(1_000))])))
+                .set_item(Some(item(&[("pk", s(key)), ("expires", n(just_now))])))
                 .send()
                 .await
                 .unwrap();
