@@ -3,8 +3,11 @@
 # on it (`serve --storage etcd://.../PREFIX`, a fresh prefix every run), the conformance suite
 # against each server in turn, then scripts/cluster_load.py: 32 threads of writes over both
 # servers for 30 s while etcd member 2 and server B are killed (SIGKILL) at 10 s and restarted
-# at 20 s, then checks of every acknowledged write, the all-or-nothing of transactions and the
-# GSI through server A. Exits non-zero if anything failed; prints a summary.
+# at 20 s (B first, while the member is still down, then the member), then checks of every
+# acknowledged write, the all-or-nothing of transactions and the GSI through server A, and
+# that all 3 members and both servers are healthy at the end. Exits non-zero if anything
+# failed; prints a summary. A run takes about 2.5 minutes (the conformance suite is 15-70 s per
+# server on etcd, the load 30 s plus its checks).
 #
 # Installs etcd (Debian's etcd-server and etcd-client) with apt-get when `etcd` is missing,
 # and builds the release binary (`cargo build --release -p ferrodyn`) unless FERRODYN_BIN
@@ -17,6 +20,8 @@
 #   CLUSTER_PYTEST_ARGS    extra pytest arguments (e.g. "-x -k items")
 #   CLUSTER_LOAD_ARGS      extra cluster_load.py arguments (e.g. "--duration 60 --threads 16")
 #   CLUSTER_KILL_MEMBER    etcd member killed during the load: 1, 2 or 3, or "leader" (default 2)
+#   CLUSTER_RESTART_ORDER  server-first (default): server B is restarted while the etcd member is
+#                          still down, then the member; etcd-first: the member, once healthy, then B
 #   CLUSTER_KEEP_DIR       1 keeps the temporary folder (logs, etcd data) on exit
 #   ETCD_BIN, ETCDCTL_BIN  etcd and etcdctl to run (default: the ones on PATH)
 #
@@ -159,10 +164,29 @@ ctl() {
         restart)
             local m
             m=$(cat "$CLUSTER_DIR/killed-member" 2>/dev/null || echo 2)
-            start_etcd "$m"
-            start_server B
-            wait_server B
-            echo "restarted etcd member m$m (pid $(pid_of "etcd-m$m")) and server B (pid $(pid_of server-B)); B answers"
+            if [ "$RESTART_ORDER" = etcd-first ]; then
+                start_etcd "$m"
+                wait_etcd
+                echo "restarted etcd member m$m (pid $(pid_of "etcd-m$m")): healthy"
+                start_server B
+                wait_server B
+                echo "restarted server B (pid $(pid_of server-B)): answers ListTables"
+            else
+                # B starts while the member is still down: a server must start on a
+                # majority of the cluster. The member is restarted even when B fails.
+                local rc=0
+                start_server B
+                if wait_server B; then
+                    echo "restarted server B (pid $(pid_of server-B)) with member m$m down: answers ListTables"
+                else
+                    echo "server B did not start while etcd member m$m was down"
+                    rc=1
+                fi
+                start_etcd "$m"
+                wait_etcd
+                echo "restarted etcd member m$m (pid $(pid_of "etcd-m$m")): all 3 members healthy"
+                return $rc
+            fi
             ;;
         *)
             say "unknown _ctl command: $1"
@@ -182,6 +206,12 @@ fi
 T_START=$(now)
 CONFORMANCE=${CLUSTER_CONFORMANCE:-1}
 KILL_MEMBER=${CLUSTER_KILL_MEMBER:-2}
+RESTART_ORDER=${CLUSTER_RESTART_ORDER:-server-first}
+case "$RESTART_ORDER" in server-first | etcd-first) ;; *)
+    say "CLUSTER_RESTART_ORDER must be server-first or etcd-first"
+    exit 2
+    ;;
+esac
 
 # etcd (Debian: etcd-server has etcd, etcd-client has etcdctl).
 if ! command -v "$ETCD" >/dev/null 2>&1 || ! command -v "$ETCDCTL" >/dev/null 2>&1; then
@@ -213,7 +243,8 @@ else
     T_BUILD=0
 fi
 FERRODYN_BIN=$(cd "$(dirname "$FERRODYN_BIN")" && pwd)/$(basename "$FERRODYN_BIN")
-if ! "$FERRODYN_BIN" serve --help | grep -q -- '--storage'; then
+HELP=$("$FERRODYN_BIN" serve --help)
+if ! grep -q -- '--storage' <<<"$HELP"; then
     say "$FERRODYN_BIN has no 'serve --storage' (cluster mode): build a newer one"
     exit 1
 fi
@@ -292,6 +323,7 @@ ETCD_TOKEN=ferrodyn-ct-$$-$RANDOM
 STORAGE_URL=etcd://$HOSTS/$PREFIX
 FERRODYN_BIN='$FERRODYN_BIN'
 KILL_MEMBER=$KILL_MEMBER
+RESTART_ORDER=$RESTART_ORDER
 EOF
 load_state
 URL_A="http://127.0.0.1:$SERVER_PORT_A"
@@ -336,7 +368,7 @@ if [ "$CONFORMANCE" = 1 ]; then
     done
 fi
 
-say "load: scripts/cluster_load.py (kills etcd member ${KILL_MEMBER} and server B at 10 s, restarts them at 20 s)"
+say "load: scripts/cluster_load.py (kills etcd member ${KILL_MEMBER} and server B at 10 s, restarts them at 20 s, $RESTART_ORDER)"
 T=$(now)
 # shellcheck disable=SC2086
 if python3 scripts/cluster_load.py --a "$URL_A" --b "$URL_B" \

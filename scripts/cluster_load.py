@@ -78,7 +78,8 @@ class Stats:
         self.ops = collections.Counter()
 
 
-def make_client(url, stats=None, read_timeout=5.0, connect_timeout=2.0, fail_fast=True):
+def make_client(url, stats=None, read_timeout=5.0, connect_timeout=2.0, fail_fast=True,
+                label=""):
     cfg = botocore.config.Config(
         max_pool_connections=4,
         retries={"max_attempts": 10, "mode": "standard"},
@@ -101,14 +102,14 @@ def make_client(url, stats=None, read_timeout=5.0, connect_timeout=2.0, fail_fas
     def needs_retry(**kw):
         exc = kw.get("caught_exception")
         if exc is not None:
-            stats.attempt_errors[type(exc).__name__] += 1
+            stats.attempt_errors["%s %s" % (label, type(exc).__name__)] += 1
             if isinstance(exc, CONNECTION_ERRORS):
                 return None
         else:
             http, parsed = kw["response"]
             if http.status_code != 200:
-                stats.attempt_errors[
-                    "%s %s" % (http.status_code, parsed.get("Error", {}).get("Code", "?"))] += 1
+                stats.attempt_errors["%s %s %s" % (
+                    label, http.status_code, parsed.get("Error", {}).get("Code", "?"))] += 1
         return handler.needs_retry(**kw)
 
     ev.register("needs-retry.dynamodb", needs_retry, unique_id="retry-config-dynamodb")
@@ -136,8 +137,8 @@ class Worker(threading.Thread):
         self.stop = stop
         self.stats = Stats()
         self.rng = random.Random(idx * 7919 + int(time.time()))
-        self.clients = {s: make_client(urls[s], self.stats, read_timeout=args.read_timeout)
-                        for s in SERVERS}
+        self.clients = {s: make_client(urls[s], self.stats, read_timeout=args.read_timeout,
+                                       label=s) for s in SERVERS}
         self.down_until = {s: 0.0 for s in SERVERS}
         self.ok_times = {s: [] for s in SERVERS}
         self.rr = idx
@@ -401,12 +402,14 @@ def main():
         "transactions %d of %d sent)"
         % (acked_writes, len(acked_puts), len(sent_puts), sum(acked_incr.values()),
            sum(tot.sent_incr.values()), len(acked_txns), len(sent_txns)))
-    log("errors per HTTP attempt: %s" % (dict(tot.attempt_errors.most_common()) or "none"))
+    log("errors per HTTP attempt (server, error): %s"
+        % (dict(tot.attempt_errors.most_common()) or "none"))
     log("operations not acknowledged: %s" % (dict(tot.op_errors.most_common()) or "none"))
     if kill:
-        log("kill at %.1f s, restart at %.1f s (B answered again %.1f s later)"
-            % (kill[0] - t0, restart[0] - t0 if restart else float("nan"),
-               restart[1] - restart[0] if restart else float("nan")))
+        log("kill at %.1f s%s" % (kill[0] - t0, "" if not restart else
+            ", restart at %.1f s (%s after %.1f s)" % (
+                restart[0] - t0, "done" if restart[2] == 0 else "FAILED",
+                restart[1] - restart[0])))
     log("longest gap between successes on A: %.2f s (from %.1f s)" % (gap_a, gap_a_at - t0))
     log("longest gap between successes on either server: %.2f s (from %.1f s)"
         % (gap_all, gap_all_at - t0))
@@ -423,28 +426,57 @@ def main():
                         % (gap_a, args.max_gap))
 
     # ---- checks through A ----
+    try:
+        checks(admin, urls, table, problems, acked_puts, sent_puts, acked_incr, tot.sent_incr,
+               acked_txns, sent_txns)
+    except Exception as e:  # noqa: BLE001 - a check that cannot run is a failure
+        problems.append("the checks could not run: %s: %s" % (type(e).__name__, e))
+    if not args.keep_table:
+        try:
+            admin["A"].delete_table(TableName=table)
+        except Exception as e:  # noqa: BLE001
+            log("could not delete %s: %s" % (table, e))
+
+    summary = ("%d ops, %d acknowledged writes, longest gap on A %.2f s, %d violations"
+               % (sum(tot.ops.values()), acked_writes, gap_a, len(problems)))
+    if args.summary_file:
+        with open(args.summary_file, "w") as f:
+            f.write(summary + "\n")
+    log("took %.1f s after the load (joins and checks)" % (time.monotonic() - t_joined))
+    if problems:
+        log("FAILED: %d violations; the first ones:" % len(problems))
+        for msg in problems[:30]:
+            log("  - " + msg)
+        return 1
+    log("OK: " + summary)
+    return 0
+
+
+def checks(admin, urls, table, problems, acked_puts, sent_puts, acked_incr, sent_incr,
+           acked_txns, sent_txns):
+    """The checks after the load, through A (consistent reads); appends to `problems`."""
     vA = admin["A"]
     t = time.monotonic()
     items = {it["pk"]["S"]: it for it in paginate(vA, "scan", TableName=table,
                                                   ConsistentRead=True)}
     log("verification scan through A: %d items in %.1f s" % (len(items), time.monotonic() - t))
-    checks = collections.Counter()
+    counts = collections.Counter()
     for pk in acked_puts:
-        checks["acknowledged puts"] += 1
+        counts["acknowledged puts"] += 1
         it = items.get(pk)
         if it is None:
             problems.append("acknowledged put %s is missing" % pk)
-        elif (it["g"]["S"], it["payload"]["S"]) != sent_puts[pk]:
+        elif (it.get("g", {}).get("S"), it.get("payload", {}).get("S")) != sent_puts[pk]:
             problems.append("item %s does not hold what was written" % pk)
     for pk, sent in sent_puts.items():
         it = items.get(pk)
         got = int(it["counter"]["N"]) if it is not None and "counter" in it else 0
-        checks["counters"] += 1
+        counts["counters"] += 1
         if got < acked_incr[pk]:
             problems.append("%s: counter %d < %d acknowledged increments"
                             % (pk, got, acked_incr[pk]))
-        if got > tot.sent_incr[pk]:
-            problems.append("%s: counter %d > %d increments sent" % (pk, got, tot.sent_incr[pk]))
+        if got > sent_incr[pk]:
+            problems.append("%s: counter %d > %d increments sent" % (pk, got, sent_incr[pk]))
     pairs = collections.defaultdict(list)
     for pk, it in items.items():
         if pk.startswith("x"):
@@ -456,12 +488,12 @@ def main():
         elif pk not in sent_puts:
             problems.append("item %s was never written" % pk)
     for base in acked_txns:
-        checks["acknowledged transactions"] += 1
+        counts["acknowledged transactions"] += 1
         if sorted(pairs.get(base, [])) != ["a", "b"]:
             problems.append("acknowledged transaction %s has items %s"
                             % (base, sorted(pairs.get(base, []))))
     half = {b: s for b, s in pairs.items() if sorted(s) != ["a", "b"]}
-    checks["transactions present"] = len(pairs)
+    counts["transactions present"] = len(pairs)
     for base, s in half.items():
         problems.append("transaction %s is partial: only %s" % (base, s))
 
@@ -498,35 +530,21 @@ def main():
                                    sorted(extra)[:5], len(differ), sorted(differ)[:5]))
 
     # Server B sees the same items.
-    items_b = {it["pk"]["S"]: canon(it) for it in paginate(admin["B"], "scan", TableName=table,
-                                                            ConsistentRead=True)}
-    if items_b != {pk: canon(it) for pk, it in items.items()}:
-        problems.append("a consistent Scan through B differs from A's (%d items vs %d)"
-                        % (len(items_b), len(items)))
+    try:
+        items_b = {it["pk"]["S"]: canon(it)
+                   for it in paginate(make_client(urls["B"], Stats(), read_timeout=30),
+                                      "scan", TableName=table, ConsistentRead=True)}
+    except Exception as e:  # noqa: BLE001
+        problems.append("a consistent Scan through B failed: %s" % e)
     else:
-        log("a consistent Scan through B returns the same %d items" % len(items_b))
+        if items_b != {pk: canon(it) for pk, it in items.items()}:
+            problems.append("a consistent Scan through B differs from A's (%d items vs %d)"
+                            % (len(items_b), len(items)))
+        else:
+            log("a consistent Scan through B returns the same %d items" % len(items_b))
 
     log("checked: %s; %d transactions all-or-nothing"
-        % (", ".join("%s %d" % kv for kv in sorted(checks.items())), len(pairs) - len(half)))
-    if not args.keep_table:
-        try:
-            admin["A"].delete_table(TableName=table)
-        except Exception as e:  # noqa: BLE001
-            log("could not delete %s: %s" % (table, e))
-
-    summary = ("%d ops, %d acknowledged writes, longest gap on A %.2f s, %d violations"
-               % (sum(tot.ops.values()), acked_writes, gap_a, len(problems)))
-    if args.summary_file:
-        with open(args.summary_file, "w") as f:
-            f.write(summary + "\n")
-    log("took %.1f s after the load (joins and checks)" % (time.monotonic() - t_joined))
-    if problems:
-        log("FAILED: %d violations; the first ones:" % len(problems))
-        for msg in problems[:30]:
-            log("  - " + msg)
-        return 1
-    log("OK: " + summary)
-    return 0
+        % (", ".join("%s %d" % kv for kv in sorted(counts.items())), len(pairs) - len(half)))
 
 
 if __name__ == "__main__":

@@ -521,7 +521,7 @@ struct GetItemOutput {
     consumed_capacity: Option<ConsumedCapacity>,
 }
 
-pub fn get_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+pub async fn get_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     let input: GetItemInput = parse(body)?;
     let mut v = Violations::new();
     check_table_name(&mut v, &input.table_name)?;
@@ -551,7 +551,7 @@ pub fn get_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     let capacity = ReturnCapacity::parse(input.return_consumed_capacity.as_deref());
     if let Projection::All = projection {
         // The whole item: its JSON is written straight from the stored encoding.
-        let (encoded, consumed) = engine.get_item_encoded(&table, &key, consistency)?;
+        let (encoded, consumed) = engine.get_item_encoded(&table, &key, consistency).await?;
         let mut out = Vec::with_capacity(encoded.as_ref().map_or(0, |e| e.len() * 2) + 64);
         out.push(b'{');
         if let Some(encoded) = &encoded {
@@ -569,7 +569,9 @@ pub fn get_item(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
         out.push(b'}');
         return Ok(out);
     }
-    let (item, consumed) = engine.get_item_metered(&table, &key, consistency)?;
+    let (item, consumed) = engine
+        .get_item_metered_async(&table, &key, consistency)
+        .await?;
     to_body(&GetItemOutput {
         item: item.map(|i| projection.apply(i)),
         consumed_capacity: capacity.of(&table, &consumed),

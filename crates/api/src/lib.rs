@@ -73,7 +73,7 @@ pub async fn dispatch_in(
         "UpdateTable" => tables::update_table(engine, body).await,
         "DeleteTable" => tables::delete_table(engine, body).await,
         "PutItem" => items::put_item(engine, body).await,
-        "GetItem" => items::get_item(engine, body),
+        "GetItem" => items::get_item(engine, body).await,
         "DeleteItem" => items::delete_item(engine, body).await,
         "Query" => query::query(engine, body),
         "Scan" => query::scan(engine, body),

@@ -74,6 +74,7 @@ pub(crate) fn start_catalog_sync(
     inner: &dyn Storage,
     tables: Tables,
     streams: Arc<Streams>,
+    ddl: Arc<tokio::sync::Mutex<()>>,
 ) -> Option<BackgroundTask> {
     let (table_start, _) = keys::catalog_range();
     let (stream_start, _) = keys::stream_catalog_range();
@@ -86,6 +87,10 @@ pub(crate) fn start_catalog_sync(
                     if changed.is_err() {
                         return;
                     }
+                    // Under the DDL lock: a table this server creates or changes commits and
+                    // enters `tables` under it, so the catalog read here is never older
+                    // than what `tables` holds of this server's own changes.
+                    let _ddl = ddl.lock().await;
                     match catalog::load(storage.as_ref(), true) {
                         Ok(stored) => merge(&tables, stored),
                         Err(e) => tracing::error!(error = %e, "reloading the catalog failed"),
@@ -95,6 +100,7 @@ pub(crate) fn start_catalog_sync(
                     if changed.is_err() {
                         return;
                     }
+                    let _ddl = ddl.lock().await;
                     if let Err(e) = streams.reload(storage.as_ref()) {
                         tracing::error!(error = %e, "reloading the streams failed");
                     }

@@ -70,15 +70,34 @@ impl Engine {
 
     /// GetItem answering with the whole item: its stored encoding, undecoded (see
     /// `ferrodyn_types::codec::item_to_json`), and what the read consumed.
-    pub fn get_item_encoded(
+    pub async fn get_item_encoded(
         &self,
         table: &str,
         key: &Item,
         consistency: ReadConsistency,
     ) -> Result<(Option<Vec<u8>>, Consumed)> {
-        self.read_item(table, key, consistency, |value| {
+        let (meta, storage_key) = self.begin_read(table, key)?;
+        let stored = self.storage.get_async(&storage_key).await?;
+        self.end_read(&meta, stored, consistency, |value| {
             let size = codec::encoded_item_size(&value)?;
             Ok((value, size))
+        })
+    }
+
+    /// [`Engine::get_item_metered`] for async callers (the API): over a store whose reads
+    /// cross the network, no thread waits for the answer.
+    pub async fn get_item_metered_async(
+        &self,
+        table: &str,
+        key: &Item,
+        consistency: ReadConsistency,
+    ) -> Result<(Option<Item>, Consumed)> {
+        let (meta, storage_key) = self.begin_read(table, key)?;
+        let stored = self.storage.get_async(&storage_key).await?;
+        self.end_read(&meta, stored, consistency, |value| {
+            let item = codec::decode_item(&value)?;
+            let size = item_size(&item);
+            Ok((item, size))
         })
     }
 
@@ -91,11 +110,29 @@ impl Engine {
         consistency: ReadConsistency,
         open: impl FnOnce(Vec<u8>) -> Result<(T, usize)>,
     ) -> Result<(Option<T>, Consumed)> {
+        let (meta, storage_key) = self.begin_read(table, key)?;
+        let stored = self.storage.get(&storage_key)?;
+        self.end_read(&meta, stored, consistency, open)
+    }
+
+    /// A GetItem's table and storage key, once the read is admitted.
+    fn begin_read(&self, table: &str, key: &Item) -> Result<(Arc<TableMeta>, Vec<u8>)> {
         let meta = self.table(table)?;
         let mut storage_key = keys::data_prefix(meta.id);
         meta.key_schema.encode_key(key, &mut storage_key)?;
         self.admit_read(&meta, None)?;
-        let (found, size) = match self.storage.get(&storage_key)? {
+        Ok((meta, storage_key))
+    }
+
+    /// Turns what a GetItem read into its answer with `open` and charges the read.
+    fn end_read<T>(
+        &self,
+        meta: &TableMeta,
+        stored: Option<ferrodyn_storage::Versioned>,
+        consistency: ReadConsistency,
+        open: impl FnOnce(Vec<u8>) -> Result<(T, usize)>,
+    ) -> Result<(Option<T>, Consumed)> {
+        let (found, size) = match stored {
             Some(v) => {
                 let (found, size) = open(v.value)?;
                 (Some(found), size)
@@ -103,7 +140,7 @@ impl Engine {
             None => (None, 0),
         };
         let consumed = Consumed::of_read(None, size, consistency);
-        self.charge(&meta, &consumed);
+        self.charge(meta, &consumed);
         Ok((found, consumed))
     }
 
@@ -221,7 +258,7 @@ impl Engine {
     {
         for _ in 0..MAX_CONFLICT_RETRIES {
             let meta: &TableMeta = &definition;
-            let current = self.storage.get(&storage_key)?;
+            let current = self.storage.get_async(&storage_key).await?;
             let (version, old) = match &current {
                 Some(v) => (Some(v.version), Some(codec::decode_item(&v.value)?)),
                 None => (None, None),

@@ -205,12 +205,7 @@ impl Engine {
         let tables = catalog::load(storage.as_ref(), leader.shared())?;
         tracing::info!(tables = tables.len(), "catalog loaded");
         let tables = Arc::new(RwLock::new(tables));
-        let catalog_sync = cluster::start_catalog_sync(
-            Arc::clone(&storage),
-            shared_store.as_ref(),
-            Arc::clone(&tables),
-            Arc::clone(&streams),
-        );
+
         let ttl_sweeper = ttl::start_sweeper(
             Arc::clone(&storage),
             Arc::clone(&tables),
@@ -219,6 +214,13 @@ impl Engine {
         );
         let capacity = Arc::new(capacity::Capacity::new(&config));
         let ddl = Arc::new(tokio::sync::Mutex::new(()));
+        let catalog_sync = cluster::start_catalog_sync(
+            Arc::clone(&storage),
+            shared_store.as_ref(),
+            Arc::clone(&tables),
+            Arc::clone(&streams),
+            Arc::clone(&ddl),
+        );
         let pitr_folder = pitr::start_folder(
             backup::Parts {
                 storage: Arc::clone(&storage),

@@ -590,6 +590,10 @@ impl Storage for SequencedStorage {
         self.inner.get(key)
     }
 
+    fn get_async<'a>(&'a self, key: &'a [u8]) -> ferrodyn_storage::GetFuture<'a> {
+        self.inner.get_async(key)
+    }
+
     fn scan(&self, start: &[u8], end: &[u8], reverse: bool) -> KvIter<'_> {
         self.inner.scan(start, end, reverse)
     }

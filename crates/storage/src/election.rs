@@ -23,23 +23,23 @@ const RENEW: Duration = Duration::from_millis(500);
 /// The longest a renewal may take before the holder steps down.
 const RENEW_DEADLINE: Duration = Duration::from_millis(1500);
 
-/// Starts campaigning for the leadership at `key`; the receiver shows whether it is held.
+/// Starts campaigning for the leadership at `key` through `clients` (one per member, the
+/// next one after a failure); the receiver shows whether it is held.
 pub(crate) fn campaign(
-    client: Client,
+    clients: Vec<Client>,
     runtime: &tokio::runtime::Handle,
     key: Vec<u8>,
 ) -> Leadership {
     let (tx, rx) = tokio::sync::watch::channel(false);
     runtime.spawn(async move {
-        loop {
+        for client in clients.iter().cycle() {
             if tx.is_closed() {
                 return;
             }
-            match hold(client.clone(), key.clone(), &tx).await {
-                Ok(()) | Err(_) => {
-                    let _ = tx.send(false);
-                }
+            if let Err(e) = hold(client.clone(), key.clone(), &tx).await {
+                tracing::debug!(error = %e, "campaign failed; trying the next member");
             }
+            let _ = tx.send(false);
             tokio::time::sleep(RENEW).await;
         }
     });
@@ -97,16 +97,18 @@ async fn hold(
     }
 }
 
-/// Watches `prefix`: the counter moves with every change under it, and after a lost watch.
+/// Watches `prefix` through `clients` (one per member, the next one after a lost watch):
+/// the counter moves with every change under it, and after a lost watch.
 pub(crate) fn watch(
-    mut client: Client,
+    clients: Vec<Client>,
     runtime: &tokio::runtime::Handle,
     prefix: Vec<u8>,
 ) -> tokio::sync::watch::Receiver<u64> {
     let (tx, rx) = tokio::sync::watch::channel(0u64);
     runtime.spawn(async move {
         let mut changes = 0u64;
-        loop {
+        for client in clients.iter().cycle() {
+            let mut client = client.clone();
             if tx.is_closed() {
                 return;
             }

@@ -33,6 +33,7 @@
 //! commit), so many requests in flight are what makes it fast.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use etcd_client::{
@@ -41,8 +42,8 @@ use etcd_client::{
 };
 
 use crate::{
-    CommitFuture, KvIter, Leadership, Mutation, Snapshot, Storage, StorageError, Version,
-    Versioned, WriteBatch,
+    CommitFuture, GetFuture, KvIter, Leadership, Mutation, Snapshot, Storage, StorageError,
+    Version, Versioned, WriteBatch,
 };
 
 /// Keys read by one page of a scan.
@@ -99,11 +100,149 @@ impl EtcdOptions {
     }
 }
 
-/// The etcd backend. Cheap to share; every request goes through one gRPC channel balanced
-/// over the endpoints.
+/// Connections opened to each member: requests are spread over them round robin (one
+/// HTTP/2 connection carries every request of its client through one dispatch task).
+const CONNECTIONS_PER_MEMBER: usize = 4;
+
+/// How long a member whose connection was refused is left out before it is tried again.
+const MEMBER_PAUSE: Duration = Duration::from_secs(1);
+
+/// The connections to the members. A request goes to the next connection round robin,
+/// skipping members that refused a connection in the last [`MEMBER_PAUSE`]; when it fails in a
+/// way that says it reached no member (a refused connection) or, for a read, that the member
+/// could not serve it (Unavailable: down, no leader, leader changed), it is sent to the next
+/// member. A commit that may have reached a member is never sent again: its outcome is
+/// unknown and the error says so.
+struct Members {
+    /// (member index, client) of every connection.
+    clients: Vec<(usize, Client, KvClient)>,
+    /// Per member: until when (milliseconds since `epoch`) it is left out.
+    paused_until: Vec<std::sync::atomic::AtomicU64>,
+    next: std::sync::atomic::AtomicUsize,
+    epoch: std::time::Instant,
+}
+
+/// Whether a request failed before reaching any member.
+fn unsent(e: &etcd_client::Error) -> bool {
+    match e {
+        etcd_client::Error::TransportError(_) => true,
+        etcd_client::Error::GRpcStatus(status) => {
+            let text = status.message();
+            status.code() == tonic::Code::Unavailable
+                && (text.contains("tcp connect error") || text.contains("onnection refused"))
+        }
+        _ => false,
+    }
+}
+
+/// Whether a read may be sent to another member after this error.
+fn read_elsewhere(e: &etcd_client::Error) -> bool {
+    unsent(e)
+        || matches!(e, etcd_client::Error::GRpcStatus(status)
+            if matches!(status.code(), tonic::Code::Unavailable | tonic::Code::Unknown))
+}
+
+impl Members {
+    fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    /// The connections to try, in order: the next one round robin, then one of each other
+    /// member; paused members last.
+    fn order(&self) -> Vec<usize> {
+        use std::sync::atomic::Ordering;
+        let n = self.clients.len();
+        let first = self.next.fetch_add(1, Ordering::Relaxed) % n;
+        let now = self.now_ms();
+        let mut seen = Vec::new();
+        let (mut live, mut paused) = (Vec::new(), Vec::new());
+        for step in 0..n {
+            let i = (first + step) % n;
+            let member = self.clients[i].0;
+            if seen.contains(&member) {
+                continue;
+            }
+            seen.push(member);
+            if self.paused_until[member].load(Ordering::Relaxed) > now {
+                paused.push(i);
+            } else {
+                live.push(i);
+            }
+        }
+        live.extend(paused);
+        live
+    }
+
+    fn pause(&self, i: usize) {
+        let member = self.clients[i].0;
+        self.paused_until[member].store(
+            self.now_ms() + MEMBER_PAUSE.as_millis() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
+    /// Sends `request` to a member, and to the next one after an error `again` allows.
+    async fn send<T, F, Fut>(
+        &self,
+        again: fn(&etcd_client::Error) -> bool,
+        request: F,
+    ) -> Result<T, StorageError>
+    where
+        F: Fn(KvClient) -> Fut,
+        Fut: Future<Output = Result<T, etcd_client::Error>>,
+    {
+        let mut last = None;
+        for i in self.order() {
+            match request(self.clients[i].2.clone()).await {
+                Ok(answer) => return Ok(answer),
+                Err(e) => {
+                    if unsent(&e) {
+                        self.pause(i);
+                    }
+                    if !again(&e) {
+                        return Err(backend(e));
+                    }
+                    last = Some(e);
+                }
+            }
+        }
+        Err(backend(last.expect("at least one member")))
+    }
+
+    /// A read: any member may answer it, and another one after it failed.
+    async fn read<T, F, Fut>(&self, request: F) -> Result<T, StorageError>
+    where
+        F: Fn(KvClient) -> Fut,
+        Fut: Future<Output = Result<T, etcd_client::Error>>,
+    {
+        self.send(read_elsewhere, request).await
+    }
+
+    /// A write: sent again only when it reached no member.
+    async fn write<T, F, Fut>(&self, request: F) -> Result<T, StorageError>
+    where
+        F: Fn(KvClient) -> Fut,
+        Fut: Future<Output = Result<T, etcd_client::Error>>,
+    {
+        self.send(unsent, request).await
+    }
+
+    /// One client per member (leaderships and watches move to the next one after an error).
+    fn per_member(&self) -> Vec<Client> {
+        let mut out: Vec<(usize, Client)> = Vec::new();
+        for (member, client, _) in &self.clients {
+            if !out.iter().any(|(m, _)| m == member) {
+                out.push((*member, client.clone()));
+            }
+        }
+        out.into_iter().map(|(_, c)| c).collect()
+    }
+}
+
+/// The etcd backend. Cheap to share: every request goes over one of a few HTTP/2
+/// connections to the members ([`Members`]).
 pub struct EtcdStorage {
-    client: Client,
-    kv: KvClient,
+    members: Arc<Members>,
     prefix: Vec<u8>,
     /// Runs the client; shut down (without waiting) when the storage is dropped.
     _runtime: ClientRuntime,
@@ -115,7 +254,8 @@ fn backend(e: etcd_client::Error) -> StorageError {
 }
 
 impl EtcdStorage {
-    /// Connects to the cluster (waiting up to the request timeout for a member to answer).
+    /// Connects to the cluster: waits up to the request timeout for one member to answer
+    /// (the others may be down; they are used once they answer).
     pub fn connect(options: EtcdOptions) -> Result<EtcdStorage, StorageError> {
         if options.prefix.is_empty() {
             return Err(StorageError::Backend("the etcd key prefix is empty".into()));
@@ -133,31 +273,64 @@ impl EtcdStorage {
             async move {
                 let connect_options = ConnectOptions::new()
                     .with_timeout(options.request_timeout)
-                    .with_connect_timeout(options.request_timeout)
+                    .with_connect_timeout(Duration::from_secs(2))
                     .with_keep_alive(Duration::from_secs(2), Duration::from_secs(4));
-                let client = Client::connect(&options.endpoints, Some(connect_options))
-                    .await
-                    .map_err(backend)?;
+                let mut clients = Vec::new();
+                for (member, endpoint) in options.endpoints.iter().enumerate() {
+                    for _ in 0..CONNECTIONS_PER_MEMBER {
+                        // Connects lazily: a member down now is used once it is back.
+                        let client = Client::connect([endpoint], Some(connect_options.clone()))
+                            .await
+                            .map_err(backend)?;
+                        let kv = client
+                            .kv_client()
+                            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+                            .max_encoding_message_size(MAX_MESSAGE_BYTES);
+                        clients.push((member, client, kv));
+                    }
+                }
+                if clients.is_empty() {
+                    return Err(StorageError::Backend("no etcd endpoint".into()));
+                }
+                // Interleaved by member, so that round robin spreads over the members.
+                clients.sort_by_key(|(member, _, _)| *member);
+                let per = CONNECTIONS_PER_MEMBER;
+                let members_count = options.endpoints.len();
+                let mut interleaved = Vec::with_capacity(clients.len());
+                let mut by_member: Vec<Vec<_>> = (0..members_count).map(|_| Vec::new()).collect();
+                for c in clients {
+                    by_member[c.0].push(c);
+                }
+                for _ in 0..per {
+                    for list in by_member.iter_mut() {
+                        if let Some(c) = list.pop() {
+                            interleaved.push(c);
+                        }
+                    }
+                }
+                let members = Members {
+                    clients: interleaved,
+                    paused_until: (0..members_count)
+                        .map(|_| std::sync::atomic::AtomicU64::new(0))
+                        .collect(),
+                    next: Default::default(),
+                    epoch: std::time::Instant::now(),
+                };
                 // One read, so that an unreachable cluster fails here and not at the first
                 // request.
-                let mut kv = client.kv_client();
-                kv.get(
-                    options.prefix.clone(),
-                    Some(GetOptions::new().with_count_only()),
-                )
-                .await
-                .map_err(backend)?;
-                Ok::<_, StorageError>(client)
+                let key = options.prefix.clone();
+                members
+                    .read(|mut kv| {
+                        let key = key.clone();
+                        async move { kv.get(key, Some(GetOptions::new().with_count_only())).await }
+                    })
+                    .await?;
+                Ok::<_, StorageError>(members)
             }
         };
-        let client = wait(&handle, connect)?;
-        let kv = client
-            .kv_client()
-            .max_decoding_message_size(MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        let members = Arc::new(wait(&handle, connect)?);
         Ok(EtcdStorage {
-            client,
-            kv,
+            members,
             prefix: options.prefix,
             _runtime: runtime,
             handle,
@@ -180,30 +353,22 @@ impl EtcdStorage {
     }
 
     fn get_at(&self, key: &[u8], revision: Option<i64>) -> Result<Option<Versioned>, StorageError> {
-        let mut kv = self.kv.clone();
+        let members = Arc::clone(&self.members);
         let full = self.full_key(key);
-        self.run(async move {
-            let mut options = GetOptions::new();
-            if let Some(revision) = revision {
-                options = options.with_revision(revision);
-            }
-            let response = kv.get(full, Some(options)).await.map_err(backend)?;
-            Ok(response.kvs().first().map(|kv| Versioned {
-                version: kv.mod_revision() as Version,
-                value: kv.value().to_vec(),
-            }))
-        })
+        self.run(async move { get(&members, full, revision).await })
     }
 
     /// The cluster's current revision, by a linearizable read.
     fn current_revision(&self) -> Result<i64, StorageError> {
-        let mut kv = self.kv.clone();
+        let members = Arc::clone(&self.members);
         let key = self.prefix.clone();
         self.run(async move {
-            let response = kv
-                .get(key, Some(GetOptions::new().with_count_only()))
-                .await
-                .map_err(backend)?;
+            let response = members
+                .read(|mut kv| {
+                    let key = key.clone();
+                    async move { kv.get(key, Some(GetOptions::new().with_count_only())).await }
+                })
+                .await?;
             response
                 .header()
                 .map(|h| h.revision())
@@ -241,7 +406,7 @@ impl EtcdStorage {
         reverse: bool,
         revision: Option<i64>,
     ) -> Result<(Vec<(Vec<u8>, Versioned)>, bool, i64), StorageError> {
-        let mut kv = self.kv.clone();
+        let members = Arc::clone(&self.members);
         let prefix_len = self.prefix.len();
         self.run(async move {
             let mut options = GetOptions::new().with_range(end).with_limit(SCAN_PAGE);
@@ -251,7 +416,12 @@ impl EtcdStorage {
             if let Some(revision) = revision {
                 options = options.with_revision(revision);
             }
-            let response = kv.get(start, Some(options)).await.map_err(backend)?;
+            let response = members
+                .read(|mut kv| {
+                    let (start, options) = (start.clone(), options.clone());
+                    async move { kv.get(start, Some(options)).await }
+                })
+                .await?;
             let at = response.header().map(|h| h.revision()).unwrap_or(0);
             let rows = response
                 .kvs()
@@ -281,6 +451,28 @@ impl Drop for ClientRuntime {
             std::thread::spawn(move || runtime.shutdown_background());
         }
     }
+}
+
+/// A linearizable read of one key (at `revision` when given).
+async fn get(
+    members: &Members,
+    full: Vec<u8>,
+    revision: Option<i64>,
+) -> Result<Option<Versioned>, StorageError> {
+    let mut options = GetOptions::new();
+    if let Some(revision) = revision {
+        options = options.with_revision(revision);
+    }
+    let response = members
+        .read(|mut kv| {
+            let (full, options) = (full.clone(), options.clone());
+            async move { kv.get(full, Some(options)).await }
+        })
+        .await?;
+    Ok(response.kvs().first().map(|kv| Versioned {
+        version: kv.mod_revision() as Version,
+        value: kv.value().to_vec(),
+    }))
 }
 
 /// Runs `request` on `handle`'s runtime and blocks the calling thread until it answers.
@@ -448,6 +640,13 @@ impl Storage for EtcdStorage {
         self.get_at(key, None)
     }
 
+    fn get_async<'a>(&'a self, key: &'a [u8]) -> GetFuture<'a> {
+        // On the caller's runtime: the connections are shared across runtimes, and no
+        // thread waits for the answer.
+        let full = self.full_key(key);
+        Box::pin(async move { get(&self.members, full, None).await })
+    }
+
     fn scan(&self, start: &[u8], end: &[u8], reverse: bool) -> KvIter<'_> {
         self.scan_at(start, end, reverse, None)
     }
@@ -488,15 +687,21 @@ impl Storage for EtcdStorage {
             })
             .collect();
         let preconditions = batch.preconditions;
-        let mut kv = self.kv.clone();
+        let members = Arc::clone(&self.members);
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.handle.spawn(async move {
             let txn = Txn::new()
                 .when(compares)
                 .and_then(operations)
                 .or_else(checks);
-            let outcome = match kv.txn(txn).await {
-                Err(e) => Err(backend(e)),
+            let answer = members
+                .write(|mut kv| {
+                    let txn = txn.clone();
+                    async move { kv.txn(txn).await }
+                })
+                .await;
+            let outcome = match answer {
+                Err(e) => Err(e),
                 Ok(response) if response.succeeded() => Ok(()),
                 Ok(response) => {
                     // Which precondition failed, from the keys as the Txn saw them.
@@ -527,7 +732,7 @@ impl Storage for EtcdStorage {
 
     fn leadership(&self, name: &str) -> Option<Leadership> {
         Some(crate::election::campaign(
-            self.client.clone(),
+            self.members.per_member(),
             &self.handle,
             self.full_key(format!("\u{0}leader/{name}").as_bytes()),
         ))
@@ -535,7 +740,7 @@ impl Storage for EtcdStorage {
 
     fn watch(&self, prefix: &[u8]) -> Option<tokio::sync::watch::Receiver<u64>> {
         Some(crate::election::watch(
-            self.client.clone(),
+            self.members.per_member(),
             &self.handle,
             self.full_key(prefix),
         ))

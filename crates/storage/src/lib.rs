@@ -250,6 +250,10 @@ pub type Leadership = tokio::sync::watch::Receiver<bool>;
 pub type KvIter<'a> =
     Box<dyn Iterator<Item = Result<(Vec<u8>, Versioned), StorageError>> + Send + 'a>;
 
+/// Outcome of [`Storage::get_async`].
+pub type GetFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Option<Versioned>, StorageError>> + Send + 'a>>;
+
 /// Outcome of [`Storage::commit`]. `'static`: it borrows nothing.
 pub type CommitFuture = Pin<Box<dyn Future<Output = Result<(), StorageError>> + Send>>;
 
@@ -267,6 +271,12 @@ pub trait Snapshot: Send + Sync {
 pub trait Storage: Send + Sync + 'static {
     /// Latest committed value.
     fn get(&self, key: &[u8]) -> Result<Option<Versioned>, StorageError>;
+    /// [`Storage::get`] as a future, for callers on an async runtime: a backend whose reads
+    /// cross the network (etcd) answers without holding a thread while it waits. The default
+    /// answers at once with `get` (memory and RocksDB read from memory or the block cache).
+    fn get_async<'a>(&'a self, key: &'a [u8]) -> GetFuture<'a> {
+        Box::pin(std::future::ready(self.get(key)))
+    }
     /// Keys in [start, end) ascending, or descending when `reverse`, read from one
     /// implicit point-in-time view. Empty when `start >= end`.
     fn scan(&self, start: &[u8], end: &[u8], reverse: bool) -> KvIter<'_>;
