@@ -2,6 +2,7 @@
 # Cluster mode's figures (issue 21; BENCHMARKS.md, "Cluster mode"), in one run beside the
 # embedded engine's: `ferrodyn bench` (put, get, query10; 64 connections, 1 KB items) against
 #   1. one server on RocksDB (the embedded default),
+#   1b. one server on a single-member etcd,
 #   2. one server on a three-member etcd cluster on this machine,
 #   3. two servers on that cluster, 32 connections each, at the same time (the sum counts).
 # etcd runs with the settings the README gives (--max-txn-ops, --max-request-bytes,
@@ -73,6 +74,20 @@ start_server rocks --data-dir "$TMP/rocks"
 bench "$PORT_rocks" -c 64 -d "$DURATION" -w put,get,query10 >"$TMP/rocks.json"
 kill -9 "$PID_rocks"
 
+# 1b. One server on a single-member etcd (the same settings).
+P1="$(free_port)"; Q1="$(free_port)"
+etcd --name solo --data-dir "$TMP/etcd-solo" \
+    --listen-client-urls "http://127.0.0.1:$P1" --advertise-client-urls "http://127.0.0.1:$P1" \
+    --listen-peer-urls "http://127.0.0.1:$Q1" --initial-advertise-peer-urls "http://127.0.0.1:$Q1" \
+    --initial-cluster "solo=http://127.0.0.1:$Q1" --initial-cluster-state new \
+    --max-txn-ops 100000 --max-request-bytes 33554432 --quota-backend-bytes 8589934592 \
+    --auto-compaction-mode periodic --auto-compaction-retention 1h >"$TMP/etcd-solo.log" 2>&1 &
+SOLO=$!
+PIDS+=("$SOLO")
+start_server solo --storage "etcd://127.0.0.1:$P1/bench0"
+bench "$PORT_solo" -c 64 -d "$DURATION" -w put,get,query10 >"$TMP/solo.json"
+kill -9 "$PID_solo" "$SOLO"
+
 # A three-member etcd cluster.
 CLUSTER=""
 ENDPOINTS=""
@@ -110,6 +125,7 @@ done
 
 echo
 summary "RocksDB, 1 server" "$TMP/rocks.json"
+summary "etcd x1, 1 server" "$TMP/solo.json"
 summary "etcd x3, 1 server" "$TMP/one.json"
 for w in put get query10; do
     summary "etcd x3, 2 servers (sum)" "$TMP/two_a_$w.json" "$TMP/two_b_$w.json"
