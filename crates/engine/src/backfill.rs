@@ -235,12 +235,12 @@ mod tests {
     use ferrodyn_types::{AttributeValue, Item};
 
     use crate::{
-        BatchWrite, BatchWriteTable, EngineConfig, IndexKind, IndexProjection, IndexUpdate,
-        KeySchema, ScalarType, TableSpec, TableUpdate, Throughput, WriteAction,
+        BatchWrite, BatchWriteTable, EngineConfig, IndexKind, IndexProjection, KeySchema,
+        ScalarType, TableSpec, Throughput, WriteAction,
     };
 
     use super::*;
-    use crate::test_support::{attr, s};
+    use crate::test_support::{attr, create_gsi, s};
 
     /// Creates the table `t` with the string hash key `pk` and no index.
     async fn create_table(engine: &Engine) {
@@ -257,22 +257,7 @@ mod tests {
     /// UpdateTable on `t` creating the GSI `by_g` (hash key `g`, projection ALL).
     async fn create_gsi_by_g(engine: &Engine) {
         engine
-            .update_table(
-                "t",
-                TableUpdate {
-                    index_updates: vec![IndexUpdate::Create(IndexMeta {
-                        name: "by_g".into(),
-                        id: 0,
-                        kind: IndexKind::Global,
-                        key_schema: KeySchema::new(attr("g"), None),
-                        projection: IndexProjection::All,
-                        throughput: Throughput::default(),
-                        backfilling: false,
-                    })],
-                    new_attributes: vec![("g".into(), ScalarType::S)],
-                    ..TableUpdate::default()
-                },
-            )
+            .update_table("t", create_gsi("by_g", "g"))
             .await
             .unwrap();
     }

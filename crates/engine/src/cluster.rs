@@ -135,11 +135,8 @@ mod tests {
     use ferrodyn_types::Item;
 
     use super::*;
-    use crate::test_support::{attr, s};
-    use crate::{
-        EngineConfig, IndexKind, IndexMeta, IndexProjection, IndexUpdate, KeySchema, ScalarType,
-        TableSpec, TableUpdate, Throughput,
-    };
+    use crate::test_support::{attr, create_gsi, s};
+    use crate::{EngineConfig, KeySchema, ScalarType, TableSpec};
 
     /// A memory store that says it is shared: this process always leads, and its catalog
     /// watch moves only when the test says so, so an engine's definitions stay stale until a
@@ -219,24 +216,7 @@ mod tests {
         b.put_item("t", item("early", "x"), &|_: Option<&Item>| Ok(()))
             .await
             .unwrap();
-        a.update_table(
-            "t",
-            TableUpdate {
-                index_updates: vec![IndexUpdate::Create(IndexMeta {
-                    name: "by_g".into(),
-                    id: 0,
-                    kind: IndexKind::Global,
-                    key_schema: KeySchema::new(attr("g"), None),
-                    projection: IndexProjection::All,
-                    throughput: Throughput::default(),
-                    backfilling: false,
-                })],
-                new_attributes: vec![("g".into(), ScalarType::S)],
-                ..TableUpdate::default()
-            },
-        )
-        .await
-        .unwrap();
+        a.update_table("t", create_gsi("by_g", "g")).await.unwrap();
         assert!(
             b.table("t").unwrap().indexes.is_empty(),
             "B's definition is stale"

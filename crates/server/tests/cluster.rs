@@ -8,8 +8,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ReturnValue, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
+    GlobalSecondaryIndex, KeyType, Projection, ProjectionType, ReturnValue, ScalarAttributeType,
+    TableStatus, TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
 use common::{create_pk_table, item, n, s, table_name, Server};
@@ -52,34 +52,12 @@ async fn a_table_made_on_one_server_is_served_by_the_other() {
     let (a, b) = two_servers(&cluster, &[]);
     let (ca, cb) = (a.client(), b.client());
     let name = table_name("shared");
-    ca.create_table()
-        .table_name(&name)
-        .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("g")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(common::key_element("pk", KeyType::Hash))
+    common::table_request(&ca, &name, ScalarAttributeType::S)
+        .attribute_definitions(common::attribute("g", ScalarAttributeType::S))
         .global_secondary_indexes(
             GlobalSecondaryIndex::builder()
                 .index_name("byG")
-                .key_schema(
-                    KeySchemaElement::builder()
-                        .attribute_name("g")
-                        .key_type(KeyType::Hash)
-                        .build()
-                        .unwrap(),
-                )
+                .key_schema(common::key_element("g", KeyType::Hash))
                 .projection(
                     Projection::builder()
                         .projection_type(ProjectionType::All)
