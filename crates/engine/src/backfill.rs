@@ -16,6 +16,11 @@
 //!    between, the chunk is read again, so an entry never describes an old version of an
 //!    item (the write made the right entry itself);
 //! 4. marks the indexes ACTIVE in the catalog.
+//!
+//! In cluster mode (`cluster.rs`) builds run on the leader only: an UpdateTable on another
+//! server changes the catalog, and the leader, which looks for unfinished builds every
+//! [`LEADER_LOOKS_EVERY`], starts it; a leader that loses the leadership stops its builds
+//! after the chunk at hand, and the next one starts them again (entries are idempotent).
 
 use std::sync::Arc;
 
@@ -31,6 +36,12 @@ use crate::{keys, Engine, Tables};
 /// Items read and indexed per commit of a build.
 const CHUNK_ITEMS: usize = 128;
 
+/// How often the leader of a cluster looks for index builds no server runs.
+pub(crate) const LEADER_LOOKS_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The tables whose index build runs in this process (at most one build a table).
+pub(crate) type Builds = Arc<parking_lot::Mutex<std::collections::HashSet<u64>>>;
+
 impl Engine {
     /// Starts the background work of an UpdateTable that created the indexes with ids
     /// `created` and deleted those with ids `deleted`; `old` is the definition before it.
@@ -44,14 +55,25 @@ impl Engine {
         let tables = Arc::clone(&self.tables);
         let ddl = Arc::clone(&self.ddl);
         let table = old.name.clone();
+        let table_id = old.id;
+        if !self.leader.leads() {
+            tracing::info!(%table, "secondary index build left to the cluster's leader");
+            return;
+        }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             tracing::error!(%table, "no async runtime to build secondary indexes on");
             return;
         };
+        if !self.builds.lock().insert(table_id) {
+            return; // Running here already.
+        }
+        let builds = Arc::clone(&self.builds);
+        let leader = self.leader.clone();
         runtime.spawn(async move {
-            if let Err(e) = build(storage, tables, ddl, old, created, deleted).await {
+            if let Err(e) = build(storage, tables, ddl, leader, old, created, deleted).await {
                 tracing::error!(%table, error = %e, "secondary index build failed");
             }
+            builds.lock().remove(&table_id);
         });
     }
 
@@ -61,6 +83,9 @@ impl Engine {
     pub(crate) fn resume_index_builds(&self) {
         let tables: Vec<Arc<TableMeta>> = self.tables.read().values().cloned().collect();
         for meta in tables {
+            if self.builds.lock().contains(&meta.id) {
+                continue;
+            }
             let created: Vec<u64> = meta
                 .indexes
                 .iter()
@@ -81,6 +106,7 @@ async fn build(
     storage: Arc<dyn Storage>,
     tables: Tables,
     ddl: Arc<tokio::sync::Mutex<()>>,
+    leader: crate::cluster::Leader,
     old: Arc<TableMeta>,
     created: Vec<u64>,
     deleted: Vec<u64>,
@@ -97,20 +123,11 @@ async fn build(
         storage.commit(batch).await?;
         // The entries are gone: the indexes leave DELETING and the catalog.
         let _ddl = ddl.lock().await;
-        let current = tables
-            .read()
-            .get(&name)
-            .filter(|m| m.id == table_id)
-            .cloned();
-        if let Some(meta) = current {
-            let mut meta = (*meta).clone();
+        change_definition(storage.as_ref(), &tables, &name, table_id, |meta| {
             meta.deleting_indexes.retain(|i| !deleted.contains(&i.id));
-            let mut batch = WriteBatch::new();
-            batch.put(keys::catalog_key(&name), encode_meta(&meta));
-            storage.commit(batch).await?;
-            tables.write().insert(name.clone(), Arc::new(meta));
-            tracing::info!(table = %name, "secondary index deleted");
-        }
+        })
+        .await?;
+        tracing::info!(table = %name, "secondary index deleted");
     }
     if created.is_empty() {
         return Ok(());
@@ -136,6 +153,10 @@ async fn build(
     let (mut cursor, end) = keys::data_range(table_id);
     let mut indexed = 0u64;
     loop {
+        if !leader.leads() {
+            tracing::warn!(table = %name, "no longer the cluster's leader: the index build moves to the next one");
+            return Ok(());
+        }
         let (batch, items, next) = read_chunk(storage.as_ref(), &meta, &indexes, &cursor, &end)?;
         if items > 0 {
             match storage.commit(batch).await {
@@ -156,19 +177,54 @@ async fn build(
     }
 
     let _ddl = ddl.lock().await;
-    let Some(meta) = current() else {
-        return Ok(());
-    };
-    let mut meta = (*meta).clone();
-    for index in meta.indexes.iter_mut().filter(|i| created.contains(&i.id)) {
-        index.backfilling = false;
-    }
-    let mut batch = WriteBatch::new();
-    batch.put(keys::catalog_key(&name), encode_meta(&meta));
-    storage.commit(batch).await?;
-    tables.write().insert(name.clone(), Arc::new(meta));
+    change_definition(storage.as_ref(), &tables, &name, table_id, |meta| {
+        for index in meta.indexes.iter_mut().filter(|i| created.contains(&i.id)) {
+            index.backfilling = false;
+        }
+    })
+    .await?;
     tracing::info!(table = %name, indexes = ?index_names, items = indexed, "secondary index backfill done; ACTIVE");
     Ok(())
+}
+
+/// Applies `change` to the stored definition of the table `name` with id `table_id` and
+/// installs it. Read from the store and written guarded by the version read: in a cluster
+/// another server may have changed the definition since this one's copy (then it is read
+/// again). Nothing when the table is gone.
+async fn change_definition(
+    storage: &dyn Storage,
+    tables: &Tables,
+    name: &str,
+    table_id: u64,
+    change: impl Fn(&mut TableMeta),
+) -> Result<()> {
+    let key = keys::catalog_key(name);
+    loop {
+        let Some(stored) = storage.get(&key)? else {
+            return Ok(());
+        };
+        let mut meta: TableMeta =
+            serde_json::from_slice(&stored.value).map_err(crate::catalog::corrupt_entry)?;
+        if meta.id != table_id {
+            return Ok(());
+        }
+        change(&mut meta);
+        let mut batch = WriteBatch::new();
+        batch.expect(key.clone(), Some(stored.version));
+        batch.put(key.clone(), encode_meta(&meta));
+        match storage.commit(batch).await {
+            Ok(()) => {
+                let guarded = tables.read().get(name).is_some_and(|m| m.guard.is_some());
+                if guarded {
+                    meta.guard = storage.get(&key)?.map(|v| v.version);
+                }
+                tables.write().insert(name.to_owned(), Arc::new(meta));
+                return Ok(());
+            }
+            Err(StorageError::Conflict { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// Reads up to [`CHUNK_ITEMS`] items from `cursor` and stages their entries in `indexes`,

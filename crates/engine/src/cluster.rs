@@ -142,9 +142,24 @@ mod tests {
     /// watch moves only when the test says so, so an engine's definitions stay stale until a
     /// write finds out.
     struct SharedMemory {
-        inner: MemoryStorage,
+        inner: Arc<MemoryStorage>,
         leading: tokio::sync::watch::Sender<bool>,
         changes: tokio::sync::watch::Sender<u64>,
+    }
+
+    impl SharedMemory {
+        fn new(inner: Arc<MemoryStorage>, leads: bool) -> SharedMemory {
+            SharedMemory {
+                inner,
+                leading: tokio::sync::watch::channel(leads).0,
+                changes: tokio::sync::watch::channel(0).0,
+            }
+        }
+
+        /// Tells the engines over this store that the catalog changed.
+        fn announce(&self) {
+            self.changes.send_modify(|c| *c += 1);
+        }
     }
 
     impl Storage for SharedMemory {
@@ -193,11 +208,7 @@ mod tests {
     /// the index all the same.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_write_with_a_stale_definition_runs_again_with_the_new_one() {
-        let store = Arc::new(SharedMemory {
-            inner: MemoryStorage::new(),
-            leading: tokio::sync::watch::channel(true).0,
-            changes: tokio::sync::watch::channel(0).0,
-        });
+        let store = Arc::new(SharedMemory::new(Arc::new(MemoryStorage::new()), true));
         let a = crate::Engine::open(store.clone(), EngineConfig::default()).unwrap();
         let b = crate::Engine::open(store.clone(), EngineConfig::default()).unwrap();
         a.create_table(TableSpec::on_demand(
@@ -208,7 +219,7 @@ mod tests {
         .await
         .unwrap();
         assert!(b.table("t").is_err(), "B has not heard of the table yet");
-        store.changes.send_modify(|c| *c += 1);
+        store.announce();
         eventually(|| b.table("t").is_ok()).await;
         let before = b.table("t").unwrap();
         assert!(before.guard.is_some() && before.indexes.is_empty());
@@ -231,6 +242,54 @@ mod tests {
         let (start, end) = keys::index_range(index_id);
         let entries = store.inner.scan(&start, &end, false).count();
         assert_eq!(entries, 2, "both items are in the new index");
+    }
+
+    /// An UpdateTable on a server that does not lead leaves the GSI's backfill to the leader,
+    /// which finds it and builds it; the index then holds every item.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_leader_builds_an_index_asked_for_on_another_server() {
+        let shared = Arc::new(MemoryStorage::new());
+        let (store_a, store_b) = (
+            Arc::new(SharedMemory::new(Arc::clone(&shared), true)),
+            Arc::new(SharedMemory::new(Arc::clone(&shared), false)),
+        );
+        let a = Arc::new(crate::Engine::open(store_a.clone(), EngineConfig::default()).unwrap());
+        let b = crate::Engine::open(store_b.clone(), EngineConfig::default()).unwrap();
+        let duties = tokio::spawn({
+            let a = Arc::clone(&a);
+            async move { a.run_cluster_duties().await }
+        });
+        b.create_table(TableSpec::on_demand(
+            "t",
+            KeySchema::new(attr("pk"), None),
+            vec![("pk".into(), ScalarType::S)],
+        ))
+        .await
+        .unwrap();
+        for i in 0..300 {
+            let g = if i % 3 == 0 { "x" } else { "y" };
+            b.put_item("t", item(&format!("k{i}"), g), &|_: Option<&Item>| Ok(()))
+                .await
+                .unwrap();
+        }
+        b.update_table("t", create_gsi("by_g", "g")).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(
+            b.table("t").unwrap().indexes[0].backfilling,
+            "B does not build: it does not lead"
+        );
+        store_a.announce();
+        eventually(|| {
+            a.table("t")
+                .is_ok_and(|m| m.indexes.len() == 1 && !m.indexes[0].backfilling)
+        })
+        .await;
+        let index_id = a.table("t").unwrap().indexes[0].id;
+        let (start, end) = keys::index_range(index_id);
+        assert_eq!(shared.scan(&start, &end, false).count(), 300);
+        store_b.announce();
+        eventually(|| !b.table("t").unwrap().indexes[0].backfilling).await;
+        duties.abort();
     }
 
     /// Leadership: background work runs only while the store says this server leads, and

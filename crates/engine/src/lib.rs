@@ -184,6 +184,8 @@ pub struct Engine {
     leader: cluster::Leader,
     /// Over a shared store, keeps the catalog in step with the other servers' changes.
     _catalog_sync: Option<BackgroundTask>,
+    /// The tables whose index build runs here (`backfill.rs`).
+    builds: backfill::Builds,
 }
 
 impl Engine {
@@ -243,6 +245,7 @@ impl Engine {
             capacity,
             leader,
             _catalog_sync: catalog_sync,
+            builds: Default::default(),
         };
         if !engine.leader.shared() {
             engine.resume_background_jobs()?;
@@ -272,7 +275,14 @@ impl Engine {
             if let Err(e) = self.resume_background_jobs() {
                 tracing::error!(error = %e, "resuming background jobs failed");
             }
-            leader.lost().await;
+            // Index builds asked for on other servers are left to the leader (`backfill.rs`).
+            let mut looks = tokio::time::interval(backfill::LEADER_LOOKS_EVERY);
+            loop {
+                tokio::select! {
+                    _ = leader.lost() => break,
+                    _ = looks.tick() => self.resume_index_builds(),
+                }
+            }
             tracing::warn!("this server no longer runs the background work");
         }
     }

@@ -272,3 +272,72 @@ async fn background_work_goes_on_when_a_server_dies() {
     .await;
     eprintln!("expired item deleted {took:?} after one of the two servers died");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_index_added_through_either_server_is_built_once() {
+    let cluster = LocalEtcd::start(1);
+    let (a, b) = two_servers(&cluster, &[]);
+    let (ca, cb) = (a.client(), b.client());
+    let name = table_name("gsi");
+    create_pk_table(&ca, &name).await;
+    for i in 0..200 {
+        ca.put_item()
+            .table_name(&name)
+            .set_item(Some(item(&[
+                ("pk", s(&format!("k{i}"))),
+                ("g", s(if i % 4 == 0 { "x" } else { "y" })),
+            ])))
+            .send()
+            .await
+            .unwrap();
+    }
+    eventually("B sees the table", || table_is_active(&cb, &name)).await;
+    // Whichever server leads builds it (the other leaves it to the leader).
+    cb.update_table()
+        .table_name(&name)
+        .attribute_definitions(common::attribute("g", ScalarAttributeType::S))
+        .global_secondary_index_updates(
+            aws_sdk_dynamodb::types::GlobalSecondaryIndexUpdate::builder()
+                .create(
+                    aws_sdk_dynamodb::types::CreateGlobalSecondaryIndexAction::builder()
+                        .index_name("byG")
+                        .key_schema(common::key_element("g", KeyType::Hash))
+                        .projection(
+                            Projection::builder()
+                                .projection_type(ProjectionType::All)
+                                .build(),
+                        )
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let index_active = |client: Client| {
+        let name = name.clone();
+        async move {
+            let table = common::describe(&client, &name).await;
+            table
+                .global_secondary_indexes()
+                .first()
+                .and_then(|i| i.index_status())
+                == Some(&aws_sdk_dynamodb::types::IndexStatus::Active)
+        }
+    };
+    eventually("the GSI is ACTIVE on A", || index_active(ca.clone())).await;
+    eventually("the GSI is ACTIVE on B", || index_active(cb.clone())).await;
+    for client in [&ca, &cb] {
+        let xs = client
+            .query()
+            .table_name(&name)
+            .index_name("byG")
+            .key_condition_expression("g = :g")
+            .expression_attribute_values(":g", s("x"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(xs.count(), 50);
+    }
+}
