@@ -9,9 +9,11 @@
 //!   did not change keeps its `Arc`, which background work waits on
 //!   ([`crate::wait_until_sole_holder`]).
 //! * **Background work on one server.** The Time to Live sweeper, the stream trimmer, the
-//!   recovery-window folder, auto scaling and the resumption of interrupted index builds,
-//!   backups, restores, exports and imports run where the store's leadership `background`
-//!   is held ([`Leader`]): on one live server at a time, moving to another when it dies.
+//!   recovery-window folder, auto scaling and index builds run where the store's leadership
+//!   `background` is held ([`Leader`]): on one live server at a time, moving to another when
+//!   it dies. Backups, restores, exports and imports run on the server that was asked for
+//!   them, and are not resumed by another when it dies (nothing records which server runs
+//!   one, and resuming a job still running elsewhere would spoil it).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

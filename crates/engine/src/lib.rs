@@ -261,10 +261,12 @@ impl Engine {
         self.resume_exports_and_imports()
     }
 
-    /// Over a store shared by several servers (`cluster.rs`): whenever this server takes the
-    /// leadership of the background work, resumes the jobs the previous leader (or a server
-    /// that died) left unfinished. Runs until the engine's store is dropped; returns at once
-    /// over an unshared store, where the engine resumed them when it opened.
+    /// Over a store shared by several servers (`cluster.rs`): while this server holds the
+    /// leadership of the background work, starts the index builds no server runs (asked for
+    /// on another server, or left by one that died). Runs until the engine's store is
+    /// dropped; returns at once over an unshared store, where the engine resumed every
+    /// unfinished job when it opened. Backups, restores, exports and imports are not
+    /// resumed in a cluster: nothing tells whether the server that runs one is alive.
     pub async fn run_cluster_duties(&self) {
         let mut leader = self.leader.clone();
         if !leader.shared() {
@@ -272,9 +274,6 @@ impl Engine {
         }
         while leader.gained().await {
             tracing::info!("this server now runs the background work");
-            if let Err(e) = self.resume_background_jobs() {
-                tracing::error!(error = %e, "resuming background jobs failed");
-            }
             // Index builds asked for on other servers are left to the leader (`backfill.rs`).
             let mut looks = tokio::time::interval(backfill::LEADER_LOOKS_EVERY);
             loop {
