@@ -77,7 +77,7 @@ impl Engine {
         consistency: ReadConsistency,
     ) -> Result<(Option<Vec<u8>>, Consumed)> {
         let (meta, storage_key) = self.begin_read(table, key)?;
-        let stored = self.storage.get_async(&storage_key).await?;
+        let stored = self.read_stored(&storage_key, consistency).await?;
         self.end_read(&meta, stored, consistency, |value| {
             let size = codec::encoded_item_size(&value)?;
             Ok((value, size))
@@ -93,7 +93,7 @@ impl Engine {
         consistency: ReadConsistency,
     ) -> Result<(Option<Item>, Consumed)> {
         let (meta, storage_key) = self.begin_read(table, key)?;
-        let stored = self.storage.get_async(&storage_key).await?;
+        let stored = self.read_stored(&storage_key, consistency).await?;
         self.end_read(&meta, stored, consistency, |value| {
             let item = codec::decode_item(&value)?;
             let size = item_size(&item);
@@ -113,6 +113,21 @@ impl Engine {
         let (meta, storage_key) = self.begin_read(table, key)?;
         let stored = self.storage.get(&storage_key)?;
         self.end_read(&meta, stored, consistency, open)
+    }
+
+    /// The stored value at `key`, read with `consistency` (an eventually consistent read may
+    /// be served without a round with the other members of an etcd cluster).
+    async fn read_stored(
+        &self,
+        key: &[u8],
+        consistency: ReadConsistency,
+    ) -> Result<Option<ferrodyn_storage::Versioned>> {
+        Ok(match consistency {
+            ReadConsistency::Eventual => self.storage.get_eventual_async(key).await?,
+            ReadConsistency::Strong | ReadConsistency::Transactional => {
+                self.storage.get_async(key).await?
+            }
+        })
     }
 
     /// A GetItem's table and storage key, once the read is admitted.
@@ -256,15 +271,28 @@ impl Engine {
     where
         F: FnMut(Option<&Item>) -> Result<WriteAction> + Send,
     {
+        // Over a shared store the first read may be an eventually consistent one (etcd: from
+        // the member asked, without a round with the others): a write that commits is safe
+        // anyway, guarded by the version read; an answer given without a commit (a failed
+        // condition, an error, nothing to do) is decided again from a strong read.
+        let mut strong = !self.leader.shared();
         for _ in 0..MAX_CONFLICT_RETRIES {
             let meta: &TableMeta = &definition;
-            let current = self.storage.get_async(&storage_key).await?;
+            let current = if strong {
+                self.storage.get_async(&storage_key).await?
+            } else {
+                self.storage.get_eventual_async(&storage_key).await?
+            };
             let (version, old) = match &current {
                 Some(v) => (Some(v.version), Some(codec::decode_item(&v.value)?)),
                 None => (None, None),
             };
             let action = match apply(old.as_ref()) {
                 Ok(action) => action,
+                Err(_) if !strong => {
+                    strong = true;
+                    continue;
+                }
                 Err(e @ EngineError::ConditionalCheckFailed(_)) => {
                     self.charge(meta, &Consumed::of_failed_write(old.as_ref(), attempted));
                     return Err(e);
@@ -279,6 +307,10 @@ impl Engine {
                     Some(item)
                 }
                 WriteAction::Delete => None,
+                WriteAction::Nothing if !strong => {
+                    strong = true;
+                    continue;
+                }
                 WriteAction::Nothing => {
                     let consumed = Consumed::of_write(meta, old.as_ref(), old.as_ref());
                     self.charge(meta, &consumed);
@@ -302,6 +334,10 @@ impl Engine {
                 self.config.item_collection_limit_bytes,
                 &mut batch,
             )?;
+            if batch.mutations.is_empty() && !strong {
+                strong = true;
+                continue;
+            }
             if batch.mutations.is_empty() {
                 // A delete of an item that does not exist.
                 let consumed = Consumed::of_write(meta, None, None);
@@ -318,7 +354,11 @@ impl Engine {
                     definition = self.refresh_table(&meta.name, meta.id)?;
                     continue;
                 }
-                Err(StorageError::Conflict { .. }) => continue,
+                Err(StorageError::Conflict { .. }) => {
+                    // Lost a race, or read a stale version: read strongly from now on.
+                    strong = true;
+                    continue;
+                }
                 Err(e) => return Err(e.into()),
             }
         }

@@ -594,6 +594,10 @@ impl Storage for SequencedStorage {
         self.inner.get_async(key)
     }
 
+    fn get_eventual_async<'a>(&'a self, key: &'a [u8]) -> ferrodyn_storage::GetFuture<'a> {
+        self.inner.get_eventual_async(key)
+    }
+
     fn scan(&self, start: &[u8], end: &[u8], reverse: bool) -> KvIter<'_> {
         self.inner.scan(start, end, reverse)
     }

@@ -355,7 +355,11 @@ impl EtcdStorage {
     fn get_at(&self, key: &[u8], revision: Option<i64>) -> Result<Option<Versioned>, StorageError> {
         let members = Arc::clone(&self.members);
         let full = self.full_key(key);
-        self.run(async move { get(&members, full, revision).await })
+        let mut options = GetOptions::new();
+        if let Some(revision) = revision {
+            options = options.with_revision(revision);
+        }
+        self.run(async move { get(&members, full, options).await })
     }
 
     /// The cluster's current revision, by a linearizable read.
@@ -453,16 +457,12 @@ impl Drop for ClientRuntime {
     }
 }
 
-/// A linearizable read of one key (at `revision` when given).
+/// A read of one key with `options` (linearizable unless they say otherwise).
 async fn get(
     members: &Members,
     full: Vec<u8>,
-    revision: Option<i64>,
+    options: GetOptions,
 ) -> Result<Option<Versioned>, StorageError> {
-    let mut options = GetOptions::new();
-    if let Some(revision) = revision {
-        options = options.with_revision(revision);
-    }
     let response = members
         .read(|mut kv| {
             let (full, options) = (full.clone(), options.clone());
@@ -644,7 +644,16 @@ impl Storage for EtcdStorage {
         // On the caller's runtime: the connections are shared across runtimes, and no
         // thread waits for the answer.
         let full = self.full_key(key);
-        Box::pin(async move { get(&self.members, full, None).await })
+        Box::pin(async move { get(&self.members, full, GetOptions::new()).await })
+    }
+
+    fn get_eventual_async<'a>(&'a self, key: &'a [u8]) -> GetFuture<'a> {
+        // Serializable: the member's own state, without a ReadIndex round; behind the
+        // cluster by at most what that member has not applied yet.
+        let full = self.full_key(key);
+        Box::pin(
+            async move { get(&self.members, full, GetOptions::new().with_serializable()).await },
+        )
     }
 
     fn scan(&self, start: &[u8], end: &[u8], reverse: bool) -> KvIter<'_> {

@@ -277,6 +277,12 @@ pub trait Storage: Send + Sync + 'static {
     fn get_async<'a>(&'a self, key: &'a [u8]) -> GetFuture<'a> {
         Box::pin(std::future::ready(self.get(key)))
     }
+    /// [`Storage::get_async`] for an eventually consistent read (DynamoDB's default
+    /// GetItem): it may miss the latest commits. etcd answers from the member it asks without
+    /// a round with the others; the default is `get_async`, which is never stale.
+    fn get_eventual_async<'a>(&'a self, key: &'a [u8]) -> GetFuture<'a> {
+        self.get_async(key)
+    }
     /// Keys in [start, end) ascending, or descending when `reverse`, read from one
     /// implicit point-in-time view. Empty when `start >= end`.
     fn scan(&self, start: &[u8], end: &[u8], reverse: bool) -> KvIter<'_>;
