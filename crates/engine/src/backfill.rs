@@ -216,7 +216,7 @@ async fn change_definition(
             Ok(()) => {
                 let guarded = tables.read().get(name).is_some_and(|m| m.guard.is_some());
                 if guarded {
-                    meta.guard = storage.get(&key)?.map(|v| v.version);
+                    meta.guard = Some(crate::catalog::read_back_guard(storage, &key, &meta)?);
                 }
                 tables.write().insert(name.to_owned(), Arc::new(meta));
                 return Ok(());

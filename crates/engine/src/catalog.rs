@@ -176,6 +176,32 @@ impl Engine {
     }
 }
 
+/// Stages the replacement of a table's definition by `meta`, a changed copy of a definition
+/// this server read: in cluster mode only while the stored entry is still that one
+/// (`meta.guard`), so a change made meanwhile on another server is not lost (the commit
+/// fails instead: ResourceInUseException through `commit_ddl_with_streams`).
+pub(crate) fn stage_definition(batch: &mut WriteBatch, meta: &TableMeta) {
+    let key = keys::catalog_key(&meta.name);
+    if let Some(version) = meta.guard {
+        batch.expect(key.clone(), Some(version));
+    }
+    batch.put(key, encode_meta(meta));
+}
+
+/// Cluster mode: the version of the catalog entry at `key` just written with `meta`, for
+/// [`TableMeta::guard`]; 0 (which no entry has, so the next write refreshes the definition)
+/// when another server changed the entry since.
+pub(crate) fn read_back_guard(
+    storage: &dyn Storage,
+    key: &[u8],
+    meta: &TableMeta,
+) -> Result<ferrodyn_storage::Version> {
+    Ok(match storage.get(key)? {
+        Some(v) if v.value == encode_meta(meta) => v.version,
+        _ => 0,
+    })
+}
+
 /// Whether a write's conflict was on a table definition (its guard), not on an item.
 pub(crate) fn is_definition_conflict(key: &[u8]) -> bool {
     let (start, end) = keys::catalog_range();
@@ -318,9 +344,13 @@ impl Engine {
         let key = keys::catalog_key(&meta.name);
         let mut batch = WriteBatch::new();
         batch.expect(key.clone(), None);
-        batch.put(key, encode_meta(&meta));
+        batch.put(key.clone(), encode_meta(&meta));
         self.commit_ddl_with_streams(batch, &meta.name, streams)
             .await?;
+        if self.leader.shared() {
+            // Cluster mode: guarded from the first write on (`TableMeta::guard`).
+            meta.guard = Some(read_back_guard(self.storage.as_ref(), &key, &meta)?);
+        }
         let meta = Arc::new(meta);
         self.tables
             .write()
@@ -497,7 +527,7 @@ impl Engine {
         batch.put(key.clone(), encode_meta(&meta));
         self.commit_ddl_with_streams(batch, name, streams).await?;
         if old.guard.is_some() {
-            meta.guard = self.storage.get(&key)?.map(|v| v.version);
+            meta.guard = Some(read_back_guard(self.storage.as_ref(), &key, &meta)?);
         }
         let meta = Arc::new(meta);
         self.tables
@@ -549,9 +579,8 @@ impl Engine {
         let _ddl = self.ddl.lock().await;
         let mut meta = (*self.table(name)?).clone();
         change(&mut meta.tags)?;
-        let key = keys::catalog_key(name);
         let mut batch = WriteBatch::new();
-        batch.put(key, encode_meta(&meta));
+        stage_definition(&mut batch, &meta);
         self.commit_ddl_with_streams(batch, name, Default::default())
             .await?;
         self.tables.write().insert(name.to_string(), Arc::new(meta));
@@ -578,6 +607,11 @@ impl Engine {
         }
         let stats = self.table_stats(&meta)?;
         let mut batch = WriteBatch::new();
+        if let Some(version) = meta.guard {
+            // Cluster mode: not over a definition changed meanwhile on another server (its
+            // new indexes' entries would be left behind).
+            batch.expect(keys::catalog_key(name), Some(version));
+        }
         batch.delete(keys::catalog_key(name));
         delete_table_data(&meta, &mut batch);
         // Point-in-time recovery stays possible for the recovery period (`pitr.rs`).

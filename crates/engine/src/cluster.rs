@@ -83,28 +83,45 @@ pub(crate) fn start_catalog_sync(
     let mut table_changes = inner.watch(&table_start)?;
     let mut stream_changes = inner.watch(&stream_start)?;
     BackgroundTask::spawn(async move {
+        // A reload that failed (the store unreachable for a moment) is tried again.
+        let (mut tables_due, mut streams_due) = (false, false);
         loop {
+            let retry = tokio::time::sleep(std::time::Duration::from_millis(500));
             tokio::select! {
                 changed = table_changes.changed() => {
                     if changed.is_err() {
                         return;
                     }
-                    // Under the DDL lock: a table this server creates or changes commits and
-                    // enters `tables` under it, so the catalog read here is never older
-                    // than what `tables` holds of this server's own changes.
-                    let _ddl = ddl.lock().await;
-                    match catalog::load(storage.as_ref(), true) {
-                        Ok(stored) => merge(&tables, stored),
-                        Err(e) => tracing::error!(error = %e, "reloading the catalog failed"),
-                    }
+                    tables_due = true;
                 }
                 changed = stream_changes.changed() => {
                     if changed.is_err() {
                         return;
                     }
-                    let _ddl = ddl.lock().await;
-                    if let Err(e) = streams.reload(storage.as_ref()) {
-                        tracing::error!(error = %e, "reloading the streams failed");
+                    streams_due = true;
+                }
+                _ = retry, if tables_due || streams_due => {}
+            }
+            // Under the DDL lock: a table this server creates or changes commits and enters
+            // `tables` under it, so the catalog read here is never older than what `tables`
+            // holds of this server's own changes.
+            let _ddl = ddl.lock().await;
+            if tables_due {
+                match catalog::load(storage.as_ref(), true) {
+                    Ok(stored) => {
+                        merge(&tables, stored);
+                        tables_due = false;
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "reloading the catalog failed; trying again")
+                    }
+                }
+            }
+            if streams_due {
+                match streams.reload(storage.as_ref()) {
+                    Ok(()) => streams_due = false,
+                    Err(e) => {
+                        tracing::error!(error = %e, "reloading the streams failed; trying again")
                     }
                 }
             }

@@ -301,10 +301,20 @@ impl Engine {
             };
             let new = match action {
                 WriteAction::Put(item) => {
-                    for index in &meta.indexes {
-                        index.check_item(&item)?;
+                    let checked = meta.indexes.iter().try_for_each(|i| i.check_item(&item));
+                    match checked {
+                        Err(_) if !strong => {
+                            // Decided again from a strong read (and, in a cluster, the
+                            // definition it may have been stale about).
+                            if meta.guard.is_some() {
+                                definition = self.refresh_table(&meta.name, meta.id)?;
+                            }
+                            strong = true;
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                        Ok(()) => Some(item),
                     }
-                    Some(item)
                 }
                 WriteAction::Delete => None,
                 WriteAction::Nothing if !strong => {
@@ -329,11 +339,19 @@ impl Engine {
             // The item collection's size, in a table with an LSI (`index.rs`).
             let mut sizes = CollectionSizes::default();
             sizes.record(meta, old.as_ref(), new.as_ref());
-            sizes.stage(
+            let staged = sizes.stage(
                 self.storage.as_ref(),
                 self.config.item_collection_limit_bytes,
                 &mut batch,
-            )?;
+            );
+            match staged {
+                Err(_) if !strong => {
+                    strong = true;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+                Ok(()) => {}
+            }
             if batch.mutations.is_empty() && !strong {
                 strong = true;
                 continue;

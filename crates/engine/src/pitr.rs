@@ -35,7 +35,7 @@ use crate::backup::{
     copy_items, delete_copy, table_not_found, Chunked, Parts, RestoreOverrides, RestoreSource,
     CHUNK_ITEMS,
 };
-use crate::catalog::{encode_meta, get_entry, load_entries, random_id};
+use crate::catalog::{get_entry, load_entries, random_id};
 use crate::error::{BackupFault, EngineError, Result};
 use crate::schema::{PitrSettings, RestoreSummary, TableMeta};
 use crate::streams::iso_seconds;
@@ -270,7 +270,10 @@ impl Engine {
         let mut batch = WriteBatch::new();
         batch.put(meta.key(), meta.encode());
         if let Some(table) = table {
-            batch.put(keys::catalog_key(&table.name), encode_meta(table));
+            crate::catalog::stage_definition(&mut batch, table);
+            return self
+                .commit_ddl_with_streams(batch, &table.name, Default::default())
+                .await;
         }
         self.storage.commit(batch).await?;
         Ok(())
@@ -357,8 +360,9 @@ impl Engine {
                 let state = self.pitr_meta(meta.id)?;
                 let mut batch = WriteBatch::new();
                 batch.delete(keys::pitr_catalog_key(meta.id));
-                batch.put(keys::catalog_key(&meta.name), encode_meta(&meta));
-                self.storage.commit(batch).await?;
+                crate::catalog::stage_definition(&mut batch, &meta);
+                self.commit_ddl_with_streams(batch, &meta.name, Default::default())
+                    .await?;
                 let base = state.map(|s| s.base);
                 self.spawn_log_removal(Arc::clone(&old), settings.log_id, base);
                 tracing::info!(table = %table, "point-in-time recovery disabled");

@@ -308,7 +308,7 @@ impl Engine {
                 let (out, changed) = change(&mut meta.policy, &noun)?;
                 if changed {
                     let mut batch = WriteBatch::new();
-                    batch.put(keys::catalog_key(name), crate::catalog::encode_meta(&meta));
+                    crate::catalog::stage_definition(&mut batch, &meta);
                     self.commit_ddl_with_streams(batch, name, Default::default())
                         .await?;
                     self.tables.write().insert(name.to_string(), Arc::new(meta));

@@ -614,6 +614,9 @@ impl Storage for SequencedStorage {
         // Change-log records (`pitr.rs`) carry the commit time, never below an earlier one;
         // the clock is read only for a batch that has some.
         let mut now = None;
+        // Cluster mode: the keys given sequence numbers.
+        let shared = sequencer.slot.is_some();
+        let mut stamped = Vec::new();
         batch.mutations.retain_mut(|m| {
             if let Mutation::Put { key, value } = m {
                 if keys::is_change_log_prefix(key) {
@@ -624,6 +627,9 @@ impl Storage for SequencedStorage {
                     let seq = sequencer.next();
                     key.extend_from_slice(&seq.to_be_bytes());
                     value[..8].copy_from_slice(&ms.to_be_bytes());
+                    if shared {
+                        stamped.push(key.clone());
+                    }
                     return true;
                 }
             }
@@ -637,9 +643,19 @@ impl Storage for SequencedStorage {
             let seq = sequencer.next();
             if let Mutation::Put { key, .. } = m {
                 key.extend_from_slice(&seq.to_be_bytes());
+                if shared {
+                    stamped.push(key.clone());
+                }
             }
             true
         });
+        if shared {
+            // Two servers may share a slot: a record key must be new, or the write runs
+            // again with another number.
+            for key in stamped {
+                batch.expect(key, None);
+            }
+        }
         // Submitted under the lock: submission order is sequence order.
         self.inner.commit(batch)
     }

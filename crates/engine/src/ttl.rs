@@ -33,7 +33,6 @@ use ferrodyn_storage::{Storage, StorageError, Version, WriteBatch};
 use ferrodyn_types::{codec, AttributeValue, Item, Number};
 
 use crate::backfill::read_items;
-use crate::catalog::encode_meta;
 use crate::error::{EngineError, Result};
 use crate::index::{stage_item_change_with_origin, CollectionSizes};
 use crate::schema::{TableMeta, TtlSettings};
@@ -181,8 +180,9 @@ impl Engine {
             changed_at: now,
         });
         let mut batch = WriteBatch::new();
-        batch.put(keys::catalog_key(table), encode_meta(&meta));
-        self.storage.commit(batch).await?;
+        crate::catalog::stage_definition(&mut batch, &meta);
+        self.commit_ddl_with_streams(batch, table, Default::default())
+            .await?;
         self.tables.write().insert(table.to_owned(), Arc::new(meta));
         tracing::info!(%table, enabled, attribute = attribute_name, "time to live updated");
         Ok(())

@@ -5,8 +5,11 @@
 //! Txn that puts the key only where it is absent, then keeps the lease alive every
 //! [`RENEW`]. When that process dies or loses the cluster, etcd ends the lease, which deletes
 //! the key, and the next campaigner's Txn takes it. The holder steps down by its own clock
-//! as soon as a renewal fails or is late, before etcd can expire the lease, so two processes
-//! never both believe they lead (clock rates, not clock values, need to agree).
+//! as soon as a renewal fails or is late, a second before etcd could end the lease counted
+//! from the sending of the last renewal that succeeded (clock rates, not clock values, need
+//! to agree). The work itself is not fenced: a pass of background work that began while
+//! leading may finish after the step-down (the work's writes are conditional, so an overlap
+//! repeats work rather than corrupting it, except where noted in the engine).
 
 use std::time::Duration;
 
@@ -21,7 +24,11 @@ pub const LEASE_SECONDS: i64 = 3;
 const RENEW: Duration = Duration::from_millis(500);
 
 /// The longest a renewal may take before the holder steps down.
-const RENEW_DEADLINE: Duration = Duration::from_millis(1500);
+const RENEW_DEADLINE: Duration = Duration::from_millis(1000);
+
+/// How long before the lease could end, counted from the sending of its last renewal, the
+/// holder stops believing it leads.
+const MARGIN: Duration = Duration::from_millis(1000);
 
 /// Starts campaigning for the leadership at `key` through `clients` (one per member, the
 /// next one after a failure); the receiver shows whether it is held.
@@ -74,6 +81,13 @@ async fn hold(
         answers.message().await?;
         tokio::time::sleep(RENEW).await;
     }
+    // Renewed at once, so that the lease runs from a known moment: etcd cannot end it before
+    // LEASE_SECONDS after the renewal was sent, and this holder counts from the sending.
+    let lease_time = Duration::from_secs(LEASE_SECONDS as u64);
+    let Some(sent) = renew(&mut keeper, &mut answers, RENEW_DEADLINE).await else {
+        return Ok(());
+    };
+    let mut valid_until = sent + lease_time - MARGIN;
     tracing::info!(key = %String::from_utf8_lossy(&key), "leadership taken");
     let _ = leading.send(true);
     loop {
@@ -82,19 +96,30 @@ async fn hold(
             let _ = client.lease_revoke(lease).await;
             return Ok(());
         }
-        let renewed = tokio::time::timeout(RENEW_DEADLINE, async {
-            keeper.keep_alive().await?;
-            Ok::<_, etcd_client::Error>(answers.message().await?.map(|a| a.ttl()).unwrap_or(0))
-        })
-        .await;
-        match renewed {
-            Ok(Ok(ttl)) if ttl > 0 => {}
+        let left = valid_until.saturating_duration_since(std::time::Instant::now());
+        match renew(&mut keeper, &mut answers, left.min(RENEW_DEADLINE)).await {
+            Some(sent) if !left.is_zero() => valid_until = sent + lease_time - MARGIN,
             _ => {
                 tracing::warn!(key = %String::from_utf8_lossy(&key), "leadership lost");
                 return Ok(());
             }
         }
     }
+}
+
+/// One renewal of the lease, answered within `deadline`: when it was sent, or `None`.
+async fn renew(
+    keeper: &mut etcd_client::LeaseKeeper,
+    answers: &mut etcd_client::LeaseKeepAliveStream,
+    deadline: Duration,
+) -> Option<std::time::Instant> {
+    let sent = std::time::Instant::now();
+    let answered = tokio::time::timeout(deadline, async {
+        keeper.keep_alive().await?;
+        Ok::<_, etcd_client::Error>(answers.message().await?.map(|a| a.ttl()).unwrap_or(0))
+    })
+    .await;
+    matches!(answered, Ok(Ok(ttl)) if ttl > 0).then_some(sent)
 }
 
 /// Watches `prefix` through `clients` (one per member, the next one after a lost watch):
@@ -121,6 +146,9 @@ pub(crate) fn watch(
                     changes += 1;
                     let _ = tx.send(changes);
                     while let Ok(Some(response)) = stream.message().await {
+                        if response.canceled() {
+                            break; // Compacted or refused: watch again.
+                        }
                         if !response.events().is_empty() {
                             changes += 1;
                             if tx.send(changes).is_err() {

@@ -274,7 +274,10 @@ impl EtcdStorage {
                 let connect_options = ConnectOptions::new()
                     .with_timeout(options.request_timeout)
                     .with_connect_timeout(Duration::from_secs(2))
-                    .with_keep_alive(Duration::from_secs(2), Duration::from_secs(4));
+                    .with_keep_alive(Duration::from_secs(2), Duration::from_secs(4))
+                    // A member cut off from the others' quorum refuses requests (and ends
+                    // watches) instead of answering from its own, aging state.
+                    .with_require_leader(true);
                 let mut clients = Vec::new();
                 for (member, endpoint) in options.endpoints.iter().enumerate() {
                     for _ in 0..CONNECTIONS_PER_MEMBER {
@@ -682,7 +685,12 @@ impl Storage for EtcdStorage {
         let checks: Vec<TxnOp> = batch
             .preconditions
             .iter()
-            .map(|p| TxnOp::get(self.full_key(&p.key), None))
+            .map(|p| {
+                TxnOp::get(
+                    self.full_key(&p.key),
+                    Some(GetOptions::new().with_keys_only()),
+                )
+            })
             .collect();
         let operations: Vec<TxnOp> = net_effect(batch.mutations)
             .into_iter()
