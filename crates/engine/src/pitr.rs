@@ -595,26 +595,41 @@ pub(crate) fn start_folder(
             if !leader.leads() {
                 continue;
             }
-            if let Err(e) = fold_all(&parts, &config).await {
+            if let Err(e) = fold_all(&parts, &config, &leader).await {
                 tracing::error!(error = %e, "moving the point-in-time recovery window failed");
             }
         }
     })
 }
 
-/// One pass of the folder over every table with point-in-time recovery.
-pub(crate) async fn fold_all(parts: &Parts, config: &EngineConfig) -> Result<()> {
+/// One pass of the folder over every table with point-in-time recovery. In a cluster each
+/// chunk is folded only while this server leads, and commits only over the recovery state
+/// it read (a server that stopped leading mid-pass cannot move the base back).
+pub(crate) async fn fold_all(
+    parts: &Parts,
+    config: &EngineConfig,
+    leader: &crate::cluster::Leader,
+) -> Result<()> {
     for state in all_metas(parts.storage.as_ref())? {
         let table_id = state.table.id;
         loop {
+            if !leader.leads() {
+                return Ok(());
+            }
             let _ddl = parts.ddl.lock().await;
-            let Some(state) = read_meta(parts.storage.snapshot().as_ref(), table_id)? else {
+            let state_key = keys::pitr_catalog_key(table_id);
+            let Some(stored) = parts.storage.get(&state_key)? else {
+                break;
+            };
+            let state_version = stored.version;
+            let Some(state) = get_entry::<PitrMeta>(Some(stored))? else {
                 break;
             };
             let period = recovery_period_ms(config, state.recovery_days);
             let cut = now_millis().saturating_sub(period);
             if state.deleted_ms.is_some_and(|d| d < cut) {
                 let mut batch = WriteBatch::new();
+                batch.expect(state.key(), Some(state_version));
                 batch.delete(state.key());
                 let (start, end) = keys::change_log_range(state.log_id);
                 batch.delete_range(start, end);
@@ -655,9 +670,15 @@ pub(crate) async fn fold_all(parts: &Parts, config: &EngineConfig) -> Result<()>
             if finished {
                 state.base_ms = state.base_ms.max(cut);
             }
+            batch.expect(state.key(), Some(state_version));
             batch.put(state.key(), state.encode());
             drop(snapshot);
-            parts.storage.commit(batch).await?;
+            match parts.storage.commit(batch).await {
+                Ok(()) => {}
+                // Changed meanwhile (another server's fold, PITR turned off): read it again.
+                Err(ferrodyn_storage::StorageError::Conflict { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
             if finished {
                 break;
             }
@@ -881,7 +902,9 @@ mod tests {
             .unwrap();
         state.recovery_days = 1;
         engine.put_pitr(&state, None).await.unwrap();
-        fold_all(&engine.parts(), &folded).await.unwrap();
+        fold_all(&engine.parts(), &folded, &engine.leader)
+            .await
+            .unwrap();
         let state = engine.pitr_meta(state.table.id).unwrap().unwrap();
         assert!(
             state.base_ms >= cut_at,
