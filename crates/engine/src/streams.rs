@@ -455,23 +455,19 @@ impl Streams {
     /// Loads the streams from the catalog and starts the counter above every sequence number
     /// stored and above the clock (in microseconds).
     pub(crate) fn load(storage: &dyn Storage) -> Result<Arc<Streams>> {
-        let (start, end) = keys::stream_catalog_range();
-        let mut registry = BTreeMap::new();
+        let (registry, closed) = read_registry(storage)?;
         let mut sequencer = Sequencer {
             last: (now_epoch_seconds() * 1_000_000.0) as u64,
             slot: None,
             last_ms: 0,
-            closed: HashSet::new(),
+            closed,
         };
         // Change logs share the counter (`pitr.rs`).
         for (last_seq, last_ms) in crate::pitr::last_records(storage)? {
             sequencer.last = sequencer.last.max(last_seq);
             sequencer.last_ms = sequencer.last_ms.max(last_ms);
         }
-        for entry in storage.scan(&start, &end, false) {
-            let (_, v) = entry?;
-            let meta: StreamMeta = serde_json::from_slice(&v.value)
-                .map_err(|e| EngineError::Internal(format!("corrupt stream entry: {e}")))?;
+        for meta in registry.values() {
             sequencer.last = sequencer
                 .last
                 .max(meta.start_seq)
@@ -481,10 +477,6 @@ impl Streams {
                 let (k, _) = last?;
                 sequencer.last = sequencer.last.max(record_seq(&k)?);
             }
-            if !meta.enabled() {
-                sequencer.closed.insert(meta.id);
-            }
-            registry.insert(meta.id, Arc::new(meta));
         }
         Ok(Arc::new(Streams {
             sequencer: Mutex::new(sequencer),
@@ -503,18 +495,7 @@ impl Streams {
 
     /// Cluster mode: reads the stream catalog again after another server changed it.
     pub(crate) fn reload(&self, storage: &dyn Storage) -> Result<()> {
-        let (start, end) = keys::stream_catalog_range();
-        let mut registry = BTreeMap::new();
-        let mut closed = HashSet::new();
-        for entry in storage.scan(&start, &end, false) {
-            let (_, v) = entry?;
-            let meta: StreamMeta = serde_json::from_slice(&v.value)
-                .map_err(|e| EngineError::Internal(format!("corrupt stream entry: {e}")))?;
-            if !meta.enabled() {
-                closed.insert(meta.id);
-            }
-            registry.insert(meta.id, Arc::new(meta));
-        }
+        let (registry, closed) = read_registry(storage)?;
         self.sequencer.lock().closed = closed;
         *self.registry.write() = registry;
         Ok(())
@@ -543,6 +524,25 @@ impl Streams {
     fn trimmed_below(&self, id: u64) -> u64 {
         self.trimmed_below.lock().get(&id).copied().unwrap_or(0)
     }
+}
+
+/// Every stream of the catalog by id, and the ids of the disabled ones.
+type Registry = (BTreeMap<u64, Arc<StreamMeta>>, HashSet<u64>);
+
+fn read_registry(storage: &dyn Storage) -> Result<Registry> {
+    let (start, end) = keys::stream_catalog_range();
+    let mut registry = BTreeMap::new();
+    let mut closed = HashSet::new();
+    for entry in storage.scan(&start, &end, false) {
+        let (_, v) = entry?;
+        let meta: StreamMeta = serde_json::from_slice(&v.value)
+            .map_err(|e| EngineError::Internal(format!("corrupt stream entry: {e}")))?;
+        if !meta.enabled() {
+            closed.insert(meta.id);
+        }
+        registry.insert(meta.id, Arc::new(meta));
+    }
+    Ok((registry, closed))
 }
 
 /// Bits of a cluster-mode sequence number that name the server (`Sequencer::slot`).

@@ -39,6 +39,34 @@ where
     panic!("{what}: not within 10 s");
 }
 
+/// Items `k0`..`k{count}` with attribute `g` = `g_of(i)`, written through `client`.
+async fn put_items_with_g(
+    client: &Client,
+    name: &str,
+    count: usize,
+    g_of: fn(usize) -> &'static str,
+) {
+    for i in 0..count {
+        client
+            .put_item()
+            .table_name(name)
+            .set_item(Some(item(&[
+                ("pk", s(&format!("k{i}"))),
+                ("g", s(g_of(i))),
+            ])))
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+/// An index projection of every attribute.
+fn all_attributes() -> Projection {
+    Projection::builder()
+        .projection_type(ProjectionType::All)
+        .build()
+}
+
 async fn table_is_active(client: &Client, name: &str) -> bool {
     match client.describe_table().table_name(name).send().await {
         Ok(out) => out.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active),
@@ -58,11 +86,7 @@ async fn a_table_made_on_one_server_is_served_by_the_other() {
             GlobalSecondaryIndex::builder()
                 .index_name("byG")
                 .key_schema(common::key_element("g", KeyType::Hash))
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::All)
-                        .build(),
-                )
+                .projection(all_attributes())
                 .build()
                 .unwrap(),
         )
@@ -73,17 +97,7 @@ async fn a_table_made_on_one_server_is_served_by_the_other() {
     eprintln!("the table was visible on the other server after {seen_after:?}");
 
     // Writes on B, reads on A: the item, the index, the scan.
-    for i in 0..10 {
-        cb.put_item()
-            .table_name(&name)
-            .set_item(Some(item(&[
-                ("pk", s(&format!("k{i}"))),
-                ("g", s(if i % 2 == 0 { "even" } else { "odd" })),
-            ])))
-            .send()
-            .await
-            .unwrap();
-    }
+    put_items_with_g(&cb, &name, 10, |i| if i % 2 == 0 { "even" } else { "odd" }).await;
     let got = ca
         .get_item()
         .table_name(&name)
@@ -280,17 +294,7 @@ async fn an_index_added_through_either_server_is_built_once() {
     let (ca, cb) = (a.client(), b.client());
     let name = table_name("gsi");
     create_pk_table(&ca, &name).await;
-    for i in 0..200 {
-        ca.put_item()
-            .table_name(&name)
-            .set_item(Some(item(&[
-                ("pk", s(&format!("k{i}"))),
-                ("g", s(if i % 4 == 0 { "x" } else { "y" })),
-            ])))
-            .send()
-            .await
-            .unwrap();
-    }
+    put_items_with_g(&ca, &name, 200, |i| if i % 4 == 0 { "x" } else { "y" }).await;
     eventually("B sees the table", || table_is_active(&cb, &name)).await;
     // Whichever server leads builds it (the other leaves it to the leader).
     cb.update_table()
@@ -302,11 +306,7 @@ async fn an_index_added_through_either_server_is_built_once() {
                     aws_sdk_dynamodb::types::CreateGlobalSecondaryIndexAction::builder()
                         .index_name("byG")
                         .key_schema(common::key_element("g", KeyType::Hash))
-                        .projection(
-                            Projection::builder()
-                                .projection_type(ProjectionType::All)
-                                .build(),
-                        )
+                        .projection(all_attributes())
                         .build()
                         .unwrap(),
                 )

@@ -278,9 +278,10 @@ impl EtcdStorage {
                     // A member cut off from the others' quorum refuses requests (and ends
                     // watches) instead of answering from its own, aging state.
                     .with_require_leader(true);
+                // Interleaved by member, so that round robin spreads over the members.
                 let mut clients = Vec::new();
-                for (member, endpoint) in options.endpoints.iter().enumerate() {
-                    for _ in 0..CONNECTIONS_PER_MEMBER {
+                for _ in 0..CONNECTIONS_PER_MEMBER {
+                    for (member, endpoint) in options.endpoints.iter().enumerate() {
                         // Connects lazily: a member down now is used once it is back.
                         let client = Client::connect([endpoint], Some(connect_options.clone()))
                             .await
@@ -295,25 +296,9 @@ impl EtcdStorage {
                 if clients.is_empty() {
                     return Err(StorageError::Backend("no etcd endpoint".into()));
                 }
-                // Interleaved by member, so that round robin spreads over the members.
-                clients.sort_by_key(|(member, _, _)| *member);
-                let per = CONNECTIONS_PER_MEMBER;
-                let members_count = options.endpoints.len();
-                let mut interleaved = Vec::with_capacity(clients.len());
-                let mut by_member: Vec<Vec<_>> = (0..members_count).map(|_| Vec::new()).collect();
-                for c in clients {
-                    by_member[c.0].push(c);
-                }
-                for _ in 0..per {
-                    for list in by_member.iter_mut() {
-                        if let Some(c) = list.pop() {
-                            interleaved.push(c);
-                        }
-                    }
-                }
                 let members = Members {
-                    clients: interleaved,
-                    paused_until: (0..members_count)
+                    clients,
+                    paused_until: (0..options.endpoints.len())
                         .map(|_| std::sync::atomic::AtomicU64::new(0))
                         .collect(),
                     next: Default::default(),
@@ -321,13 +306,7 @@ impl EtcdStorage {
                 };
                 // One read, so that an unreachable cluster fails here and not at the first
                 // request.
-                let key = options.prefix.clone();
-                members
-                    .read(|mut kv| {
-                        let key = key.clone();
-                        async move { kv.get(key, Some(GetOptions::new().with_count_only())).await }
-                    })
-                    .await?;
+                revision(&members, options.prefix.clone()).await?;
                 Ok::<_, StorageError>(members)
             }
         };
@@ -369,18 +348,7 @@ impl EtcdStorage {
     fn current_revision(&self) -> Result<i64, StorageError> {
         let members = Arc::clone(&self.members);
         let key = self.prefix.clone();
-        self.run(async move {
-            let response = members
-                .read(|mut kv| {
-                    let key = key.clone();
-                    async move { kv.get(key, Some(GetOptions::new().with_count_only())).await }
-                })
-                .await?;
-            response
-                .header()
-                .map(|h| h.revision())
-                .ok_or_else(|| StorageError::Backend("etcd: answer without a header".into()))
-        })
+        self.run(async move { revision(&members, key).await })
     }
 
     fn scan_at(
@@ -458,6 +426,20 @@ impl Drop for ClientRuntime {
             std::thread::spawn(move || runtime.shutdown_background());
         }
     }
+}
+
+/// The cluster's current revision: the header of a linearizable count of `key` (the prefix).
+async fn revision(members: &Members, key: Vec<u8>) -> Result<i64, StorageError> {
+    let response = members
+        .read(|mut kv| {
+            let key = key.clone();
+            async move { kv.get(key, Some(GetOptions::new().with_count_only())).await }
+        })
+        .await?;
+    response
+        .header()
+        .map(|h| h.revision())
+        .ok_or_else(|| StorageError::Backend("etcd: answer without a header".into()))
 }
 
 /// A read of one key with `options` (linearizable unless they say otherwise).
