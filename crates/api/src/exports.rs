@@ -332,21 +332,21 @@ fn log_group(engine: &Engine) -> String {
 
 fn source_of(i: &ImportMeta) -> S3BucketSource {
     S3BucketSource {
-        s3_bucket_owner: i.bucket_owner.clone(),
-        s3_bucket: Some(i.bucket.clone()),
-        s3_key_prefix: i.key_prefix.clone(),
+        s3_bucket_owner: i.request.bucket_owner.clone(),
+        s3_bucket: Some(i.request.bucket.clone()),
+        s3_key_prefix: i.request.key_prefix.clone(),
     }
 }
 
 fn import_description(engine: &Engine, i: &ImportMeta) -> ImportTableDescription {
-    let options = (i.input_format == "CSV"
-        && (i.csv_delimiter.is_some() || i.csv_header.is_some()))
+    let options = (i.request.input_format == "CSV"
+        && (i.request.csv_delimiter.is_some() || i.request.csv_header.is_some()))
     .then(|| {
         let mut csv = serde_json::Map::new();
-        if let Some(d) = &i.csv_delimiter {
+        if let Some(d) = &i.request.csv_delimiter {
             csv.insert("Delimiter".into(), Value::String(d.clone()));
         }
-        if let Some(h) = &i.csv_header {
+        if let Some(h) = &i.request.csv_header {
             csv.insert("HeaderList".into(), serde_json::json!(h));
         }
         serde_json::json!({ "Csv": csv })
@@ -356,14 +356,14 @@ fn import_description(engine: &Engine, i: &ImportMeta) -> ImportTableDescription
         import_status: i.status.as_str(),
         table_arn: i.table_arn.clone(),
         table_id: i.table_id.clone(),
-        client_token: i.client_token.clone(),
+        client_token: i.request.client_token.clone(),
         s3_bucket_source: source_of(i),
         error_count: i.error_count,
         cloud_watch_log_group_arn: log_group(engine),
-        input_format: i.input_format.clone(),
+        input_format: i.request.input_format.clone(),
         input_format_options: options,
-        input_compression_type: i.compression.clone(),
-        table_creation_parameters: serde_json::from_str(&i.table_creation_parameters)
+        input_compression_type: i.request.compression.clone(),
+        table_creation_parameters: serde_json::from_str(&i.request.table_creation_parameters)
             .unwrap_or(Value::Null),
         start_time: i.start_time,
         end_time: i.end_time,
@@ -509,7 +509,7 @@ pub fn list_imports(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
                 table_arn: i.table_arn.clone(),
                 s3_bucket_source: source_of(i),
                 cloud_watch_log_group_arn: log_group(engine),
-                input_format: i.input_format.clone(),
+                input_format: i.request.input_format.clone(),
                 start_time: i.start_time,
                 end_time: i.end_time,
             })

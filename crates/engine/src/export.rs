@@ -133,25 +133,9 @@ pub struct ImportMeta {
     pub table_id: String,
     /// TableName.
     pub table_name: String,
-    /// ClientToken.
-    pub client_token: Option<String>,
-    /// S3BucketSource.S3Bucket.
-    pub bucket: String,
-    /// S3BucketSource.S3KeyPrefix.
-    pub key_prefix: Option<String>,
-    /// S3BucketSource.S3BucketOwner.
-    pub bucket_owner: Option<String>,
-    /// InputFormat.
-    pub input_format: String,
-    /// InputFormatOptions.Csv: Delimiter.
-    pub csv_delimiter: Option<String>,
-    /// InputFormatOptions.Csv: HeaderList.
-    pub csv_header: Option<Vec<String>>,
-    /// InputCompressionType.
-    pub compression: String,
-    /// TableCreationParameters as the request gave them (JSON text, echoed by
-    /// DescribeImport).
-    pub table_creation_parameters: String,
+    /// What ImportTable asked for (its fields stored alongside the others).
+    #[serde(flatten)]
+    pub request: ImportRequest,
     /// StartTime, seconds.
     pub start_time: f64,
     /// EndTime, seconds.
@@ -171,7 +155,7 @@ pub struct ImportMeta {
 }
 
 /// What ImportTable asks for, checked by `api` (the table's definition separately).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ImportRequest {
     /// ClientToken.
     pub client_token: Option<String>,
@@ -345,12 +329,12 @@ impl Engine {
         if let Some(token) = &request.client_token {
             if let Some(previous) = imports
                 .iter()
-                .find(|i| i.client_token.as_ref() == Some(token))
+                .find(|i| i.request.client_token.as_ref() == Some(token))
             {
                 let same = previous.table_name == spec.name
-                    && previous.bucket == request.bucket
-                    && previous.key_prefix == request.key_prefix
-                    && previous.input_format == request.input_format;
+                    && previous.request.bucket == request.bucket
+                    && previous.request.key_prefix == request.key_prefix
+                    && previous.request.input_format == request.input_format;
                 if same {
                     return Ok(previous.clone());
                 }
@@ -380,15 +364,7 @@ impl Engine {
             table_arn: meta.arn.clone(),
             table_id: meta.table_id.clone(),
             table_name: meta.name.clone(),
-            client_token: request.client_token,
-            bucket: request.bucket,
-            key_prefix: request.key_prefix,
-            bucket_owner: request.bucket_owner,
-            input_format: request.input_format,
-            csv_delimiter: request.csv_delimiter,
-            csv_header: request.csv_header,
-            compression: request.compression,
-            table_creation_parameters: request.table_creation_parameters,
+            request,
             start_time: now as f64 / 1000.0,
             end_time: None,
             processed_size_bytes: 0,
@@ -453,7 +429,7 @@ impl Engine {
             let Some(meta) = self.table_definition(&import.table_name) else {
                 continue;
             };
-            let Ok(dir) = bucket_dir(self.export_root(), &import.bucket) else {
+            let Ok(dir) = bucket_dir(self.export_root(), &import.request.bucket) else {
                 continue;
             };
             // It starts over from an emptied table: so do its counts.
@@ -648,25 +624,26 @@ async fn run_import(
     meta: &TableMeta,
     import: &mut ImportMeta,
 ) -> Result<()> {
-    let format = match import.input_format.as_str() {
+    let format = match import.request.input_format.as_str() {
         "CSV" => InputFormat::Csv {
             delimiter: import
+                .request
                 .csv_delimiter
                 .as_deref()
                 .and_then(|d| d.bytes().next())
                 .unwrap_or(b','),
-            header: import.csv_header.clone(),
+            header: import.request.csv_header.clone(),
         },
         "ION" => InputFormat::Ion,
         _ => InputFormat::DynamoDbJson,
     };
-    let compression = match import.compression.as_str() {
+    let compression = match import.request.compression.as_str() {
         "GZIP" => Compression::Gzip,
         "ZSTD" => Compression::Zstd,
         _ => Compression::None,
     };
     let keys = import_keys(meta);
-    let prefix = import.key_prefix.clone().unwrap_or_default();
+    let prefix = import.request.key_prefix.clone().unwrap_or_default();
     let dir = bucket_dir.to_path_buf();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Read>(4);
     let reader = tokio::task::spawn_blocking(move || -> Result<()> {
