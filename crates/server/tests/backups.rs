@@ -399,8 +399,7 @@ async fn backup_restore_export_import_of_100k_items_equal_the_source() {
         .export_description
         .unwrap();
     let export_arn = export.export_arn.unwrap();
-    let started = Instant::now();
-    let done = loop {
+    let done = common::poll_until("the export ends", Duration::from_secs(300), || async {
         let d = client
             .describe_export()
             .export_arn(&export_arn)
@@ -409,12 +408,9 @@ async fn backup_restore_export_import_of_100k_items_equal_the_source() {
             .unwrap()
             .export_description
             .unwrap();
-        if d.export_status != Some(ExportStatus::InProgress) {
-            break d;
-        }
-        assert!(started.elapsed() < Duration::from_secs(300));
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+        (d.export_status != Some(ExportStatus::InProgress)).then_some(d)
+    })
+    .await;
     assert_eq!(
         done.export_status,
         Some(ExportStatus::Completed),
@@ -479,8 +475,7 @@ async fn backup_restore_export_import_of_100k_items_equal_the_source() {
         .import_table_description
         .unwrap();
     let import_arn = import.import_arn.unwrap();
-    let started = Instant::now();
-    let done = loop {
+    let done = common::poll_until("the import ends", Duration::from_secs(300), || async {
         let d = client
             .describe_import()
             .import_arn(&import_arn)
@@ -489,12 +484,9 @@ async fn backup_restore_export_import_of_100k_items_equal_the_source() {
             .unwrap()
             .import_table_description
             .unwrap();
-        if d.import_status != Some(ImportStatus::InProgress) {
-            break d;
-        }
-        assert!(started.elapsed() < Duration::from_secs(300));
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+        (d.import_status != Some(ImportStatus::InProgress)).then_some(d)
+    })
+    .await;
     assert_eq!(
         done.import_status,
         Some(ImportStatus::Completed),

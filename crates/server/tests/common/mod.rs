@@ -466,6 +466,23 @@ pub fn def(name: &str, ty: &str) -> Value {
 // ---- Backups and point-in-time recovery (tests/backups.rs, tests/backup_cli.rs) ----------
 
 /// Waits (up to 5 minutes) until the backup `arn` is AVAILABLE.
+/// Calls `check` every 50 ms until it gives a value, for up to `limit`; panics with `what`
+/// after that.
+pub async fn poll_until<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(started.elapsed() < limit, "{what}: not within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 pub async fn wait_backup(client: &Client, arn: &str) {
     let started = std::time::Instant::now();
     loop {
