@@ -34,6 +34,8 @@ pub enum ErrorKind {
     AccessDenied,
     /// TransactionCanceledException.
     TransactionCanceled,
+    /// DuplicateItemException (PartiQL INSERT of an existing key).
+    DuplicateItem,
     /// IdempotentParameterMismatchException.
     IdempotentParameterMismatch,
     /// TransactionInProgressException.
@@ -85,6 +87,7 @@ impl ErrorKind {
             ErrorKind::TransactionCanceled => {
                 "com.amazonaws.dynamodb.v20120810#TransactionCanceledException"
             }
+            ErrorKind::DuplicateItem => "com.amazonaws.dynamodb.v20120810#DuplicateItemException",
             ErrorKind::IdempotentParameterMismatch => {
                 "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException"
             }
@@ -286,6 +289,7 @@ impl From<EngineError> for ApiError {
                 item: None,
                 cancellation_reasons: Some(reasons),
             },
+            EngineError::DuplicateItem(m) => ApiError::new(ErrorKind::DuplicateItem, m),
             EngineError::IdempotentParameterMismatch(m) => {
                 ApiError::new(ErrorKind::IdempotentParameterMismatch, m)
             }

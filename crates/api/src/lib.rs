@@ -14,6 +14,7 @@ mod error;
 mod exports;
 mod indexes;
 mod items;
+mod partiql;
 mod policies;
 mod query;
 mod shapes;
@@ -90,6 +91,9 @@ pub async fn dispatch_in(
         "PutResourcePolicy" => policies::put_resource_policy(engine, body).await,
         "GetResourcePolicy" => policies::get_resource_policy(engine, body),
         "DeleteResourcePolicy" => policies::delete_resource_policy(engine, body).await,
+        "ExecuteStatement" => partiql::execute_statement(engine, body).await,
+        "BatchExecuteStatement" => partiql::batch_execute_statement(engine, body).await,
+        "ExecuteTransaction" => partiql::execute_transaction(engine, body).await,
         "DescribeLimits" => account::describe_limits(engine, body),
         "DescribeEndpoints" => account::describe_endpoints(engine, body, context.host),
         "CreateBackup" => backups::create_backup(engine, body).await,

@@ -97,7 +97,7 @@ fn check_action(v: &mut Violations, a: &ActionInput, path: &str, required: &[&st
 
 /// The same JSON with every object's members sorted, so that two requests equal as JSON
 /// give equal bytes whatever order a client wrote the members of a map in.
-fn canonical(value: &serde_json::Value, out: &mut Vec<u8>) {
+pub(crate) fn canonical(value: &serde_json::Value, out: &mut Vec<u8>) {
     match value {
         serde_json::Value::Object(map) => {
             let mut entries: Vec<_> = map.iter().collect();

@@ -20,6 +20,10 @@ pub enum EngineError {
     /// `ReturnValuesOnConditionCheckFailure = ALL_OLD`.
     #[error("The conditional request failed")]
     ConditionalCheckFailed(Option<Box<Item>>),
+    /// A PartiQL INSERT of a key that exists (DuplicateItemException; `DuplicateItem` as a
+    /// transaction's cancellation reason).
+    #[error("{0}")]
+    DuplicateItem(String),
     /// A transaction was cancelled (TransactionCanceledException): one reason per action,
     /// in action order.
     #[error("Transaction cancelled")]

@@ -664,6 +664,11 @@ impl Engine {
                                 message: Some("The conditional request failed".into()),
                                 item: item.map(|i| *i),
                             },
+                            EngineError::DuplicateItem(m) => CancellationReason {
+                                code: "DuplicateItem".into(),
+                                message: Some(m),
+                                item: None,
+                            },
                             EngineError::Validation(m) => CancellationReason {
                                 code: "ValidationError".into(),
                                 message: Some(m),

@@ -87,6 +87,7 @@ mod keywords;
 mod lexer;
 mod parser;
 mod plan;
+pub mod translate;
 
 pub use ast::{
     BinaryOp, Delete, Expr, Function, Insert, IsType, Literal, MapEntry, OrderBy, Path,
