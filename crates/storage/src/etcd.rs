@@ -120,6 +120,11 @@ struct Members {
     paused_until: Vec<std::sync::atomic::AtomicU64>,
     next: std::sync::atomic::AtomicUsize,
     epoch: std::time::Instant,
+    /// The highest store revision this server has committed or read at. A serializable read
+    /// answered by a member behind it (one that has not applied this server's own last
+    /// commit yet) is asked again linearizably: eventually consistent reads still see this
+    /// server's acknowledged writes, as they do on the embedded engine.
+    seen: std::sync::atomic::AtomicI64,
 }
 
 /// Whether a request failed before reaching any member.
@@ -143,6 +148,13 @@ fn read_elsewhere(e: &etcd_client::Error) -> bool {
 }
 
 impl Members {
+    fn saw(&self, header: Option<&etcd_client::ResponseHeader>) {
+        if let Some(header) = header {
+            self.seen
+                .fetch_max(header.revision(), std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
     fn now_ms(&self) -> u64 {
         self.epoch.elapsed().as_millis() as u64
     }
@@ -303,6 +315,7 @@ impl EtcdStorage {
                         .collect(),
                     next: Default::default(),
                     epoch: std::time::Instant::now(),
+                    seen: std::sync::atomic::AtomicI64::new(0),
                 };
                 // One read, so that an unreachable cluster fails here and not at the first
                 // request.
@@ -448,16 +461,29 @@ async fn get(
     full: Vec<u8>,
     options: GetOptions,
 ) -> Result<Option<Versioned>, StorageError> {
+    Ok(versioned(&get_response(members, &full, options).await?))
+}
+
+async fn get_response(
+    members: &Members,
+    full: &[u8],
+    options: GetOptions,
+) -> Result<etcd_client::GetResponse, StorageError> {
     let response = members
         .read(|mut kv| {
-            let (full, options) = (full.clone(), options.clone());
+            let (full, options) = (full.to_vec(), options.clone());
             async move { kv.get(full, Some(options)).await }
         })
         .await?;
-    Ok(response.kvs().first().map(|kv| Versioned {
+    members.saw(response.header());
+    Ok(response)
+}
+
+fn versioned(response: &etcd_client::GetResponse) -> Option<Versioned> {
+    response.kvs().first().map(|kv| Versioned {
         version: kv.mod_revision() as Version,
         value: kv.value().to_vec(),
-    }))
+    })
 }
 
 /// Runs `request` on `handle`'s runtime and blocks the calling thread until it answers.
@@ -636,9 +662,18 @@ impl Storage for EtcdStorage {
         // Serializable: the member's own state, without a ReadIndex round; behind the
         // cluster by at most what that member has not applied yet.
         let full = self.full_key(key);
-        Box::pin(
-            async move { get(&self.members, full, GetOptions::new().with_serializable()).await },
-        )
+        Box::pin(async move {
+            let members = &self.members;
+            let seen = members.seen.load(std::sync::atomic::Ordering::Relaxed);
+            let response =
+                get_response(members, &full, GetOptions::new().with_serializable()).await?;
+            let current = response.header().map_or(0, |h| h.revision()) >= seen;
+            if current {
+                Ok(versioned(&response))
+            } else {
+                get(members, full, GetOptions::new()).await
+            }
+        })
     }
 
     fn scan(&self, start: &[u8], end: &[u8], reverse: bool) -> KvIter<'_> {
@@ -699,6 +734,9 @@ impl Storage for EtcdStorage {
                     async move { kv.txn(txn).await }
                 })
                 .await;
+            if let Ok(response) = &answer {
+                members.saw(response.header());
+            }
             let outcome = match answer {
                 Err(e) => Err(e),
                 Ok(response) if response.succeeded() => Ok(()),
