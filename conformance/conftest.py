@@ -109,9 +109,3 @@ def cleanup_tables():
     yield names
     for n in names:
         support.call("DeleteTable", {"TableName": n})
-
-
-# conformance/pending/: suites recorded against DynamoDB Local for work in progress (PartiQL,
-# issue 22) that ferrodyn does not pass yet; run them by hand with
-# `python3 -m pytest conformance/pending`. They join the gate when they pass.
-collect_ignore = ["pending"]

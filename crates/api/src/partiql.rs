@@ -14,8 +14,9 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use ferrodyn_engine::{
-    Consumed, Engine, EngineError, KeyAttribute, QueryRequest, ReadConsistency, ScanRequest,
-    TableMeta, TransactApply, TransactGet, TransactWrite, TransactWriteKind, WriteAction,
+    CancellationReason, Consumed, Engine, EngineError, KeyAttribute, QueryRequest, ReadConsistency,
+    ScanRequest, TableMeta, TransactApply, TransactGet, TransactWrite, TransactWriteKind,
+    WriteAction,
 };
 use ferrodyn_expr::{Condition, KeyOperator, KeyRange};
 use ferrodyn_partiql::{
@@ -27,13 +28,17 @@ use serde::{Deserialize, Serialize};
 use crate::capacity::{ConsumedCapacity, ReturnCapacity};
 use crate::error::{ApiError, ErrorKind};
 use crate::items::apply_update;
+use crate::transactions::ItemResponse;
 use crate::validate::Violations;
 use crate::{parse, to_body};
 
 const RETURN_CONSUMED_CAPACITY: &[&str] = &["INDEXES", "TOTAL", "NONE"];
 const ON_FAILURE: &[&str] = &["ALL_OLD", "NONE"];
-/// Longest statement DynamoDB accepts (API reference: Statement, length 1 to 8192).
-const MAX_STATEMENT_CHARS: usize = 8192;
+/// Longest statement DynamoDB accepts (API reference: Statement, length 1 to 8192), in
+/// UTF-8 bytes.
+const MAX_STATEMENT_BYTES: usize = 8192;
+/// A statement on a table that does not exist: the item operations' ResourceNotFound text.
+const REQUESTED_RESOURCE_NOT_FOUND: &str = "Requested resource not found";
 /// Statements of one BatchExecuteStatement.
 const MAX_BATCH: usize = 25;
 /// Statements of one ExecuteTransaction.
@@ -63,38 +68,23 @@ struct ExecuteStatementOutput {
     consumed_capacity: Option<ConsumedCapacity>,
 }
 
-/// Member checks shared by the three operations for one statement at `path`.
+/// Member checks shared by the three operations for one statement at `path` (its text is
+/// there: the callers check for a missing or empty one first, with their own messages).
 fn check_statement(
     v: &mut Violations,
-    statement: &Option<String>,
+    statement: &str,
     parameters: &Option<Vec<AttributeValue>>,
     on_failure: &Option<String>,
     path: &str,
 ) {
-    match statement {
-        None => v.push(
-            "null",
+    // The limit counts UTF-8 bytes (as DynamoDB Local answers: 2731 three-byte characters
+    // are too long).
+    if statement.len() > MAX_STATEMENT_BYTES {
+        v.push(
+            crate::validate::quoted(statement),
             &format!("{path}statement"),
-            "Member must not be null",
-        ),
-        Some(s) => {
-            let chars = s.chars().count();
-            if chars == 0 || chars > MAX_STATEMENT_CHARS {
-                v.push(
-                    crate::validate::quoted(s),
-                    &format!("{path}statement"),
-                    format!("Member must have length less than or equal to {MAX_STATEMENT_CHARS}")
-                        .replace(
-                            "less than or equal to 8192",
-                            if chars == 0 {
-                                "greater than or equal to 1"
-                            } else {
-                                "less than or equal to 8192"
-                            },
-                        ),
-                );
-            }
-        }
+            format!("Member must have length less than or equal to {MAX_STATEMENT_BYTES}"),
+        );
     }
     if let Some(p) = parameters {
         if p.is_empty() {
@@ -120,12 +110,51 @@ fn check_capacity(v: &mut Violations, value: &Option<String>) {
     }
 }
 
+/// A statement that could not be prepared.
+struct Unprepared {
+    error: ApiError,
+    /// Whether it parsed and then is a read (`Some(true)`) or a write; `None` when it did
+    /// not parse.
+    read: Option<bool>,
+    /// Whether it parsed and its parameters were wrong.
+    bind: bool,
+}
+
+/// Parses a PartiQL request: a number parameter that is no number gets PartiQL's message.
+fn parse_input<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, ApiError> {
+    parse(body).map_err(|e| {
+        if e.kind == ErrorKind::Validation
+            && e.message
+                .starts_with("The parameter cannot be converted to a numeric value")
+        {
+            ApiError::validation(ferrodyn_partiql::validation::PARAMETER_NOT_A_NUMBER)
+        } else {
+            e
+        }
+    })
+}
+
 /// A statement parsed and bound to its parameters.
-fn prepare(text: &str, parameters: Option<&[AttributeValue]>) -> Result<Statement, ApiError> {
-    let statement = ferrodyn_partiql::parse(text).map_err(|e| ApiError::validation(e.message()))?;
+fn prepare(text: &str, parameters: Option<&[AttributeValue]>) -> Result<Statement, Unprepared> {
+    if text.trim().is_empty() {
+        return Err(Unprepared {
+            error: ApiError::validation(format!("{}{text}", ferrodyn_partiql::NOT_WELL_FORMED)),
+            read: None,
+            bind: false,
+        });
+    }
+    let statement = ferrodyn_partiql::parse(text).map_err(|e| Unprepared {
+        error: ApiError::validation(e.message()),
+        read: None,
+        bind: false,
+    })?;
     let bound = statement
         .bind(parameters.unwrap_or_default())
-        .map_err(|e| ApiError::validation(e.message()))?;
+        .map_err(|e| Unprepared {
+            error: ApiError::validation(e.message()),
+            read: Some(statement.is_read()),
+            bind: true,
+        })?;
     Ok(bound.into_statement())
 }
 
@@ -137,7 +166,7 @@ fn translate_error(e: translate::TranslateError) -> ApiError {
 fn table_of(engine: &Engine, name: &str) -> Result<Arc<TableMeta>, ApiError> {
     engine.table(name).map_err(|e| match e {
         EngineError::ResourceNotFound(_) => {
-            ApiError::resource_not_found("Cannot do operations on a non-existent table")
+            ApiError::resource_not_found(REQUESTED_RESOURCE_NOT_FOUND)
         }
         other => other.into(),
     })
@@ -374,7 +403,7 @@ async fn run_select(
     options: ReadOptions,
 ) -> Result<(Vec<Item>, Option<Item>, Consumed), ApiError> {
     let read = plan_select(meta, select, src)?;
-    let projection = translate::projection(&select.projection);
+    let projection = translate::projection(&select.projection).map_err(translate_error)?;
     let project = |item: Item| match &projection {
         Some(p) => p.apply(&item),
         None => item,
@@ -560,16 +589,12 @@ impl Write {
                 let new = apply_update(Some(update), &self.meta.indexes, &self.key, current)?;
                 Ok(WriteAction::Put(new))
             }
-            WriteKind::Delete => {
-                if !holds {
-                    return Err(self.failed(current));
-                }
-                Ok(if current.is_some() {
-                    WriteAction::Delete
-                } else {
-                    WriteAction::Nothing
-                })
-            }
+            // Deleting a missing item succeeds, whatever the rest of the WHERE says.
+            WriteKind::Delete => match current {
+                None => Ok(WriteAction::Nothing),
+                Some(_) if holds => Ok(WriteAction::Delete),
+                Some(_) => Err(self.failed(current)),
+            },
             WriteKind::Exists => {
                 if current.is_none() || !holds {
                     return Err(self.failed(current));
@@ -642,15 +667,18 @@ impl Write {
 // ExecuteStatement
 
 pub async fn execute_statement(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
-    let input: ExecuteStatementInput = parse(body)?;
+    let input: ExecuteStatementInput = parse_input(body)?;
     let mut v = Violations::new();
-    check_statement(
-        &mut v,
-        &input.statement,
-        &input.parameters,
-        &input.return_values_on_condition_check_failure,
-        "",
-    );
+    match &input.statement {
+        None => v.push("null", "statement", "Member must not be null"),
+        Some(text) => check_statement(
+            &mut v,
+            text,
+            &input.parameters,
+            &input.return_values_on_condition_check_failure,
+            "",
+        ),
+    }
     check_capacity(&mut v, &input.return_consumed_capacity);
     if let Some(limit) = input.limit {
         v.at_least(limit, "limit", 1);
@@ -664,9 +692,19 @@ pub async fn execute_statement(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, 
             );
         }
     }
+    if input
+        .statement
+        .as_ref()
+        .is_some_and(|s| s.len() > MAX_STATEMENT_BYTES)
+    {
+        // DynamoDB's own words for this one (DynamoDB Local), before any other check.
+        return Err(ApiError::validation(format!(
+            "Member must have length less than or equal to {MAX_STATEMENT_BYTES}"
+        )));
+    }
     v.finish()?;
     let src = input.statement.as_deref().expect("checked");
-    let statement = prepare(src, input.parameters.as_deref())?;
+    let statement = prepare(src, input.parameters.as_deref()).map_err(|u| u.error)?;
     let capacity = ReturnCapacity::parse(input.return_consumed_capacity.as_deref());
     let on_failure = input.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD");
     let mut out = ExecuteStatementOutput::default();
@@ -709,6 +747,7 @@ pub async fn execute_statement(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, 
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
+/// One statement of a batch or a transaction (which ignores ConsistentRead).
 struct BatchStatementRequest {
     statement: Option<String>,
     parameters: Option<Vec<AttributeValue>>,
@@ -766,103 +805,152 @@ fn batch_code(kind: ErrorKind) -> &'static str {
     }
 }
 
-/// Parses every statement of a batch or transaction; refuses a mix of reads and writes.
-fn prepare_all<'a>(
-    texts: impl Iterator<Item = (&'a str, Option<&'a [AttributeValue]>)>,
-    mixed: &str,
-) -> Result<Vec<Result<Statement, ApiError>>, ApiError> {
-    let prepared: Vec<Result<Statement, ApiError>> =
-        texts.map(|(text, params)| prepare(text, params)).collect();
-    let reads = prepared
-        .iter()
-        .filter(|p| matches!(p, Ok(s) if s.is_read()))
-        .count();
-    let writes = prepared
-        .iter()
-        .filter(|p| matches!(p, Ok(s) if !s.is_read()))
-        .count();
-    if reads > 0 && writes > 0 {
-        return Err(ApiError::validation(mixed));
+/// Messages of BatchExecuteStatement (recorded from DynamoDB Local, Amazon's own PartiQL
+/// front end; the counts name the item operations a batch becomes).
+const EMPTY_BATCH: &str = "The statement was empty.";
+const MIXED_BATCH: &str = "Read and write requests together in the same batch is not supported.";
+const TOO_MANY_READS: &str = "BatchGetItem cannot fetch more than 25 items";
+const TOO_MANY_WRITES: &str = "BatchWriteItem cannot write more than 25 items";
+const DUPLICATE_KEYS: &str = "Provided list of item keys contains duplicates";
+const SINGLE_ITEM_SELECT: &str = "Only single item select is supported";
+const EXISTS_OUTSIDE_TRANSACTION: &str =
+    "EXISTS can only be used in ExecuteTransaction write requests.";
+
+/// Whether the statements that parsed are all reads or all writes (EXISTS is a write): the
+/// kind of the first one, `None` when none parsed; `Err` on a mix.
+fn kind_of(prepared: &[Result<Statement, Unprepared>]) -> Result<Option<bool>, ()> {
+    let mut kinds = prepared.iter().filter_map(|p| match p {
+        Ok(s) => Some(s.is_read()),
+        Err(u) => u.read,
+    });
+    let first = kinds.next();
+    if kinds.any(|k| Some(k) != first) {
+        return Err(());
     }
-    Ok(prepared)
+    Ok(first)
+}
+
+/// The item a statement addresses, as (table, key) in a canonical text, when its table
+/// exists and its WHERE (or INSERT item) fixes the key; for the duplicate checks.
+fn target(engine: &Engine, statement: &Statement, src: &str) -> Option<(String, String)> {
+    let meta = engine.table(&statement.table().table).ok()?;
+    let key = match statement {
+        // EXISTS has no place in a batch: it is that statement's error, not a duplicate.
+        Statement::Exists(_) => return None,
+        Statement::Select(select) => {
+            if select.from.index.is_some() {
+                return None;
+            }
+            match plan_select(&meta, select, src).ok()? {
+                Read::Get { key, .. } => key,
+                _ => return None,
+            }
+        }
+        write => plan_write(engine, write, src, false).ok()?.key,
+    };
+    let sorted: std::collections::BTreeMap<&String, &AttributeValue> = key.iter().collect();
+    Some((meta.name.clone(), serde_json::to_string(&sorted).ok()?))
+}
+
+/// Whether two statements address the same item.
+fn has_duplicates(engine: &Engine, statements: &[(&Statement, &str)]) -> bool {
+    let mut seen = std::collections::HashSet::new();
+    statements
+        .iter()
+        .filter_map(|(s, src)| target(engine, s, src))
+        .any(|t| !seen.insert(t))
+}
+
+/// The texts of a batch's or transaction's statements, with their members checked (at
+/// `path`.N.member); `empty` when there are none or one is missing or empty.
+fn statement_texts<'a>(
+    v: &mut Violations,
+    statements: &'a Option<Vec<BatchStatementRequest>>,
+    empty: &str,
+    path: &str,
+) -> Result<Vec<&'a str>, ApiError> {
+    let texts: Option<Vec<&str>> = statements
+        .iter()
+        .flatten()
+        .map(|s| s.statement.as_deref().filter(|t| !t.is_empty()))
+        .collect();
+    let texts = texts
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::validation(empty))?;
+    for (i, (st, text)) in statements.iter().flatten().zip(&texts).enumerate() {
+        check_statement(
+            v,
+            text,
+            &st.parameters,
+            &st.return_values_on_condition_check_failure,
+            &format!("{path}.{}.member.", i + 1),
+        );
+    }
+    Ok(texts)
 }
 
 pub async fn batch_execute_statement(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
-    let input: BatchExecuteStatementInput = parse(body)?;
+    let input: BatchExecuteStatementInput = parse_input(body)?;
     let mut v = Violations::new();
-    match &input.statements {
-        None => v.push("null", "statements", "Member must not be null"),
-        Some(s) => {
-            if s.is_empty() || s.len() > MAX_BATCH {
-                v.push(
-                    "[...]",
-                    "statements",
-                    if s.is_empty() {
-                        "Member must have length greater than or equal to 1".to_owned()
-                    } else {
-                        format!("Member must have length less than or equal to {MAX_BATCH}")
-                    },
-                );
-            }
-            for (i, st) in s.iter().enumerate() {
-                check_statement(
-                    &mut v,
-                    &st.statement,
-                    &st.parameters,
-                    &st.return_values_on_condition_check_failure,
-                    &format!("statements.{}.member.", i + 1),
-                );
-            }
-        }
-    }
+    let texts = statement_texts(&mut v, &input.statements, EMPTY_BATCH, "statements")?;
     check_capacity(&mut v, &input.return_consumed_capacity);
     v.finish()?;
-    let statements = input.statements.expect("checked");
-    let prepared = prepare_all(
-        statements.iter().map(|s| {
-            (
-                s.statement.as_deref().expect("checked"),
-                s.parameters.as_deref(),
-            )
-        }),
-        "Mixing read and write statements is not supported in BatchExecuteStatement",
-    )?;
+    let statements = input.statements.as_deref().unwrap_or_default();
+    let prepared: Vec<Result<Statement, Unprepared>> = statements
+        .iter()
+        .zip(&texts)
+        .map(|(s, text)| prepare(text, s.parameters.as_deref()))
+        .collect();
+    let kind = kind_of(&prepared).map_err(|()| ApiError::validation(MIXED_BATCH))?;
+    if statements.len() > MAX_BATCH {
+        return Err(ApiError::validation(if kind == Some(false) {
+            TOO_MANY_WRITES
+        } else {
+            TOO_MANY_READS
+        }));
+    }
+    let parsed: Vec<(&Statement, &str)> = prepared
+        .iter()
+        .zip(&texts)
+        .filter_map(|(p, text)| p.as_ref().ok().map(|s| (s, *text)))
+        .collect();
+    if has_duplicates(engine, &parsed) {
+        return Err(ApiError::validation(DUPLICATE_KEYS));
+    }
     let capacity = ReturnCapacity::parse(input.return_consumed_capacity.as_deref());
     let mut consumed_by_table: Vec<(String, Consumed)> = Vec::new();
     let mut responses = Vec::with_capacity(statements.len());
-    for (request, statement) in statements.iter().zip(prepared) {
-        let src = request.statement.as_deref().expect("checked");
+    for ((request, statement), src) in statements.iter().zip(prepared).zip(&texts) {
         let on_failure =
             request.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD");
-        let table = statement.as_ref().ok().map(|s| s.table().table.clone());
         let result = match statement {
-            Err(e) => Err(e),
+            Err(u) => Err(StatementFailure::before(u.error)),
             Ok(statement) => {
                 batch_one(engine, &statement, src, request.consistent_read, on_failure).await
             }
         };
-        let mut response = BatchStatementResponse {
-            table_name: table.clone(),
-            ..Default::default()
-        };
-        match result {
-            Ok((item, consumed)) => {
-                response.item = item;
-                if let Some(table) = table {
-                    match consumed_by_table.iter_mut().find(|(t, _)| *t == table) {
-                        Some((_, c)) => c.add(&consumed),
-                        None => consumed_by_table.push((table, consumed)),
-                    }
+        let response = match result {
+            Ok((table, item, consumed)) => {
+                match consumed_by_table.iter_mut().find(|(t, _)| *t == table) {
+                    Some((_, c)) => c.add(&consumed),
+                    None => consumed_by_table.push((table.clone(), consumed)),
+                }
+                BatchStatementResponse {
+                    table_name: Some(table),
+                    item,
+                    error: None,
                 }
             }
-            Err(e) => {
-                response.error = Some(BatchStatementError {
-                    code: batch_code(e.kind),
-                    message: e.message,
-                    item: e.item.map(|i| *i),
-                });
-            }
-        }
+            Err(failure) => BatchStatementResponse {
+                table_name: failure.table,
+                item: None,
+                error: Some(BatchStatementError {
+                    code: batch_code(failure.error.kind),
+                    message: failure.error.message,
+                    item: failure.error.item.map(|i| *i),
+                }),
+            },
+        };
         responses.push(response);
     }
     let consumed_capacity = (capacity != ReturnCapacity::None).then(|| {
@@ -877,44 +965,71 @@ pub async fn batch_execute_statement(engine: &Engine, body: &[u8]) -> Result<Vec
     })
 }
 
-/// One statement of a batch: a read must fix the whole key (a GetItem).
+/// Why one statement of a batch failed: the error, with the table's name when the statement
+/// got as far as running on it (a failed condition, a duplicate INSERT), not when it was
+/// refused before (a bad key, a missing table).
+struct StatementFailure {
+    error: ApiError,
+    table: Option<String>,
+}
+
+impl StatementFailure {
+    fn before(error: ApiError) -> StatementFailure {
+        StatementFailure { error, table: None }
+    }
+
+    fn on(table: &str) -> impl FnOnce(ApiError) -> StatementFailure + '_ {
+        move |error| StatementFailure {
+            error,
+            table: Some(table.to_owned()),
+        }
+    }
+}
+
+/// One statement of a batch: a read must fix the whole key (a GetItem). Its table, item and
+/// what it consumed.
 async fn batch_one(
     engine: &Engine,
     statement: &Statement,
     src: &str,
     consistent_read: Option<bool>,
     on_failure: bool,
-) -> Result<(Option<Item>, Consumed), ApiError> {
+) -> Result<(String, Option<Item>, Consumed), StatementFailure> {
     match statement {
         Statement::Select(select) => {
-            let meta = table_of(engine, &select.from.table)?;
-            if select.from.index.is_some()
-                || !matches!(plan_select(&meta, select, src)?, Read::Get { .. })
-            {
-                return Err(ApiError::validation(
-                    "Select statements within BatchExecuteStatement must specify the full primary key",
-                ));
+            let meta = table_of(engine, &select.from.table).map_err(StatementFailure::before)?;
+            let single = select.from.index.is_none()
+                && matches!(
+                    plan_select(&meta, select, src).map_err(StatementFailure::before)?,
+                    Read::Get { .. }
+                );
+            if !single {
+                return Err(StatementFailure::before(ApiError::validation(
+                    SINGLE_ITEM_SELECT,
+                )));
             }
             let options = ReadOptions {
                 consistency: ReadConsistency::from_consistent_read(consistent_read == Some(true)),
                 limit: None,
                 start: None,
             };
-            let (items, _, consumed) = run_select(engine, &meta, select, src, options).await?;
-            Ok((items.into_iter().next(), consumed))
+            let (items, _, consumed) = run_select(engine, &meta, select, src, options)
+                .await
+                .map_err(StatementFailure::on(&meta.name))?;
+            Ok((meta.name.clone(), items.into_iter().next(), consumed))
         }
-        Statement::Exists(_) => Err(ApiError::validation(
-            "EXISTS can only be used in ExecuteTransaction write requests.",
-        )),
+        Statement::Exists(_) => Err(StatementFailure::before(ApiError::validation(
+            EXISTS_OUTSIDE_TRANSACTION,
+        ))),
         write => {
-            let write = plan_write(engine, write, src, on_failure)?;
-            if write.returning.is_some() {
-                return Err(ApiError::validation(
-                    "RETURNING is not supported in BatchExecuteStatement",
-                ));
-            }
-            let (_, consumed) = write.run(engine).await?;
-            Ok((None, consumed))
+            let write =
+                plan_write(engine, write, src, on_failure).map_err(StatementFailure::before)?;
+            let table = write.meta.name.clone();
+            let (item, consumed) = write
+                .run(engine)
+                .await
+                .map_err(StatementFailure::on(&table))?;
+            Ok((table, item, consumed))
         }
     }
 }
@@ -924,140 +1039,225 @@ async fn batch_one(
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ParameterizedStatement {
-    statement: Option<String>,
-    parameters: Option<Vec<AttributeValue>>,
-    return_values_on_condition_check_failure: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
 struct ExecuteTransactionInput {
-    transact_statements: Option<Vec<ParameterizedStatement>>,
+    transact_statements: Option<Vec<BatchStatementRequest>>,
     client_request_token: Option<String>,
     return_consumed_capacity: Option<String>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct ItemResponse {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    item: Option<Item>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
 struct ExecuteTransactionOutput {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    responses: Option<Vec<ItemResponse>>,
+    responses: Vec<ItemResponse>,
     #[serde(skip_serializing_if = "Option::is_none")]
     consumed_capacity: Option<Vec<ConsumedCapacity>>,
 }
 
+/// Messages of ExecuteTransaction (recorded from DynamoDB Local).
+const EMPTY_TRANSACTION: &str = "ExecutePartiQLTransaction can not have empty statement.";
+const MIXED_TRANSACTION: &str =
+    "ExecuteTransaction API does not support both read and write operations in the same request.";
+const SAME_ITEM: &str = "Transaction request cannot include multiple operations on one item";
+const UNSUPPORTED_IN_TRANSACTION: &str = "Unsupported operation in transaction.";
+const TRANSACTION_SELECT_KEY: &str =
+    "Select statements within ExecuteTransaction must specify the primary key in the where clause.";
+const TRANSACTION_RETURNING: &str = "RETURNING clause is not supported in ExecuteTransaction.";
+const EXISTS_CONDITION: &str = "EXISTS() must contain a single item read with additional condition";
+/// A failed EXISTS: unlike an UPDATE's or DELETE's condition, with a full stop.
+const EXISTS_FAILED: &str = "The conditional request failed.";
+const TOKEN_MISMATCH: &str =
+    "Specified idempotent token was used with different request parameters within the idempotency window";
+
+/// A statement's own validation failure, as ExecuteTransaction words it.
+fn in_statement(i: usize, message: &str) -> ApiError {
+    ApiError::validation(format!(
+        "Validation failed in TransactStatements[{i}]: {message}"
+    ))
+}
+
+/// A TransactionCanceledException whose reasons say `reason` for statement `i` of `n` and
+/// `None` for the others.
+fn cancelled_at(i: usize, n: usize, reason: CancellationReason) -> ApiError {
+    let reasons = (0..n)
+        .map(|j| {
+            if j == i {
+                reason.clone()
+            } else {
+                CancellationReason {
+                    code: "None".into(),
+                    message: None,
+                    item: None,
+                }
+            }
+        })
+        .collect();
+    EngineError::TransactionCanceled(reasons).into()
+}
+
 pub async fn execute_transaction(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
-    let input: ExecuteTransactionInput = parse(body)?;
+    let input: ExecuteTransactionInput = parse_input(body)?;
     let mut v = Violations::new();
-    match &input.transact_statements {
-        None => v.push("null", "transactStatements", "Member must not be null"),
-        Some(s) => {
-            if s.is_empty() || s.len() > MAX_TRANSACTION {
-                v.push(
-                    "[...]",
-                    "transactStatements",
-                    if s.is_empty() {
-                        "Member must have length greater than or equal to 1".to_owned()
-                    } else {
-                        format!("Member must have length less than or equal to {MAX_TRANSACTION}")
-                    },
-                );
-            }
-            for (i, st) in s.iter().enumerate() {
-                check_statement(
-                    &mut v,
-                    &st.statement,
-                    &st.parameters,
-                    &st.return_values_on_condition_check_failure,
-                    &format!("transactStatements.{}.member.", i + 1),
-                );
-            }
-        }
+    if input
+        .transact_statements
+        .as_ref()
+        .is_some_and(|s| s.len() > MAX_TRANSACTION)
+    {
+        v.push(
+            "[...]",
+            "transactStatements",
+            format!("Member must have length less than or equal to {MAX_TRANSACTION}"),
+        );
     }
+    let texts = statement_texts(
+        &mut v,
+        &input.transact_statements,
+        EMPTY_TRANSACTION,
+        "transactStatements",
+    )?;
     if let Some(t) = &input.client_request_token {
         v.length(t, "clientRequestToken", 1, 36);
     }
     check_capacity(&mut v, &input.return_consumed_capacity);
     v.finish()?;
-    let statements = input.transact_statements.expect("checked");
-    let prepared = prepare_all(
-        statements.iter().map(|s| {
-            (
-                s.statement.as_deref().expect("checked"),
-                s.parameters.as_deref(),
-            )
-        }),
-        "Mixing read and write statements is not supported in ExecuteTransaction",
-    )?;
-    let statements_prepared = prepared.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let statements = input.transact_statements.as_deref().unwrap_or_default();
+    // Every statement must parse: the first that does not is the answer.
+    let mut prepared = Vec::with_capacity(statements.len());
+    for (i, (request, text)) in statements.iter().zip(&texts).enumerate() {
+        match prepare(text, request.parameters.as_deref()) {
+            Ok(statement) => prepared.push(statement),
+            Err(u) if u.bind => return Err(in_statement(i, &u.error.message)),
+            Err(u) if u.error.message.starts_with("Unsupported operation: ") => {
+                return Err(ApiError::validation(UNSUPPORTED_IN_TRANSACTION))
+            }
+            Err(u) => return Err(u.error),
+        }
+    }
+    let first_read = prepared[0].is_read();
+    if prepared.iter().any(|s| s.is_read() != first_read) {
+        return Err(ApiError::validation(MIXED_TRANSACTION));
+    }
+    // Then the tables, then each statement's own checks, then one item twice.
+    let metas = prepared
+        .iter()
+        .map(|s| table_of(engine, &s.table().table))
+        .collect::<Result<Vec<_>, _>>()?;
     let capacity = ReturnCapacity::parse(input.return_consumed_capacity.as_deref());
-    if statements_prepared.iter().all(Statement::is_read) {
-        let mut gets = Vec::with_capacity(statements.len());
-        let mut projections = Vec::with_capacity(statements.len());
-        for (request, statement) in statements.iter().zip(&statements_prepared) {
+    let mut seen = std::collections::HashSet::new();
+    let mut same_item = false;
+    let mut canonical_key = |table: &str, key: &Item| {
+        let sorted: std::collections::BTreeMap<&String, &AttributeValue> = key.iter().collect();
+        let text = serde_json::to_string(&sorted).unwrap_or_default();
+        if !seen.insert((table.to_owned(), text)) {
+            same_item = true;
+        }
+    };
+    if first_read {
+        let mut gets = Vec::with_capacity(prepared.len());
+        let mut projections = Vec::with_capacity(prepared.len());
+        for (i, ((statement, meta), src)) in prepared.iter().zip(&metas).zip(&texts).enumerate() {
             let Statement::Select(select) = statement else {
                 unreachable!("all reads")
             };
-            let src = request.statement.as_deref().expect("checked");
-            let meta = table_of(engine, &select.from.table)?;
             let read = if select.from.index.is_some() {
                 None
             } else {
-                Some(plan_select(&meta, select, src)?)
+                Some(plan_select(meta, select, src).map_err(|e| in_statement(i, &e.message))?)
             };
             let Some(Read::Get { key, filter }) = read else {
-                return Err(ApiError::validation(
-                    "Select statements within ExecuteTransaction must specify the full primary key",
-                ));
+                return Err(in_statement(i, TRANSACTION_SELECT_KEY));
             };
             if filter.is_some() {
-                return Err(ApiError::validation(
+                return Err(in_statement(
+                    i,
                     "Where clause of Select statements within ExecuteTransaction can only contain equality conditions on key attributes",
                 ));
             }
-            projections.push(translate::projection(&select.projection));
+            projections.push(
+                translate::projection(&select.projection)
+                    .map_err(|e| in_statement(i, &e.message))?,
+            );
+            canonical_key(&meta.name, &key);
             gets.push(TransactGet {
                 table: meta.name.clone(),
                 key,
             });
         }
+        if same_item {
+            return Err(ApiError::validation(SAME_ITEM));
+        }
         let (found, consumed) = engine.transact_get_items_metered(&gets)?;
         return to_body(&ExecuteTransactionOutput {
-            responses: Some(
-                found
-                    .into_iter()
-                    .zip(&projections)
-                    .map(|(item, p)| ItemResponse {
-                        item: item.map(|i| match p {
-                            Some(p) => p.apply(&i),
-                            None => i,
-                        }),
-                    })
-                    .collect(),
-            ),
+            responses: found
+                .into_iter()
+                .zip(&projections)
+                .map(|(item, p)| ItemResponse {
+                    item: item.map(|i| match p {
+                        Some(p) => p.apply(&i),
+                        None => i,
+                    }),
+                })
+                .collect(),
             consumed_capacity: capacity.of_tables(&consumed),
         });
     }
-    let mut actions = Vec::with_capacity(statements.len());
-    for (request, statement) in statements.iter().zip(&statements_prepared) {
-        let src = request.statement.as_deref().expect("checked");
+    // Writes: RETURNING and EXISTS's shape first, for every statement.
+    for (i, statement) in prepared.iter().enumerate() {
+        let returning = match statement {
+            Statement::Update(u) => u.returning.is_some(),
+            Statement::Delete(d) => d.returning.is_some(),
+            _ => false,
+        };
+        if returning {
+            return Err(in_statement(i, TRANSACTION_RETURNING));
+        }
+    }
+    let n = prepared.len();
+    let mut actions = Vec::with_capacity(n);
+    let mut exists = Vec::with_capacity(n);
+    for (i, ((request, statement), src)) in statements.iter().zip(&prepared).zip(&texts).enumerate()
+    {
         let on_failure =
             request.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD");
-        let write = plan_write(engine, statement, src, on_failure)?;
-        if write.returning.is_some() {
-            return Err(ApiError::validation(
-                "RETURNING is not supported in ExecuteTransaction",
-            ));
+        let write = match plan_write(engine, statement, src, on_failure) {
+            Ok(w) => w,
+            Err(e) if e.kind == ErrorKind::Validation => {
+                // A WHERE that does not address one item cancels the transaction with no
+                // reasons; a bad key is the reason of its statement.
+                let message = e.message;
+                if message == ferrodyn_partiql::validation::INCOMPLETE_KEY
+                    || message.starts_with("Multiple conditions on same key")
+                {
+                    return Err(ApiError {
+                        kind: ErrorKind::TransactionCanceled,
+                        message: format!("ValidationError {message}"),
+                        item: None,
+                        cancellation_reasons: None,
+                    });
+                }
+                if message.starts_with("Key attribute") {
+                    return Err(cancelled_at(
+                        i,
+                        n,
+                        CancellationReason {
+                            code: "ValidationError".into(),
+                            message: Some(message),
+                            item: None,
+                        },
+                    ));
+                }
+                return Err(in_statement(i, &message));
+            }
+            Err(e) => return Err(e),
+        };
+        if matches!(write.kind, WriteKind::Exists) && write.condition.is_none() {
+            return Err(in_statement(i, EXISTS_CONDITION));
         }
+        canonical_key(&write.meta.name, &write.key);
+        exists.push(matches!(write.kind, WriteKind::Exists));
         actions.push(write.into_transact());
+    }
+    if same_item {
+        return Err(ApiError::validation(SAME_ITEM));
     }
     let token = match input.client_request_token {
         Some(t) => {
@@ -1068,9 +1268,29 @@ pub async fn execute_transaction(engine: &Engine, body: &[u8]) -> Result<Vec<u8>
         }
         None => None,
     };
-    let consumed = engine.transact_write_items_metered(actions, token).await?;
+    let consumed = match engine.transact_write_items_metered(actions, token).await {
+        Ok(consumed) => consumed,
+        Err(EngineError::TransactionCanceled(mut reasons)) => {
+            for (reason, is_exists) in reasons.iter_mut().zip(&exists) {
+                match reason.code.as_str() {
+                    // PartiQL reports a duplicate INSERT in a transaction as a validation
+                    // error.
+                    "DuplicateItem" => reason.code = "ValidationError".into(),
+                    "ConditionalCheckFailed" if *is_exists => {
+                        reason.message = Some(EXISTS_FAILED.into())
+                    }
+                    _ => {}
+                }
+            }
+            return Err(EngineError::TransactionCanceled(reasons).into());
+        }
+        Err(EngineError::IdempotentParameterMismatch(_)) => {
+            return Err(EngineError::IdempotentParameterMismatch(TOKEN_MISMATCH.into()).into())
+        }
+        Err(e) => return Err(e.into()),
+    };
     to_body(&ExecuteTransactionOutput {
-        responses: None,
+        responses: Vec::new(),
         consumed_capacity: capacity.of_tables(&consumed),
     })
 }

@@ -369,11 +369,12 @@ struct TransactGetItemsInput {
     return_consumed_capacity: Option<String>,
 }
 
+/// One Get's answer (also ExecuteTransaction's for a SELECT): `{}` for a missing item.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct ItemResponse {
+pub(crate) struct ItemResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
-    item: Option<Item>,
+    pub(crate) item: Option<Item>,
 }
 
 #[derive(Serialize)]

@@ -12,15 +12,17 @@
 //! | `query10` / `query100` | Query of a random preloaded partition of `--partition-size` (100) items, `Limit` 10 / 100 |
 //! | `batchwrite` | BatchWriteItem of 25 puts |
 //! | `scan` | one Scan page, `Limit` `--scan-limit` (100); each connection walks the table, then starts again |
+//! | `partiql-get` | ExecuteStatement `SELECT * FROM "<table>" WHERE pk = ?` of a random preloaded key |
 //!
 //! A setup phase creates the table (`pk` S hash key, `sk` N range key, PAY_PER_REQUEST; an
 //! existing table of that name is reused) and preloads what the chosen read workloads need:
-//! `--keys` items `k…` (get, mixed, scan) and `--partitions` partitions `p…` (query).
+//! `--keys` items `k…` (get, mixed, scan, partiql-get) and `--partitions` partitions `p…` (query).
 //! Items hold random text (it does not compress, like most real data) unless
 //! `--compressible` is given.
 //!
 //! For each workload it reports operations per second, p50 / p99 / p99.9 / max latency,
-//! errors grouped by `__type`, GetItem misses, and the server's RSS with `--server-pid`.
+//! errors grouped by `__type` (a partiql-get answer without an item counts as a
+//! `NoItems` error), GetItem misses, and the server's RSS with `--server-pid`.
 
 mod sign;
 mod tls;
@@ -52,10 +54,12 @@ pub enum Workload {
     Query100,
     Batchwrite,
     Scan,
+    #[serde(rename = "partiql-get")]
+    PartiqlGet,
 }
 
 impl Workload {
-    pub const ALL: [Workload; 8] = [
+    pub const ALL: [Workload; 9] = [
         Workload::Put,
         Workload::Get,
         Workload::Mixed95,
@@ -64,6 +68,7 @@ impl Workload {
         Workload::Query100,
         Workload::Batchwrite,
         Workload::Scan,
+        Workload::PartiqlGet,
     ];
 
     pub fn name(self) -> &'static str {
@@ -76,13 +81,18 @@ impl Workload {
             Workload::Query100 => "query100",
             Workload::Batchwrite => "batchwrite",
             Workload::Scan => "scan",
+            Workload::PartiqlGet => "partiql-get",
         }
     }
 
     fn needs_keys(self) -> bool {
         matches!(
             self,
-            Workload::Get | Workload::Mixed95 | Workload::Mixed50 | Workload::Scan
+            Workload::Get
+                | Workload::Mixed95
+                | Workload::Mixed50
+                | Workload::Scan
+                | Workload::PartiqlGet
         )
     }
 
@@ -110,7 +120,7 @@ pub struct BenchArgs {
         short = 'w',
         value_enum,
         value_delimiter = ',',
-        default_value = "put,get,mixed95,mixed50,query10,query100,batchwrite,scan",
+        default_value = "put,get,mixed95,mixed50,query10,query100,batchwrite,scan,partiql-get",
         help_heading = "Load"
     )]
     pub workload: Vec<Workload>,
@@ -268,7 +278,7 @@ pub struct WorkloadResult {
     pub errors: BTreeMap<String, u64>,
     /// GetItem answers without an `Item`.
     pub misses: u64,
-    /// Items written (batchwrite) or returned (query, scan).
+    /// Items written (batchwrite) or returned (query, scan, partiql-get).
     pub items: u64,
     /// The server's VmRSS after the workload, KiB (with --server-pid).
     pub rss_kib: Option<u64>,
@@ -371,6 +381,8 @@ struct Ctx {
     signer: Signer,
     /// The table name as a JSON string, quotes included.
     table_json: String,
+    /// The partiql-get statement (`SELECT * FROM "<table>" WHERE pk = ?`) as a JSON string.
+    select_json: String,
     /// Text the `data` attribute's values are cut from (see [`Ctx::pad`]).
     filler: String,
     /// Length of a `data` value.
@@ -416,6 +428,7 @@ impl Ctx {
             tls,
             signer: args.signing.signer(),
             table_json: serde_json::to_string(&args.table).expect("string"),
+            select_json: serde_json::to_string(&select_statement(&args.table)).expect("string"),
             filler,
             pad_len,
             scan_limit: args.scan_limit,
@@ -611,6 +624,35 @@ fn get_body(ctx: &Ctx, pk: &str, sk: u64) -> Bytes {
         ctx.table_json
     )
     .into()
+}
+
+/// The partiql-get statement: a quoted identifier, its `"` doubled.
+fn select_statement(table: &str) -> String {
+    format!(
+        r#"SELECT * FROM "{}" WHERE pk = ?"#,
+        table.replace('"', "\"\"")
+    )
+}
+
+/// ExecuteStatement of the partiql-get statement with `pk` as its parameter.
+fn statement_body(ctx: &Ctx, pk: &str) -> Bytes {
+    format!(
+        r#"{{"Statement":{},"Parameters":[{{"S":"{pk}"}}]}}"#,
+        ctx.select_json
+    )
+    .into()
+}
+
+/// The number of items of an ExecuteStatement answer (`None` when it has no `Items` list).
+fn statement_items(body: &[u8]) -> Option<u64> {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        #[serde(rename = "Items")]
+        items: Vec<serde::de::IgnoredAny>,
+    }
+    serde_json::from_slice::<Answer>(body)
+        .ok()
+        .map(|a| a.items.len() as u64)
 }
 
 fn query_body(ctx: &Ctx, pk: &str, limit: u32) -> Bytes {
@@ -910,9 +952,24 @@ async fn run_workload(
                         )
                     }
                     Workload::Scan => ("Scan", scan_body(&ctx, scan_start.as_deref())),
+                    Workload::PartiqlGet => (
+                        "ExecuteStatement",
+                        statement_body(&ctx, &kv_key(rng.below(keys))),
+                    ),
                 };
                 let t0 = Instant::now();
                 match conn.call(op, body).await {
+                    Ok(answer) if workload == Workload::PartiqlGet && answer.ok() => {
+                        let us = t0.elapsed().as_micros() as u64;
+                        match statement_items(&answer.body) {
+                            Some(n) if n > 0 => {
+                                stats.hist.saturating_record(us.max(1));
+                                stats.ops += 1;
+                                stats.items += n;
+                            }
+                            _ => *stats.errors.entry("NoItems".into()).or_default() += 1,
+                        }
+                    }
                     Ok(answer) if answer.ok() => {
                         let us = t0.elapsed().as_micros() as u64;
                         stats.hist.saturating_record(us.max(1));
@@ -1097,6 +1154,21 @@ mod tests {
         let q: serde_json::Value = serde_json::from_slice(&query_body(&ctx, "p1", 10)).unwrap();
         assert_eq!(q["Limit"], 10);
         serde_json::from_slice::<serde_json::Value>(&get_body(&ctx, "k", 0)).unwrap();
+        let st: serde_json::Value =
+            serde_json::from_slice(&statement_body(&ctx, &kv_key(3))).unwrap();
+        assert_eq!(st["Statement"], r#"SELECT * FROM "t""q" WHERE pk = ?"#);
+        assert_eq!(st["Parameters"], serde_json::json!([{"S": "k0000000003"}]));
+    }
+
+    #[test]
+    fn statement_answers_are_read() {
+        assert_eq!(
+            statement_items(br#"{"Items":[{"pk":{"S":"k"},"sk":{"N":"0"}}]}"#),
+            Some(1)
+        );
+        assert_eq!(statement_items(br#"{"Items":[]}"#), Some(0));
+        assert_eq!(statement_items(br#"{}"#), None);
+        assert_eq!(statement_items(b"<html>"), None);
     }
 
     #[test]
@@ -1176,6 +1248,18 @@ mod tests {
         assert_eq!(a.connections, 8);
         let d = BenchArgs::parse_from(Vec::<String>::new()).unwrap();
         assert_eq!(d.workload, Workload::ALL.to_vec());
+        let p = BenchArgs::parse_from(["-w", "partiql-get"]).unwrap();
+        assert_eq!(p.workload, vec![Workload::PartiqlGet]);
+        assert!(Workload::PartiqlGet.needs_keys());
+        assert_eq!(
+            serde_json::to_value(Workload::PartiqlGet).unwrap(),
+            "partiql-get"
+        );
+        for w in Workload::ALL {
+            use clap::ValueEnum;
+            let value = w.to_possible_value().unwrap();
+            assert_eq!(value.get_name(), w.name(), "-w and the report use one name");
+        }
         assert_eq!(d.connections, 64);
         assert_eq!(d.item_size, 1024);
     }

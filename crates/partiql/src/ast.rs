@@ -37,6 +37,13 @@ impl Span {
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
         (line, column)
     }
+
+    /// `line:column:length` (1-based, in characters), as DynamoDB locates a token in its
+    /// messages (`... at 1:39:2`).
+    pub fn position(self, src: &str) -> String {
+        let (line, column) = self.line_column(src);
+        format!("{line}:{column}:{}", self.text(src).chars().count())
+    }
 }
 
 /// One PartiQL statement.
@@ -106,8 +113,8 @@ pub struct OrderBy {
 pub struct Insert {
     /// The table written.
     pub table: TableRef,
-    /// The item: a [`Expr::Map`] as written, a `?` parameter, or after binding a
-    /// [`Expr::Value`].
+    /// The item: a [`Expr::Map`] as written (a parameter is not accepted as the item), or
+    /// after binding a [`Expr::Value`].
     pub item: Expr,
     /// The whole statement.
     pub span: Span,

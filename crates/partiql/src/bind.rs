@@ -7,6 +7,12 @@
 //! a `?` it cannot fill); a number outside DynamoDB's range names where it sits inside the
 //! value (`... under root`, `under root.x`, `under root[1]`; the attributes of an INSERT item
 //! are each a `root`).
+//!
+//! What the literals alone decide (duplicate map keys, empty bags, bag elements that are no
+//! string or number, `MISSING` in an INSERT item, a parameter as the INSERT item) [`crate::parse`]
+//! already refuses, with the offending token's `line:column:length` as DynamoDB gives it;
+//! binding refuses what parameters bring into a bag, without a position (it has no
+//! statement text).
 
 use std::collections::HashSet;
 use std::hash::Hash;
@@ -143,7 +149,8 @@ impl Binder<'_> {
         }
     }
 
-    /// An INSERT item: its attributes are each a `root`; it must end up a map.
+    /// An INSERT item: its attributes are each a `root`; it must end up a map (the parser
+    /// accepts only a map literal, which can still hold a path, e.g. `{'pk': a}`).
     fn bind_item(&self, item: &mut Expr) -> Result<(), BindError> {
         match &mut *item {
             Expr::Map(entries, span) => {

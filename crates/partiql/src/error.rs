@@ -68,9 +68,11 @@ pub mod validation {
     /// `UPDATE "t"."i"`
     pub const DML_INVALID_FROM: &str =
         "FROM clause may only contain a single table name in data manipulation statements";
-    /// `INSERT INTO t VALUE 1`
+    /// `INSERT INTO t VALUE 1`, `INSERT INTO t VALUE ?` (followed by ` at line:column:length`
+    /// of the item's first token when the parser reports it)
     pub const INSERT_ITEM_SYNTAX: &str = "Unsupported format in item expression. Please use struct format {...} to express item values for insert statement.";
-    /// `INSERT INTO t VALUES ...` / `INSERT INTO t <expr>`
+    /// PartiQL's `INSERT INTO t <expr>`: `INSERT INTO t VALUES (a, b)`, `INSERT INTO t <<...>>`
+    /// (`VALUES` without its parenthesized rows is a syntax error)
     pub const INSERT_MULTIPLE: &str = "Unsupported operation: Inserting multiple items in a single statement is not supported, use \"INSERT INTO tableName VALUE item\" instead";
     /// `INSERT ... AT`
     pub const INSERT_AT: &str = "AT is not supported in insert statements.";
@@ -94,13 +96,17 @@ pub mod validation {
     pub const UNEXPECTED_PATH_COMPONENT: &str = "Unexpected path component";
     /// `""`
     pub const EMPTY_PATH_COMPONENT: &str = "Path component cannot be an empty string";
-    /// `{1: 2}`
+    /// `{1: 2}`, `{"a": 2}` (followed by `. Actual type: ... under root at <position>`)
     pub const TUPLE_KEY_TYPE: &str = "Tuple keys must be of type String";
     /// Parameters referenced beyond those sent.
     pub const PARAMETER_COUNT: &str = "Number of parameters in request and statement don't match.";
-    /// `<<>>`
+    /// A parameter `{"N": "abc"}` (DynamoDB Local's answer; the item API says "The parameter
+    /// cannot be converted to a numeric value: abc" instead). Parameters arrive as decoded
+    /// values, so this crate does not report it itself.
+    pub const PARAMETER_NOT_A_NUMBER: &str = "A value provided cannot be converted into a number";
+    /// `<<>>` (followed by ` at <position of <<>`)
     pub const EMPTY_BAG: &str = "Empty bags are not supported";
-    /// `<<1, 'a'>>`, `<<[1]>>`
+    /// `<<1, 'a'>>`, `<<[1]>>` (followed by ` at <position of the element>` for a literal)
     pub const BAG_TYPE: &str =
         "Unsupported data type in Bag. DynamoDB only supports either numbers or strings in bags";
     /// `<<1, 1>>`

@@ -70,6 +70,18 @@
 //!   case-insensitive, `WHERE pad = 'none'` is a syntax error (`pad` is a keyword) while
 //!   `"pad"` works, `$1` is an identifier, not a parameter, `LIMIT` gives "Unsupported clause:
 //!   LIMIT".
+//! - Recorded DynamoDB Local answers (ferrodyn's `conformance/pending/test_partiql.py`):
+//!   messages about one token end with ` at line:column:length` ([`Span::position`]):
+//!   `Duplicate keys in tuple. Key: pk under root at ...` (the second `'pk'`), `Unsupported
+//!   data type: MISSING under key root at ...`, `Empty bags are not supported at ...` (the
+//!   `<<`), a bag's odd element, `Tuple keys must be of type String. Actual type:
+//!   VariableReference under root at ...`, `INSERT ... VALUE ?` (a parameter is never the
+//!   item), `Unsupported clause: LIMIT at ...` (the limit's value), `count(*)` in the SELECT
+//!   list -> `Unexpected path component at 1:8:5`; `GROUP BY` -> "Unsupported clause: GROUP
+//!   BY", `SELECT DISTINCT` -> "Unsupported token in expression: DISTINCT", `DROP TABLE` ->
+//!   "Unsupported operation: DropTable"; `OFFSET`, `INSERT ... VALUES {...}`, a column list
+//!   and two items are syntax errors. Such refusals wait until the whole statement parses
+//!   (a later syntax error wins).
 //!
 //! Where no source showed DynamoDB's text (nesting deeper than [`MAX_DEPTH`], a function or
 //! literal in a SELECT list, `RETURNING` with other words), the message is ferrodyn's choice

@@ -6,17 +6,28 @@
 //! into number literals.
 //!
 //! ```text
-//! statement := (select | insert | update | delete | from_form | expr) [';'] EOF
-//! select    := SELECT ('*' | expr (',' expr)*) FROM source [WHERE expr]
-//!              [ORDER BY name [ASC|DESC] (',' ...)*]
+//! statement := (select | insert | update | delete | from_form | ddl | expr) [';'] EOF
+//! select    := SELECT [DISTINCT] ('*' | item (',' item)*) FROM source [WHERE expr]
+//!              [GROUP BY expr (',' expr)*] [HAVING expr]
+//!              [ORDER BY name [ASC|DESC] (',' ...)*] [LIMIT expr]
+//! item      := expr | aggregate '(' ('*' | [DISTINCT|ALL] expr) ')'
 //! source    := name ['.' name]
-//! insert    := INSERT INTO name VALUE expr [AT ...] [RETURNING ...]
+//! insert    := INSERT INTO name (VALUE expr [AT ...] [RETURNING ...]
+//!              | VALUES '(' expr, ... ')' (',' ...)* | expr)
+//! ddl       := CREATE TABLE name | DROP TABLE name | CREATE INDEX ON name '(' expr, ... ')'
+//!              | DROP INDEX name ON name
 //! update    := UPDATE name (SET simple '=' expr (',' ...)* | REMOVE simple)+ [WHERE expr]
 //!              [RETURNING (ALL|MODIFIED) (OLD|NEW) '*']
 //! delete    := DELETE FROM name [WHERE expr] [RETURNING ALL OLD '*']
 //! from_form := FROM name [WHERE expr] (SET ... | REMOVE simple)
 //! simple    := name ('.' name | '[' literal ']')*
 //! ```
+//!
+//! What parses but DynamoDB refuses (`DISTINCT`, an aggregate, `GROUP BY`, `HAVING`,
+//! `LIMIT`, and the literal checks of `Parser::check_constants`) is reported once the whole
+//! statement has parsed, so that a syntax error anywhere comes first, as in DynamoDB; the
+//! other refusals (aliases, joins, an INSERT item that is no map, ...) stop the parse where
+//! they are found.
 
 use crate::ast::{
     BinaryOp, Delete, Expr, Function, Insert, IsType, Literal, MapEntry, OrderBy, Path,
@@ -54,8 +65,15 @@ pub fn parse(src: &str) -> Result<Statement, ParseError> {
         depth: 0,
         operators: 0,
         params: 0,
+        deferred: None,
     };
-    parser.statement().map_err(|e| *e)
+    let statement = parser.statement().map_err(|e| *e)?;
+    // Like DynamoDB, what the dialect refuses is reported once the whole statement parses.
+    if let Some(e) = parser.deferred.take() {
+        return Err(*e);
+    }
+    parser.check_constants(&statement).map_err(|e| *e)?;
+    Ok(statement)
 }
 
 /// Errors are boxed to keep the recursive frames small.
@@ -80,6 +98,9 @@ struct Parser<'s> {
     depth: usize,
     operators: usize,
     params: usize,
+    /// The first refusal of a clause or token that parsed (`LIMIT`, `GROUP BY`, `DISTINCT`,
+    /// an aggregate in the SELECT list): reported if the rest of the statement parses too.
+    deferred: Option<Box<ParseError>>,
 }
 
 impl<'s> Parser<'s> {
@@ -154,6 +175,28 @@ impl<'s> Parser<'s> {
         ))
     }
 
+    /// Keeps `e` to report once the statement has parsed (the first one kept wins).
+    fn defer(&mut self, e: Box<ParseError>) {
+        self.deferred.get_or_insert(e);
+    }
+
+    /// `line:column:length` of the token `span` starts with, as DynamoDB's messages put it.
+    fn position(&self, span: Span) -> String {
+        let token = match self
+            .tokens
+            .binary_search_by_key(&span.start, |t| t.span.start)
+        {
+            Ok(i) => self.tokens[i].span,
+            Err(_) => Span::new(span.start, span.start),
+        };
+        token.position(self.src)
+    }
+
+    /// `message at line:column:length` of the token `span` starts with.
+    fn unsupported_at(&self, message: &str, span: Span) -> Box<ParseError> {
+        self.unsupported(format!("{message} at {}", self.position(span)), span)
+    }
+
     /// The error for `t` where an operand should start.
     fn unexpected(&self, t: Token) -> Box<ParseError> {
         let detail = match t.kind {
@@ -184,6 +227,7 @@ impl<'s> Parser<'s> {
             TokenKind::RBrace => "Expected RIGHT_CURLY",
             TokenKind::RBag => "Expected RIGHT_DOUBLE_ANGLE_BRACKET",
             TokenKind::Colon => "Expected COLON",
+            TokenKind::LParen => "Expected LEFT_PAREN",
             _ => syntax::UNEXPECTED_TERM,
         };
         Err(self.syntax(detail, self.peek().span))
@@ -210,6 +254,11 @@ impl<'s> Parser<'s> {
             TokenKind::Keyword("update") => Statement::Update(self.update()?),
             TokenKind::Keyword("delete") => Statement::Delete(self.delete()?),
             TokenKind::Keyword("from") => Statement::Update(self.leading_from_update()?),
+            TokenKind::Keyword("create" | "drop") => {
+                let (operation, span) = self.ddl()?;
+                self.end()?;
+                return Err(self.unsupported(format!("Unsupported operation: {operation}"), span));
+            }
             _ => {
                 let expr = self.expr(0)?;
                 self.end()?;
@@ -233,6 +282,51 @@ impl<'s> Parser<'s> {
         Ok(statement)
     }
 
+    /// PartiQL's data definition statements, which DynamoDB refuses: `CREATE TABLE name`,
+    /// `DROP TABLE name`, `CREATE INDEX ON name (path, ...)`, `DROP INDEX name ON name`.
+    /// Their PartiQL node name (`CreateTable`, ...) and span.
+    fn ddl(&mut self) -> PResult<(&'static str, Span)> {
+        let start = self.bump();
+        let create = start.kind == TokenKind::Keyword("create");
+        let operation = match (create, self.peek_kind()) {
+            (true, TokenKind::Keyword("table")) => "CreateTable",
+            (false, TokenKind::Keyword("table")) => "DropTable",
+            (true, TokenKind::Keyword("index")) => "CreateIndex",
+            (false, TokenKind::Keyword("index")) => "DropIndex",
+            _ => return Err(self.unexpected(self.peek())),
+        };
+        let table = self.bump().kind == TokenKind::Keyword("table");
+        if create && !table {
+            if !self.eat_kw("on") {
+                return Err(self.unexpected(self.peek()));
+            }
+            self.ddl_name()?;
+            self.expect(TokenKind::LParen)?;
+            self.enter()?;
+            self.expr_list()?;
+            self.leave();
+            self.expect(TokenKind::RParen)?;
+        } else {
+            self.ddl_name()?;
+            if !table {
+                if !self.eat_kw("on") {
+                    return Err(self.unexpected(self.peek()));
+                }
+                self.ddl_name()?;
+            }
+        }
+        Ok((operation, self.span_from(start.span)))
+    }
+
+    /// A table or index name in a data definition statement.
+    fn ddl_name(&mut self) -> PResult<()> {
+        if !matches!(self.peek_kind(), TokenKind::Ident | TokenKind::Quoted) {
+            return Err(self.syntax(syntax::EXPECTED_SIMPLE_PATH, self.peek().span));
+        }
+        self.bump();
+        Ok(())
+    }
+
     /// Only an optional `;` may follow a statement.
     fn end(&mut self) -> PResult<()> {
         if self.eat(TokenKind::Semicolon) {
@@ -250,6 +344,10 @@ impl<'s> Parser<'s> {
         if self.is_kw("value") || self.is_kw("pivot") {
             return Err(self.unsupported(validation::SELECT_VALUE, self.peek().span));
         }
+        if self.is_kw("distinct") {
+            let t = self.bump();
+            self.defer(self.unsupported("Unsupported token in expression: DISTINCT", t.span));
+        }
         let mut star: Option<Span> = None;
         let mut stars = 0;
         let mut paths = Vec::new();
@@ -258,6 +356,12 @@ impl<'s> Parser<'s> {
                 let t = self.bump();
                 star.get_or_insert(t.span);
                 stars += 1;
+            } else if self.at_aggregate() {
+                // `count(*)`, `max(a)`, ...: PartiQL's aggregate call, which DynamoDB's
+                // projection refuses as a path component.
+                let name = self.aggregate()?;
+                self.no_alias()?;
+                self.defer(self.unsupported_at(validation::UNEXPECTED_PATH_COMPONENT, name));
             } else {
                 let item = self.expr(0)?;
                 self.no_alias()?;
@@ -287,7 +391,19 @@ impl<'s> Parser<'s> {
         }
         let from = self.select_source()?;
         let where_clause = self.where_clause()?;
-        self.unsupported_clause()?;
+        if self.is_kw("group") {
+            let t = self.bump();
+            if !self.eat_kw("by") {
+                return Err(self.syntax(syntax::EXPECTED_BY, self.peek().span));
+            }
+            self.expr_list()?;
+            self.defer(self.unsupported("Unsupported clause: GROUP BY", t.span));
+        }
+        if self.is_kw("having") {
+            let t = self.bump();
+            self.expr(0)?;
+            self.defer(self.unsupported("Unsupported clause: HAVING", t.span));
+        }
         let mut order_by = Vec::new();
         if self.is_kw("order") {
             self.bump();
@@ -324,7 +440,10 @@ impl<'s> Parser<'s> {
                     break;
                 }
             }
-            self.unsupported_clause()?;
+        }
+        if self.eat_kw("limit") {
+            let limit = self.expr(0)?;
+            self.defer(self.unsupported_at("Unsupported clause: LIMIT", limit.span()));
         }
         Ok(Select {
             projection,
@@ -335,15 +454,31 @@ impl<'s> Parser<'s> {
         })
     }
 
-    fn unsupported_clause(&self) -> PResult<()> {
-        match self.peek_kind() {
-            TokenKind::Keyword(k @ ("group" | "having" | "limit" | "offset")) => Err(self
-                .unsupported(
-                    format!("Unsupported clause: {}", k.to_ascii_uppercase()),
-                    self.peek().span,
-                )),
-            _ => Ok(()),
+    /// Whether an aggregate call (`count(*)`, `sum(a)`, ...) starts here.
+    fn at_aggregate(&self) -> bool {
+        match (self.peek_kind(), self.peek_at(1), self.peek_at(2)) {
+            (TokenKind::Keyword("count"), TokenKind::LParen, _) => true,
+            (TokenKind::Keyword("avg" | "max" | "min" | "sum"), TokenKind::LParen, next) => {
+                next != TokenKind::Star
+            }
+            _ => false,
         }
+    }
+
+    /// An aggregate call `name([DISTINCT | ALL] expr)` or `count(*)`; the span of its name.
+    fn aggregate(&mut self) -> PResult<Span> {
+        let name = self.bump().span;
+        self.bump();
+        if !self.eat(TokenKind::Star) {
+            if !self.eat_kw("distinct") {
+                self.eat_kw("all");
+            }
+            self.enter()?;
+            self.expr(0)?;
+            self.leave();
+        }
+        self.expect(TokenKind::RParen)?;
+        Ok(name)
     }
 
     /// `FROM` of a SELECT: a table, or `table.index`.
@@ -377,14 +512,44 @@ impl<'s> Parser<'s> {
             return Err(self.unsupported(validation::UNEXPECTED_FROM_SOURCE, self.peek().span));
         }
         table.span = self.span_from(t.span);
-        self.no_alias()?;
-        match self.peek_kind() {
-            TokenKind::Comma
-            | TokenKind::Keyword(
-                "join" | "cross" | "inner" | "left" | "right" | "full" | "outer",
-            ) => Err(self.unsupported(validation::SELECT_MULTIPLE_FROM, self.peek().span)),
-            _ => Ok(table),
+        // A join or a second source after an alias is reported as such, not as the alias.
+        let mut after = 0;
+        if self.peek_at(after) == TokenKind::Keyword("as") {
+            after += 1;
         }
+        if matches!(self.peek_at(after), TokenKind::Ident | TokenKind::Quoted) {
+            after += 1;
+        }
+        for keyword in ["at", "by"] {
+            if self.peek_at(after) == TokenKind::Keyword(keyword)
+                && matches!(
+                    self.peek_at(after + 1),
+                    TokenKind::Ident | TokenKind::Quoted
+                )
+            {
+                after += 2;
+            }
+        }
+        if after > 0 && Self::joins(self.peek_at(after)) {
+            let at = self.tokens[self.pos + after].span;
+            return Err(self.unsupported(validation::SELECT_MULTIPLE_FROM, at));
+        }
+        self.no_alias()?;
+        if Self::joins(self.peek_kind()) {
+            return Err(self.unsupported(validation::SELECT_MULTIPLE_FROM, self.peek().span));
+        }
+        Ok(table)
+    }
+
+    /// Whether `kind` continues a FROM clause with another source (`,`, a join).
+    fn joins(kind: TokenKind) -> bool {
+        matches!(
+            kind,
+            TokenKind::Comma
+                | TokenKind::Keyword(
+                    "join" | "cross" | "inner" | "left" | "right" | "full" | "outer"
+                )
+        )
     }
 
     fn no_alias(&self) -> PResult<()> {
@@ -434,18 +599,31 @@ impl<'s> Parser<'s> {
         self.bump();
         let table = self.dml_table()?;
         if !self.eat_kw("value") {
-            if self.is_kw("values") {
-                return Err(self.unsupported(validation::INSERT_MULTIPLE, self.peek().span));
+            // PartiQL's `INSERT INTO t <expr>`, e.g. `VALUES (a, b), (c, d)` or `<<...>>`.
+            let start = self.peek().span;
+            if self.eat_kw("values") {
+                loop {
+                    self.expect(TokenKind::LParen)?;
+                    self.enter()?;
+                    self.expr_list()?;
+                    self.leave();
+                    self.expect(TokenKind::RParen)?;
+                    if !self.eat(TokenKind::Comma) {
+                        break;
+                    }
+                }
+            } else {
+                self.expr(0)?;
             }
-            let expr = self.expr(0)?;
             if !matches!(self.peek_kind(), TokenKind::Eof | TokenKind::Semicolon) {
                 return Err(self.syntax(syntax::TOKEN_AFTER_EXPRESSION, self.peek().span));
             }
-            return Err(self.unsupported(validation::INSERT_MULTIPLE, expr.span()));
+            return Err(self.unsupported(validation::INSERT_MULTIPLE, self.span_from(start)));
         }
         let item = self.expr(0)?;
-        if !matches!(item, Expr::Map(..) | Expr::Param(..)) {
-            return Err(self.unsupported(validation::INSERT_ITEM_SYNTAX, item.span()));
+        if !matches!(item, Expr::Map(..)) {
+            // A parameter too, whatever its value.
+            return Err(self.unsupported_at(validation::INSERT_ITEM_SYNTAX, item.span()));
         }
         if self.is_kw("at") {
             return Err(self.unsupported(validation::INSERT_AT, self.peek().span));
@@ -577,6 +755,127 @@ impl<'s> Parser<'s> {
             returning,
             span: self.span_from(start),
         })
+    }
+
+    // ---- constants
+
+    /// DynamoDB's checks of the literals in a statement that parsed, with the position of the
+    /// offending token: duplicate keys in a map, an empty bag, a bag element that is no
+    /// string or number, `MISSING` in an INSERT item. `at` names where a value sits inside an
+    /// item as binding does (`root`, `root.x`, `root[1]`). Iterative: trees are as deep as
+    /// chains of operators are long.
+    fn check_constants(&self, statement: &Statement) -> PResult<()> {
+        // (expression, where it sits, inside an INSERT item)
+        let mut stack: Vec<(&Expr, String, bool)> = Vec::new();
+        let root = || "root".to_owned();
+        match statement {
+            Statement::Select(s) | Statement::Exists(s) => {
+                stack.extend(s.where_clause.iter().map(|w| (w, root(), false)));
+            }
+            // The item's attributes are each a `root`.
+            Statement::Insert(i) => match &i.item {
+                Expr::Map(entries, _) => {
+                    self.check_map_keys(entries, "root")?;
+                    stack.extend(entries.iter().rev().map(|m| (&m.value, root(), true)));
+                }
+                other => stack.push((other, root(), true)),
+            },
+            Statement::Update(u) => {
+                stack.extend(u.where_clause.iter().map(|w| (w, root(), false)));
+                for action in u.actions.iter().rev() {
+                    if let UpdateAction::Set { value, .. } = action {
+                        stack.push((value, root(), false));
+                    }
+                }
+            }
+            Statement::Delete(d) => {
+                stack.extend(d.where_clause.iter().map(|w| (w, root(), false)));
+            }
+        }
+        while let Some((e, at, item)) = stack.pop() {
+            // Children are pushed last first, so that errors come in the order written.
+            match e {
+                Expr::Literal(Literal::Missing, span) if item => {
+                    return Err(self.unsupported_at(
+                        &format!("Unsupported data type: MISSING under key {at}"),
+                        *span,
+                    ));
+                }
+                Expr::Literal(..) | Expr::Param(..) | Expr::Value(..) | Expr::Path(_) => {}
+                Expr::Map(entries, _) => {
+                    self.check_map_keys(entries, &at)?;
+                    for entry in entries.iter().rev() {
+                        stack.push((&entry.value, format!("{at}.{}", entry.key), item));
+                    }
+                }
+                Expr::List(items, _) => {
+                    for (i, value) in items.iter().enumerate().rev() {
+                        stack.push((value, format!("{at}[{i}]"), item));
+                    }
+                }
+                Expr::Bag(items, span) => self.check_bag(items, *span)?,
+                Expr::Unary { expr, .. } | Expr::Is { expr, .. } => {
+                    stack.push((expr, root(), false));
+                }
+                Expr::Binary { left, right, .. } => {
+                    stack.push((right, root(), false));
+                    stack.push((left, root(), false));
+                }
+                Expr::Between {
+                    expr, low, high, ..
+                } => {
+                    stack.push((high, root(), false));
+                    stack.push((low, root(), false));
+                    stack.push((expr, root(), false));
+                }
+                Expr::In { expr, list, .. } => {
+                    stack.extend(list.iter().rev().map(|i| (i, root(), false)));
+                    stack.push((expr, root(), false));
+                }
+                Expr::Call { args, .. } => {
+                    stack.extend(args.iter().rev().map(|a| (a, root(), false)));
+                }
+                Expr::Subquery(select) => {
+                    stack.extend(select.where_clause.iter().map(|w| (w, root(), false)));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// "Duplicate keys in tuple" at the second occurrence of a key.
+    fn check_map_keys(&self, entries: &[MapEntry], at: &str) -> PResult<()> {
+        let mut seen = std::collections::HashSet::new();
+        for entry in entries {
+            if !seen.insert(entry.key.as_str()) {
+                return Err(self.unsupported_at(
+                    &format!("Duplicate keys in tuple. Key: {} under {at}", entry.key),
+                    entry.key_span,
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// A bag is a non-empty set of strings or of numbers (parameters are checked when bound).
+    fn check_bag(&self, items: &[Expr], span: Span) -> PResult<()> {
+        if items.is_empty() {
+            let open = Span::new(span.start, span.start + 2);
+            return Err(self.unsupported_at(validation::EMPTY_BAG, open));
+        }
+        let mut strings = None;
+        for item in items {
+            let string = match item {
+                Expr::Literal(Literal::String(_), _) => true,
+                Expr::Literal(Literal::Number(_), _) => false,
+                Expr::Param(..) => continue,
+                other => return Err(self.unsupported_at(validation::BAG_TYPE, other.span())),
+            };
+            if *strings.get_or_insert(string) != string {
+                return Err(self.unsupported_at(validation::BAG_TYPE, item.span()));
+            }
+        }
+        Ok(())
     }
 
     // ---- paths
@@ -999,11 +1298,15 @@ impl<'s> Parser<'s> {
                     loop {
                         let key = self.expr(0)?;
                         let Expr::Literal(Literal::String(name), key_span) = key else {
-                            return Err(self.unsupported(
-                                format!(
-                                    "{}. Actual type: {} under root",
+                            // PartiQL's node names, as DynamoDB prints them here.
+                            let actual = match &key {
+                                Expr::Path(path) if path.segments.len() == 1 => "VariableReference",
+                                other => other.node_name(),
+                            };
+                            return Err(self.unsupported_at(
+                                &format!(
+                                    "{}. Actual type: {actual} under root",
                                     validation::TUPLE_KEY_TYPE,
-                                    key.node_name()
                                 ),
                                 key.span(),
                             ));

@@ -590,7 +590,7 @@ fn write_set_value(w: &mut Writer, e: &Expr, src: &str, top: bool) -> Result<()>
             function.name()
         ))),
         Expr::Literal(Literal::Missing, _) => Err(TranslateError::new(
-            "MISSING is not supported as a value in SET; use REMOVE",
+            "MISSING must be compared using IS operator",
         )),
         Expr::Binary { op, .. } => Err(TranslateError::new(format!(
             "Unsupported operator in SET: {}",
@@ -603,12 +603,64 @@ fn write_set_value(w: &mut Writer, e: &Expr, src: &str, top: bool) -> Result<()>
 }
 
 /// The projection of a SELECT list, `None` for `*`.
-pub fn projection(projection: &Projection) -> Option<ferrodyn_expr::Projection> {
-    match projection {
-        Projection::All(_) => None,
-        Projection::Paths(paths) => Some(ferrodyn_expr::Projection::new(
-            paths.iter().map(Path::to_expr_path).collect(),
-        )),
+pub fn projection(projection: &Projection) -> Result<Option<SelectProjection>> {
+    let Projection::Paths(paths) = projection else {
+        return Ok(None);
+    };
+    // Through the ProjectionExpression validator: its depth and overlap checks and messages.
+    // Written last path first: DynamoDB names the later of two overlapping paths first
+    // (`SELECT a, a.c` overlaps with "path one: [a, c], path two: [a]").
+    let mut w = Writer::default();
+    for (i, path) in paths.iter().rev().enumerate() {
+        if i > 0 {
+            w.text.push_str(", ");
+        }
+        w.path(path);
+    }
+    let text = std::mem::take(&mut w.text);
+    let parsed = w.context().parse_projection(&text)?;
+    Ok(Some(SelectProjection {
+        columns: paths
+            .iter()
+            .zip(parsed.paths().iter().rev())
+            .map(|(path, resolved)| (column_name(path), resolved.clone()))
+            .collect(),
+    }))
+}
+
+/// The attribute a projected path comes back as: its last name with the indexes after it
+/// (`a.b[0]` is `b[0]`, `a.c` is `c`), as DynamoDB answers.
+fn column_name(path: &Path) -> String {
+    let last_name = path
+        .segments
+        .iter()
+        .rposition(|s| matches!(s, PathSegment::Attr(_)))
+        .unwrap_or(0);
+    let mut out = String::new();
+    for segment in &path.segments[last_name..] {
+        match segment {
+            PathSegment::Attr(name) => out.push_str(name),
+            PathSegment::Index(n) => {
+                let _ = write!(out, "[{n}]");
+            }
+        }
+    }
+    out
+}
+
+/// A SELECT's list of paths: each value found comes back as a top-level attribute.
+#[derive(Debug, Clone)]
+pub struct SelectProjection {
+    columns: Vec<(String, ferrodyn_expr::Path)>,
+}
+
+impl SelectProjection {
+    /// The projected attributes of `item` (those it has; `{}` when it has none).
+    pub fn apply(&self, item: &ferrodyn_types::Item) -> ferrodyn_types::Item {
+        self.columns
+            .iter()
+            .filter_map(|(name, path)| path.get(item).map(|v| (name.clone(), v.clone())))
+            .collect()
     }
 }
 
@@ -692,6 +744,66 @@ mod tests {
                 .unwrap_err()
                 .message,
             "Unsupported data type for IS operator: INTEGER. Supported data types are [MISSING, NULL, BOOLEAN, BLOB, STRING, NUMERIC, STRUCT, TUPLE, LIST] at 1:39:2"
+        );
+    }
+
+    fn projection_of(src: &str) -> Result<Option<SelectProjection>> {
+        let crate::Statement::Select(select) = parse(src).unwrap() else {
+            panic!("a select")
+        };
+        projection(&select.projection)
+    }
+
+    #[test]
+    fn overlapping_projections_name_the_later_path_first() {
+        assert_eq!(
+            projection_of(r#"SELECT a, a.c FROM "t" WHERE pk = 'p'"#)
+                .unwrap_err()
+                .message,
+            "Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [a, c], path two: [a]"
+        );
+        assert_eq!(
+            projection_of(r#"SELECT a.c, a FROM "t""#).unwrap_err().message,
+            "Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [a], path two: [a, c]"
+        );
+        let p = projection_of(r#"SELECT b, a.c, l[1], "x y" FROM "t""#)
+            .unwrap()
+            .unwrap();
+        let columns: Vec<(&str, String)> = p
+            .columns
+            .iter()
+            .map(|(name, path)| (name.as_str(), path.to_string()))
+            .collect();
+        assert_eq!(
+            columns,
+            [
+                ("b", "[b]".to_owned()),
+                ("c", "[a, c]".to_owned()),
+                ("l[1]", "[l, [1]]".to_owned()),
+                ("x y", "[x y]".to_owned()),
+            ]
+        );
+        let it = item(&[
+            ("b", n(1)),
+            ("a", AttributeValue::M(item(&[("c", n(2))]))),
+            ("x y", n(3)),
+        ]);
+        assert_eq!(
+            p.apply(&it),
+            item(&[("b", n(1)), ("c", n(2)), ("x y", n(3))])
+        );
+    }
+
+    #[test]
+    fn missing_as_a_set_value_is_refused() {
+        let src = r#"UPDATE "t" SET q = MISSING WHERE pk = 't1'"#;
+        let bound = parse(src).unwrap().bind(&[]).unwrap();
+        let crate::Statement::Update(u) = bound.statement() else {
+            panic!("an update")
+        };
+        assert_eq!(
+            update(&u.actions, src).unwrap_err().message,
+            "MISSING must be compared using IS operator"
         );
     }
 

@@ -111,15 +111,20 @@ fn parameter_count_mismatch() {
 }
 
 #[test]
-fn insert_item_from_parameter() {
+fn insert_item_is_never_a_parameter() {
+    // Refused when parsing, before any parameter is looked at (even a map).
+    let e = parse("INSERT INTO t VALUE ?").unwrap_err();
+    assert_eq!(
+        e.message(),
+        "Unsupported format in item expression. Please use struct format {...} to express item values for insert statement. at 1:21:1"
+    );
     let mut m = Item::new();
     m.insert("pk".into(), s("a"));
-    let b = bind("INSERT INTO t VALUE ?", &[V::M(m.clone())]);
-    assert_eq!(insert_item(&b), &m);
-    assert_eq!(
-        bind_err("INSERT INTO t VALUE ?", &[s("x")]),
-        "Unsupported format in item expression. Please use struct format {...} to express item values for insert statement."
+    let b = bind(
+        "INSERT INTO t VALUE {'pk': ?, 'm': ?}",
+        &[s("a"), V::M(m.clone())],
     );
+    assert_eq!(insert_item(&b)["m"], V::M(m));
 }
 
 #[test]
@@ -168,37 +173,50 @@ fn number_errors_name_the_place() {
     );
 }
 
+fn parse_err(src: &str) -> String {
+    match parse(src) {
+        Err(e) => e.message(),
+        Ok(s) => panic!("{src} parsed: {s:?}"),
+    }
+}
+
 #[test]
 fn bag_and_map_errors() {
+    // Literals are checked when parsing, with the offending token's position.
     assert_eq!(
-        bind_err("UPDATE t SET s = <<>> WHERE k = 1", &[]),
-        "Empty bags are not supported"
+        parse_err("UPDATE t SET s = <<>> WHERE k = 1"),
+        "Empty bags are not supported at 1:18:2"
     );
     let bag_type =
         "Unsupported data type in Bag. DynamoDB only supports either numbers or strings in bags";
     assert_eq!(
-        bind_err("UPDATE t SET s = <<1, 'a'>> WHERE k = 1", &[]),
-        bag_type
+        parse_err("UPDATE t SET s = <<1, 'a'>> WHERE k = 1"),
+        format!("{bag_type} at 1:23:3")
     );
     assert_eq!(
-        bind_err("UPDATE t SET s = <<[1]>> WHERE k = 1", &[]),
-        bag_type
+        parse_err("UPDATE t SET s = <<[1]>> WHERE k = 1"),
+        format!("{bag_type} at 1:20:1")
     );
     assert_eq!(
-        bind_err("UPDATE t SET s = <<a>> WHERE k = 1", &[]),
-        bag_type
+        parse_err("UPDATE t SET s = <<a>> WHERE k = 1"),
+        format!("{bag_type} at 1:20:1")
     );
+    assert_eq!(
+        parse_err("INSERT INTO t VALUE {'a': 1, 'a': 2}"),
+        "Duplicate keys in tuple. Key: a under root at 1:30:3"
+    );
+    // Parameters when bound (without a position: binding has no statement text).
     assert_eq!(
         bind_err("UPDATE t SET s = <<?>> WHERE k = 1", &[V::Bool(true)]),
         bag_type
     );
     assert_eq!(
-        bind_err("UPDATE t SET s = <<1, 1.0>> WHERE k = 1", &[]),
-        "Input collection contains duplicates"
+        bind_err("UPDATE t SET s = <<?, 'a'>> WHERE k = 1", &[n(1)]),
+        bag_type
     );
     assert_eq!(
-        bind_err("INSERT INTO t VALUE {'a': 1, 'a': 2}", &[]),
-        "Duplicate keys in tuple. Key: a under root"
+        bind_err("UPDATE t SET s = <<1, 1.0>> WHERE k = 1", &[]),
+        "Input collection contains duplicates"
     );
     let b = bind(
         "UPDATE t SET s = <<?, ?>> WHERE k = 1",

@@ -42,6 +42,7 @@ async fn every_workload_runs_without_errors() {
             Workload::Query10 => assert_eq!(r.items, 10 * r.ops, "{name}: Limit 10 pages"),
             Workload::Query100 => assert_eq!(r.items, 100 * r.ops, "{name}: full partitions"),
             Workload::Scan => assert!(r.items > 0),
+            Workload::PartiqlGet => assert_eq!(r.items, r.ops, "{name}: one item per key"),
             _ => {}
         }
     }

@@ -82,3 +82,84 @@ fn readme_quick_start_works_with_the_aws_cli() {
     let listed = aws(&server, &["dynamodb", "list-tables"]);
     assert_eq!(listed["TableNames"], serde_json::json!(["Music"]));
 }
+
+#[test]
+fn partiql_insert_and_select_work_with_the_aws_cli() {
+    let server = Server::start_in_memory();
+    aws(
+        &server,
+        &[
+            "dynamodb",
+            "create-table",
+            "--table-name",
+            "Pets",
+            "--attribute-definitions",
+            "AttributeName=pk,AttributeType=S",
+            "--key-schema",
+            "AttributeName=pk,KeyType=HASH",
+            "--billing-mode",
+            "PAY_PER_REQUEST",
+        ],
+    );
+    let inserted = aws(
+        &server,
+        &[
+            "dynamodb",
+            "execute-statement",
+            "--statement",
+            r#"INSERT INTO "Pets" VALUE {'pk': 'rex', 'age': 3, 'tags': <<'good', 'dog'>>, 'toys': ['ball', 2]}"#,
+        ],
+    );
+    assert_eq!(inserted["Items"], serde_json::json!([]));
+    aws(
+        &server,
+        &[
+            "dynamodb",
+            "execute-statement",
+            "--statement",
+            r#"INSERT INTO "Pets" VALUE {'pk': 'tom', 'age': 5}"#,
+        ],
+    );
+
+    let selected = aws(
+        &server,
+        &[
+            "dynamodb",
+            "execute-statement",
+            "--statement",
+            r#"SELECT * FROM "Pets" WHERE pk = 'rex'"#,
+        ],
+    );
+    let items = selected["Items"].as_array().expect("Items");
+    assert_eq!(items.len(), 1, "{selected}");
+    let rex = &items[0];
+    assert_eq!(rex["pk"], serde_json::json!({"S": "rex"}));
+    assert_eq!(rex["age"], serde_json::json!({"N": "3"}));
+    let mut tags: Vec<&str> = rex["tags"]["SS"]
+        .as_array()
+        .expect("a string set")
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    tags.sort();
+    assert_eq!(tags, ["dog", "good"]);
+    assert_eq!(
+        rex["toys"],
+        serde_json::json!({"L": [{"S": "ball"}, {"N": "2"}]})
+    );
+    assert_eq!(rex.as_object().unwrap().len(), 4, "{rex}");
+
+    // A Scan-like SELECT with a parameter and a projection.
+    let selected = aws(
+        &server,
+        &[
+            "dynamodb",
+            "execute-statement",
+            "--statement",
+            r#"SELECT pk FROM "Pets" WHERE age > ?"#,
+            "--parameters",
+            r#"[{"N": "4"}]"#,
+        ],
+    );
+    assert_eq!(selected["Items"], serde_json::json!([{"pk": {"S": "tom"}}]));
+}

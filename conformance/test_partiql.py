@@ -20,6 +20,7 @@ wrong:
 """
 import base64
 import json
+import re
 
 import pytest
 
@@ -883,7 +884,7 @@ def test_update_empty_bag_position(hash_table):
 
 def test_update_several_comma_separated_removes_is_a_syntax_error(hash_table):
     stmt = "UPDATE \"%s\" SET y = 'c', z = 2 REMOVE s, q WHERE pk = 't1'" % hash_table
-    assert_error(ex(stmt), 400, VE, "Statement wasn't well formed, can't be processed: " + stmt)
+    assert_not_well_formed(ex(stmt))
 
 
 def test_return_values_on_condition_check_failure_enum(hash_table):
@@ -972,6 +973,15 @@ def test_delete_returning_only_all_old(range_table, returning):
 NOT_WELL_FORMED = "Statement wasn't well formed, can't be processed: "
 
 
+def assert_not_well_formed(resp):
+    """A syntax error. What follows the prefix differs: DynamoDB Local 3.3.0 repeats the whole
+    statement, AWS names the parser's complaint ("Statement wasn't well formed, can't be
+    processed: Unexpected keyword" for an INSERT ... VALUES (...) sent to AWS, reported in
+    github.com/passren/PyDynamoDB/issues/26). Only the prefix is common to both."""
+    assert_error(resp, 400, VE)
+    assert resp.error_message.startswith(NOT_WELL_FORMED), resp
+
+
 @pytest.mark.parametrize("stmt", [
     "SELECT * FROM \"{t}\" WHERE pk = 'p' AND",
     "SELECT * FROM",
@@ -990,8 +1000,7 @@ NOT_WELL_FORMED = "Statement wasn't well formed, can't be processed: "
         "offset", "star_and_name", "nulls_first", "insert_values", "insert_two_tuples",
         "insert_columns", "insert_where", "update_without_set"])
 def test_not_well_formed(hash_table, stmt):
-    stmt = stmt.format(t=hash_table)
-    assert_error(ex(stmt), 400, VE, NOT_WELL_FORMED + stmt)
+    assert_not_well_formed(ex(stmt.format(t=hash_table)))
 
 
 @pytest.mark.parametrize("stmt", ["", "   "], ids=["empty", "blank"])
@@ -1018,8 +1027,12 @@ def test_empty_statement(stmt):
      "or function; operator or function: begins_with, number of operands: 1"),
     ("SELECT * FROM \"{t}\" WHERE size(x, 1) = 1", "Incorrect number of operands for operator "
      "or function; operator or function: size, number of operands: 2"),
-    ("SELECT * FROM \"{t}\" WHERE attribute_type(x, 'Q')", "Invalid attribute type name found; "
-     "type: Q, valid types: {{N,BS,L,B,NULL,M,S,SS,NS,BOOL}}"),
+    # The order of the types is a hash set's: DynamoDB Local lists them as
+    # {N,BS,L,B,NULL,M,S,SS,NS,BOOL}, ferrodyn as for a ConditionExpression.
+    ("SELECT * FROM \"{t}\" WHERE attribute_type(x, 'Q')", re.compile(
+        r"Invalid attribute type name found; type: Q, valid types: \{(?=[A-Z,]*\bBOOL\b)"
+        r"(?=[A-Z,]*\bNULL\b)(?=[A-Z,]*\bBS\b)(?=[A-Z,]*\bSS\b)(?=[A-Z,]*\bNS\b)"
+        r"(?:(?:N|BS|L|B|NULL|M|S|SS|NS|BOOL),){9}(?:N|BS|L|B|NULL|M|S|SS|NS|BOOL)\}")),
     ("SELECT * FROM \"{t}\" WHERE pk IN []", "IN operator must have a left hand argument of "
      "type Variable Reference and right hand argument of type Seq with at least one member"),
     ("DROP TABLE \"{t}\"", "Unsupported operation: DropTable"),
@@ -1029,7 +1042,9 @@ def test_empty_statement(stmt):
         "bad_type_name", "empty_in", "drop_table", "create_table"])
 def test_unsupported_or_invalid(hash_table, stmt, message):
     text = stmt.format(t=hash_table, p1="")
-    if "{p1}" in message:
+    if isinstance(message, re.Pattern):
+        pass
+    elif "{p1}" in message:
         message = message.format(p1=_pos(text, "1"))
     else:
         message = message.format()
