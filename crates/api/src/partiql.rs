@@ -213,6 +213,8 @@ enum Read {
     Scan {
         filter: Option<Condition>,
     },
+    /// A WHERE no item can match (`sk BETWEEN 5 AND 1`).
+    Nothing,
 }
 
 /// Plans a SELECT on `meta` (and its index, if it names one).
@@ -291,7 +293,10 @@ fn plan_select(meta: &TableMeta, select: &Select, src: &str) -> Result<Read, Api
             let (hash, range) = keys.expect("a key plan has keys");
             check_key_type(hash, partition)?;
             let sort = match (sort, range) {
-                (Some(s), Some(range)) => Some(key_operator(s, range)?),
+                (Some(s), Some(range)) => match key_operator(s, range)? {
+                    Some(operator) => Some(operator),
+                    None => return Ok(Read::Nothing),
+                },
                 _ => None,
             };
             Read::Query {
@@ -313,8 +318,12 @@ fn plan_select(meta: &TableMeta, select: &Select, src: &str) -> Result<Read, Api
     })
 }
 
-fn key_operator(s: SortKeyCondition<'_>, range: &KeyAttribute) -> Result<KeyOperator, ApiError> {
-    Ok(match s {
+/// The sort-key operator of a condition; `None` for a range that holds nothing.
+fn key_operator(
+    s: SortKeyCondition<'_>,
+    range: &KeyAttribute,
+) -> Result<Option<KeyOperator>, ApiError> {
+    Ok(Some(match s {
         SortKeyCondition::Compare(op, v) => {
             check_key_type(range, v)?;
             let v = v.clone();
@@ -330,9 +339,9 @@ fn key_operator(s: SortKeyCondition<'_>, range: &KeyAttribute) -> Result<KeyOper
             check_key_type(range, low)?;
             check_key_type(range, high)?;
             if ferrodyn_expr::compare_ordered(low, high) == Some(std::cmp::Ordering::Greater) {
-                // An empty range: DynamoDB's Query refuses it, a PartiQL filter matches
-                // nothing. Keep it as a filter-only read of nothing.
-                return Ok(KeyOperator::Between(high.clone(), low.clone()));
+                // An empty range: DynamoDB's Query refuses it, a PartiQL WHERE matches
+                // nothing.
+                return Ok(None);
             }
             KeyOperator::Between(low.clone(), high.clone())
         }
@@ -340,7 +349,7 @@ fn key_operator(s: SortKeyCondition<'_>, range: &KeyAttribute) -> Result<KeyOper
             check_key_type(range, prefix)?;
             KeyOperator::BeginsWith(prefix.clone())
         }
-    })
+    }))
 }
 
 /// ORDER BY: only with a WHERE, only on key attributes.
@@ -379,8 +388,10 @@ fn encode_token(key: &Item) -> Result<String, ApiError> {
     Ok(base64::engine::general_purpose::STANDARD.encode(json))
 }
 
+const INVALID_NEXT_TOKEN: &str = "Invalid NextToken";
+
 fn decode_token(token: &str) -> Result<Item, ApiError> {
-    let invalid = || ApiError::validation("Invalid NextToken");
+    let invalid = || ApiError::validation(INVALID_NEXT_TOKEN);
     let json = base64::engine::general_purpose::STANDARD
         .decode(token)
         .map_err(|_| invalid())?;
@@ -408,7 +419,8 @@ async fn run_select(
         Some(p) => p.apply(&item),
         None => item,
     };
-    if let Some(index) = select.from.index.as_deref().and_then(|i| meta.index(i)) {
+    let index = select.from.index.as_deref().and_then(|i| meta.index(i));
+    if let Some(index) = index {
         if index.kind == ferrodyn_engine::IndexKind::Global
             && options.consistency == ReadConsistency::Strong
         {
@@ -417,7 +429,19 @@ async fn run_select(
             ));
         }
     }
+    if let Some(start) = &options.start {
+        // A NextToken is the client's to send back: its key must have the schema's shape
+        // (the engine builds index entries from it).
+        ferrodyn_engine::check_scan(
+            index.map_or(&meta.key_schema, |i| &i.key_schema),
+            index.map(|_| &meta.key_schema),
+            Some(start),
+            None,
+        )
+        .map_err(|_| ApiError::validation(INVALID_NEXT_TOKEN))?;
+    }
     match read {
+        Read::Nothing => Ok((Vec::new(), None, Consumed::default())),
         Read::Get { key, filter } => {
             if options.start.is_some() {
                 return Ok((Vec::new(), None, Consumed::default()));
@@ -1126,7 +1150,10 @@ pub async fn execute_transaction(engine: &Engine, body: &[u8]) -> Result<Vec<u8>
         match prepare(text, request.parameters.as_deref()) {
             Ok(statement) => prepared.push(statement),
             Err(u) if u.bind => return Err(in_statement(i, &u.error.message)),
-            Err(u) if u.error.message.starts_with("Unsupported operation: ") => {
+            Err(u)
+                if u.error.message.starts_with("Unsupported operation: ")
+                    && u.error.message != ferrodyn_partiql::validation::INSERT_MULTIPLE =>
+            {
                 return Err(ApiError::validation(UNSUPPORTED_IN_TRANSACTION))
             }
             Err(u) => return Err(u.error),
@@ -1218,6 +1245,11 @@ pub async fn execute_transaction(engine: &Engine, body: &[u8]) -> Result<Vec<u8>
     {
         let on_failure =
             request.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD");
+        if let Statement::Exists(select) = statement {
+            if select.from.index.is_some() {
+                return Err(in_statement(i, EXISTS_CONDITION));
+            }
+        }
         let write = match plan_write(engine, statement, src, on_failure) {
             Ok(w) => w,
             Err(e) if e.kind == ErrorKind::Validation => {
