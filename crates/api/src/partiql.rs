@@ -22,7 +22,7 @@ use ferrodyn_expr::{Condition, KeyOperator, KeyRange};
 use ferrodyn_partiql::{
     translate, BinaryOp, Expr, ReadPlan, Returning, Select, SortKeyCondition, Statement,
 };
-use ferrodyn_types::{AttributeValue, Item};
+use ferrodyn_types::{codec, AttributeValue, Item};
 use serde::{Deserialize, Serialize};
 
 use crate::capacity::{ConsumedCapacity, ReturnCapacity};
@@ -134,6 +134,29 @@ fn parse_input<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, ApiError> {
     })
 }
 
+/// Statements parsed lately, by text: clients send the same few statements with other
+/// parameters, and parsing is most of what a key-fixing SELECT costs besides the read.
+/// Bounded: emptied when full.
+static PARSED: std::sync::LazyLock<
+    std::sync::RwLock<std::collections::HashMap<String, Arc<Statement>>>,
+> = std::sync::LazyLock::new(Default::default);
+const PARSED_CAPACITY: usize = 1024;
+
+/// The parsed statement of `text`, from [`PARSED`] when it is there.
+fn parsed(text: &str) -> Result<Arc<Statement>, ferrodyn_partiql::ParseError> {
+    if let Some(statement) = PARSED.read().ok().and_then(|m| m.get(text).cloned()) {
+        return Ok(statement);
+    }
+    let statement = Arc::new(ferrodyn_partiql::parse(text)?);
+    if let Ok(mut cache) = PARSED.write() {
+        if cache.len() >= PARSED_CAPACITY {
+            cache.clear();
+        }
+        cache.insert(text.to_owned(), Arc::clone(&statement));
+    }
+    Ok(statement)
+}
+
 /// A statement parsed and bound to its parameters.
 fn prepare(text: &str, parameters: Option<&[AttributeValue]>) -> Result<Statement, Unprepared> {
     if text.trim().is_empty() {
@@ -143,7 +166,7 @@ fn prepare(text: &str, parameters: Option<&[AttributeValue]>) -> Result<Statemen
             bind: false,
         });
     }
-    let statement = ferrodyn_partiql::parse(text).map_err(|e| Unprepared {
+    let statement = parsed(text).map_err(|e| Unprepared {
         error: ApiError::validation(e.message()),
         read: None,
         bind: false,
@@ -690,6 +713,44 @@ impl Write {
 // ---------------------------------------------------------------------------------------
 // ExecuteStatement
 
+/// `SELECT * FROM "t" WHERE <the whole key>`, the commonest statement, as GetItem answers
+/// it: the item's JSON written straight from its stored encoding. `None` for any other
+/// SELECT.
+async fn select_whole_item(
+    engine: &Engine,
+    meta: &TableMeta,
+    select: &Select,
+    src: &str,
+    consistency: ReadConsistency,
+    capacity: ReturnCapacity,
+    input: &ExecuteStatementInput,
+) -> Result<Option<Vec<u8>>, ApiError> {
+    if !matches!(select.projection, ferrodyn_partiql::Projection::All(_))
+        || select.from.index.is_some()
+        || input.next_token.is_some()
+    {
+        return Ok(None);
+    }
+    let Read::Get { key, filter: None } = plan_select(meta, select, src)? else {
+        return Ok(None);
+    };
+    let (encoded, consumed) = engine
+        .get_item_encoded(&meta.name, &key, consistency)
+        .await?;
+    let mut out = Vec::with_capacity(encoded.as_ref().map_or(0, |e| e.len() * 2) + 64);
+    out.extend_from_slice(br#"{"Items":["#);
+    if let Some(encoded) = &encoded {
+        codec::item_to_json(encoded, &mut out).map_err(|e| ApiError::internal(e.to_string()))?;
+    }
+    out.push(b']');
+    if let Some(c) = capacity.of(&meta.name, &consumed) {
+        out.extend_from_slice(br#","ConsumedCapacity":"#);
+        out.extend_from_slice(&to_body(&c)?);
+    }
+    out.push(b'}');
+    Ok(Some(out))
+}
+
 pub async fn execute_statement(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     let input: ExecuteStatementInput = parse_input(body)?;
     let mut v = Violations::new();
@@ -735,10 +796,15 @@ pub async fn execute_statement(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, 
     match &statement {
         Statement::Select(select) => {
             let meta = table_of(engine, &select.from.table)?;
+            let consistency =
+                ReadConsistency::from_consistent_read(input.consistent_read == Some(true));
+            if let Some(body) =
+                select_whole_item(engine, &meta, select, src, consistency, capacity, &input).await?
+            {
+                return Ok(body);
+            }
             let options = ReadOptions {
-                consistency: ReadConsistency::from_consistent_read(
-                    input.consistent_read == Some(true),
-                ),
+                consistency,
                 limit: input.limit.map(|l| l as usize),
                 start: input.next_token.as_deref().map(decode_token).transpose()?,
             };

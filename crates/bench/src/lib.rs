@@ -12,7 +12,7 @@
 //! | `query10` / `query100` | Query of a random preloaded partition of `--partition-size` (100) items, `Limit` 10 / 100 |
 //! | `batchwrite` | BatchWriteItem of 25 puts |
 //! | `scan` | one Scan page, `Limit` `--scan-limit` (100); each connection walks the table, then starts again |
-//! | `partiql-get` | ExecuteStatement `SELECT * FROM "<table>" WHERE pk = ?` of a random preloaded key |
+//! | `partiql-get` | ExecuteStatement `SELECT * FROM "<table>" WHERE pk = ? AND sk = ?` of a random preloaded key (a GetItem) |
 //!
 //! A setup phase creates the table (`pk` S hash key, `sk` N range key, PAY_PER_REQUEST; an
 //! existing table of that name is reused) and preloads what the chosen read workloads need:
@@ -381,7 +381,8 @@ struct Ctx {
     signer: Signer,
     /// The table name as a JSON string, quotes included.
     table_json: String,
-    /// The partiql-get statement (`SELECT * FROM "<table>" WHERE pk = ?`) as a JSON string.
+    /// The partiql-get statement (`SELECT * FROM "<table>" WHERE pk = ? AND sk = ?`) as a JSON
+    /// string.
     select_json: String,
     /// Text the `data` attribute's values are cut from (see [`Ctx::pad`]).
     filler: String,
@@ -629,15 +630,16 @@ fn get_body(ctx: &Ctx, pk: &str, sk: u64) -> Bytes {
 /// The partiql-get statement: a quoted identifier, its `"` doubled.
 fn select_statement(table: &str) -> String {
     format!(
-        r#"SELECT * FROM "{}" WHERE pk = ?"#,
+        r#"SELECT * FROM "{}" WHERE pk = ? AND sk = ?"#,
         table.replace('"', "\"\"")
     )
 }
 
-/// ExecuteStatement of the partiql-get statement with `pk` as its parameter.
+/// ExecuteStatement of the partiql-get statement with the whole key as its parameters (the
+/// `sk` of a single item is 0), so that it reads what `get`'s GetItem reads.
 fn statement_body(ctx: &Ctx, pk: &str) -> Bytes {
     format!(
-        r#"{{"Statement":{},"Parameters":[{{"S":"{pk}"}}]}}"#,
+        r#"{{"Statement":{},"Parameters":[{{"S":"{pk}"}},{{"N":"0"}}]}}"#,
         ctx.select_json
     )
     .into()
@@ -1156,8 +1158,14 @@ mod tests {
         serde_json::from_slice::<serde_json::Value>(&get_body(&ctx, "k", 0)).unwrap();
         let st: serde_json::Value =
             serde_json::from_slice(&statement_body(&ctx, &kv_key(3))).unwrap();
-        assert_eq!(st["Statement"], r#"SELECT * FROM "t""q" WHERE pk = ?"#);
-        assert_eq!(st["Parameters"], serde_json::json!([{"S": "k0000000003"}]));
+        assert_eq!(
+            st["Statement"],
+            r#"SELECT * FROM "t""q" WHERE pk = ? AND sk = ?"#
+        );
+        assert_eq!(
+            st["Parameters"],
+            serde_json::json!([{"S": "k0000000003"}, {"N": "0"}])
+        );
     }
 
     #[test]
