@@ -3,6 +3,7 @@
 //! `ferrodyn serve` listens on port 8000 and keeps its data in `./ferrodyn-data` (RocksDB);
 //! `--in-memory` keeps it in memory only.
 
+mod apply;
 mod auth;
 mod backup_cli;
 mod client;
@@ -134,6 +135,10 @@ enum Command {
     /// stopped.
     #[command(after_help = REKEY_EXAMPLES)]
     Rekey(encryption::RekeyArgs),
+    /// Make a running server's tables match a CloudFormation or SAM template (--plan shows
+    /// the changes first).
+    #[command(after_help = apply::EXAMPLES)]
+    Apply(apply::ApplyArgs),
 }
 
 #[derive(clap::Args)]
@@ -292,6 +297,7 @@ fn main() -> std::process::ExitCode {
         Command::Export(args) => backup_cli::run_export(args),
         Command::Import(args) => backup_cli::run_import(args),
         Command::Rekey(args) => encryption::run_rekey(args),
+        Command::Apply(args) => apply::run_cli(args),
     }
 }
 
