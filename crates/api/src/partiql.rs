@@ -1357,15 +1357,26 @@ pub async fn execute_transaction(engine: &Engine, body: &[u8]) -> Result<Vec<u8>
     if same_item {
         return Err(ApiError::validation(SAME_ITEM));
     }
-    let token = match input.client_request_token {
-        Some(t) => {
-            let value: serde_json::Value = serde_json::from_slice(body)?;
-            let mut fingerprint = Vec::with_capacity(body.len());
-            crate::transactions::canonical(&value, &mut fingerprint);
-            Some((t, fingerprint))
-        }
-        None => None,
-    };
+    // TransactWriteItems' limit on the items written, for the INSERTs.
+    let inserted: usize = prepared
+        .iter()
+        .filter_map(|s| match s {
+            Statement::Insert(insert) => match insert.item.as_value() {
+                Some(AttributeValue::M(item)) => Some(ferrodyn_types::item_size(item)),
+                _ => None,
+            },
+            _ => None,
+        })
+        .sum();
+    if inserted > crate::transactions::MAX_TRANSACTION_BYTES {
+        return Err(ApiError::validation(
+            crate::transactions::TRANSACTION_TOO_LARGE,
+        ));
+    }
+    let token = input
+        .client_request_token
+        .map(|t| Ok::<_, ApiError>((t, crate::transactions::fingerprint(body)?)))
+        .transpose()?;
     let consumed = match engine.transact_write_items_metered(actions, token).await {
         Ok(consumed) => consumed,
         Err(EngineError::TransactionCanceled(mut reasons)) => {

@@ -23,7 +23,9 @@ use crate::{parse, to_body};
 /// Actions one transaction may hold.
 const MAX_ACTIONS: usize = 100;
 /// The most a transaction may write, by DynamoDB's item size formula.
-const MAX_TRANSACTION_BYTES: usize = 4 * 1024 * 1024;
+pub(crate) const MAX_TRANSACTION_BYTES: usize = 4 * 1024 * 1024;
+/// DynamoDB's message for a transaction over [`MAX_TRANSACTION_BYTES`].
+pub(crate) const TRANSACTION_TOO_LARGE: &str = "Transaction request cannot be larger than 4 MB";
 const RETURN_CONSUMED_CAPACITY: &[&str] = &["INDEXES", "TOTAL", "NONE"];
 const RETURN_ITEM_COLLECTION_METRICS: &[&str] = &["SIZE", "NONE"];
 
@@ -93,6 +95,15 @@ fn check_action(v: &mut Violations, a: &ActionInput, path: &str, required: &[&st
             &["ALL_OLD", "NONE"],
         );
     }
+}
+
+/// What a ClientRequestToken's request is compared by: the request body in a canonical JSON
+/// form (member order does not matter).
+pub(crate) fn fingerprint(body: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let value: serde_json::Value = serde_json::from_slice(body)?;
+    let mut out = Vec::with_capacity(body.len());
+    canonical(&value, &mut out);
+    Ok(out)
 }
 
 /// The same JSON with every object's members sorted, so that two requests equal as JSON
@@ -208,23 +219,16 @@ pub async fn transact_write_items(engine: &Engine, body: &[u8]) -> Result<Vec<u8
         }
     }
     if total > MAX_TRANSACTION_BYTES {
-        return Err(ApiError::validation(
-            "Transaction request cannot be larger than 4 MB",
-        ));
+        return Err(ApiError::validation(TRANSACTION_TOO_LARGE));
     }
     let mut actions = Vec::with_capacity(items.len());
     for item in items {
         actions.push(write_action(engine, item)?);
     }
-    let token = match input.client_request_token {
-        Some(t) => {
-            let value: serde_json::Value = serde_json::from_slice(body)?;
-            let mut fingerprint = Vec::with_capacity(body.len());
-            canonical(&value, &mut fingerprint);
-            Some((t, fingerprint))
-        }
-        None => None,
-    };
+    let token = input
+        .client_request_token
+        .map(|t| Ok::<_, ApiError>((t, fingerprint(body)?)))
+        .transpose()?;
     // ReturnItemCollectionMetrics: the item collections written to (`indexes.rs`).
     let metrics = input.return_item_collection_metrics.as_deref();
     let written: Vec<(String, Item)> = match metrics {

@@ -62,6 +62,8 @@ pub struct Context<'a> {
     values: Option<&'a HashMap<String, AttributeValue>>,
     used_names: HashSet<&'a str>,
     used_values: HashSet<&'a str>,
+    /// The longest expression accepted ([`MAX_EXPRESSION_BYTES`] unless lifted).
+    max_bytes: usize,
 }
 
 impl<'a> Context<'a> {
@@ -75,7 +77,16 @@ impl<'a> Context<'a> {
             values,
             used_names: HashSet::new(),
             used_values: HashSet::new(),
+            max_bytes: MAX_EXPRESSION_BYTES,
         }
+    }
+
+    /// The same context for expression text a program wrote, not a client (PartiQL's
+    /// translation, longer than the statement it comes from): DynamoDB's 4 KB limit on a
+    /// request's expressions does not apply to it.
+    pub fn without_length_limit(mut self) -> Context<'a> {
+        self.max_bytes = usize::MAX;
+        self
     }
 
     /// A context with no placeholders at all.
@@ -151,7 +162,7 @@ impl<'a> Context<'a> {
         kind: ExpressionKind,
         src: &str,
     ) -> Result<Condition, ExprError> {
-        let parsed = parse_checked(kind, src, parser::parse_condition)?;
+        let parsed = parse_checked(kind, src, self.max_bytes, parser::parse_condition)?;
         validate_condition(self, &parsed).map_err(|r| ExprError::invalid(kind, r))?;
         Ok(build_condition(self, &parsed.condition))
     }
@@ -165,7 +176,7 @@ impl<'a> Context<'a> {
     /// Parses an UpdateExpression.
     pub fn parse_update(&mut self, src: &str) -> Result<Update, ExprError> {
         let kind = ExpressionKind::Update;
-        let parsed = parse_checked(kind, src, parser::parse_update)?;
+        let parsed = parse_checked(kind, src, self.max_bytes, parser::parse_update)?;
         validate_update(self, &parsed).map_err(|r| ExprError::invalid(kind, r))?;
         let actions = parsed
             .actions
@@ -178,7 +189,7 @@ impl<'a> Context<'a> {
     /// Parses a ProjectionExpression.
     pub fn parse_projection(&mut self, src: &str) -> Result<Projection, ExprError> {
         let kind = ExpressionKind::Projection;
-        let raw = parse_checked(kind, src, parser::parse_projection)?;
+        let raw = parse_checked(kind, src, self.max_bytes, parser::parse_projection)?;
         validate_projection(self, &raw).map_err(|r| ExprError::invalid(kind, r))?;
         Ok(Projection::new(
             raw.iter().map(|p| build_path(self, p)).collect(),
@@ -277,12 +288,13 @@ pub fn parse_request(
 fn parse_checked<'s, T>(
     kind: ExpressionKind,
     src: &'s str,
+    max_bytes: usize,
     parse: impl FnOnce(&'s str) -> Result<T, InvalidReason>,
 ) -> Result<T, ExprError> {
     if src.is_empty() {
         return Err(ExprError::invalid(kind, InvalidReason::Empty));
     }
-    if src.len() > MAX_EXPRESSION_BYTES {
+    if src.len() > max_bytes {
         return Err(ExprError::invalid(kind, InvalidReason::TooLong(src.len())));
     }
     parse(src).map_err(|r| ExprError::invalid(kind, r))

@@ -113,10 +113,13 @@ impl Writer {
     }
 
     fn context(&self) -> Context<'_> {
+        // The text is ours: a statement of up to 8 KB may translate to more than the 4 KB a
+        // client's expression may have.
         Context::new(
             Some(&self.names).filter(|m| !m.is_empty()),
             Some(&self.values).filter(|m| !m.is_empty()),
         )
+        .without_length_limit()
     }
 }
 

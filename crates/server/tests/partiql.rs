@@ -1664,3 +1664,53 @@ async fn a_forged_next_token_is_a_validation_error() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_long_select_list_is_not_held_to_the_expression_limit() {
+    let server = Server::start_in_memory();
+    let client = server.client();
+    let t = table_name("Pq");
+    create_pk_table(&client, &t).await;
+    put(&client, &t, item(&[("pk", s("a")), ("a7", n(7))])).await;
+    // About 7 KB of statement: within PartiQL's 8 KB, more than 4 KB once every name is a
+    // placeholder of the expression it becomes.
+    let names: Vec<String> = (0..1100).map(|i| format!("a{i}")).collect();
+    let statement = format!("SELECT {} FROM \"{t}\" WHERE pk = 'a'", names.join(","));
+    assert!(
+        statement.len() < 8192 && statement.len() > 4096,
+        "{}",
+        statement.len()
+    );
+    assert_eq!(exec(&client, &statement).await, vec![item(&[("a7", n(7))])]);
+}
+
+#[tokio::test]
+async fn a_transaction_over_4_mb_is_refused() {
+    let server = Server::start_in_memory();
+    let client = server.client();
+    let t = table_name("Pq");
+    create_pk_table(&client, &t).await;
+    let big = "x".repeat(45_000);
+    let mut request = client.execute_transaction();
+    for i in 0..100 {
+        request = request.transact_statements(
+            ParameterizedStatement::builder()
+                .statement(format!("INSERT INTO \"{t}\" VALUE {{'pk': ?, 'd': ?}}"))
+                .parameters(s(&format!("k{i}")))
+                .parameters(s(&big))
+                .build()
+                .unwrap(),
+        );
+    }
+    let err = request
+        .send()
+        .await
+        .expect_err("4.5 MB")
+        .into_service_error();
+    assert_eq!(err.code(), Some("ValidationException"), "{err:?}");
+    assert_eq!(
+        err.message(),
+        Some("Transaction request cannot be larger than 4 MB")
+    );
+    assert_eq!(get_by_pk(&client, &t, "k0").await, None);
+}
