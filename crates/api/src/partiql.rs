@@ -68,24 +68,14 @@ struct ExecuteStatementOutput {
     consumed_capacity: Option<ConsumedCapacity>,
 }
 
-/// Member checks shared by the three operations for one statement at `path` (its text is
-/// there: the callers check for a missing or empty one first, with their own messages).
+/// Member checks shared by the three operations for one statement at `path` (the callers
+/// check its text first: missing, empty or too long, each with its own messages).
 fn check_statement(
     v: &mut Violations,
-    statement: &str,
     parameters: &Option<Vec<AttributeValue>>,
     on_failure: &Option<String>,
     path: &str,
 ) {
-    // The limit counts UTF-8 bytes (as DynamoDB Local answers: 2731 three-byte characters
-    // are too long).
-    if statement.len() > MAX_STATEMENT_BYTES {
-        v.push(
-            crate::validate::quoted(statement),
-            &format!("{path}statement"),
-            format!("Member must have length less than or equal to {MAX_STATEMENT_BYTES}"),
-        );
-    }
     if let Some(p) = parameters {
         if p.is_empty() {
             v.push(
@@ -756,9 +746,8 @@ pub async fn execute_statement(engine: &Engine, body: &[u8]) -> Result<Vec<u8>, 
     let mut v = Violations::new();
     match &input.statement {
         None => v.push("null", "statement", "Member must not be null"),
-        Some(text) => check_statement(
+        Some(_) => check_statement(
             &mut v,
-            text,
             &input.parameters,
             &input.return_values_on_condition_check_failure,
             "",
@@ -922,7 +911,7 @@ fn kind_of(prepared: &[Result<Statement, Unprepared>]) -> Result<Option<bool>, (
 
 /// The item a statement addresses, as (table, key) in a canonical text, when its table
 /// exists and its WHERE (or INSERT item) fixes the key; for the duplicate checks.
-fn target(engine: &Engine, statement: &Statement, src: &str) -> Option<(String, String)> {
+fn target(engine: &Engine, statement: &Statement, src: &str) -> Option<(String, Vec<u8>)> {
     let meta = engine.table(&statement.table().table).ok()?;
     let key = match statement {
         // EXISTS has no place in a batch: it is that statement's error, not a duplicate.
@@ -938,8 +927,20 @@ fn target(engine: &Engine, statement: &Statement, src: &str) -> Option<(String, 
         }
         write => plan_write(engine, write, src, false).ok()?.key,
     };
-    let sorted: std::collections::BTreeMap<&String, &AttributeValue> = key.iter().collect();
-    Some((meta.name.clone(), serde_json::to_string(&sorted).ok()?))
+    Some(item_id(&meta, &key))
+}
+
+/// Which item of which table `key` names: the table and the key in the schema's byte
+/// encoding (as the engine tells the items of a transaction apart).
+fn item_id(meta: &TableMeta, key: &Item) -> (String, Vec<u8>) {
+    let mut encoded = Vec::new();
+    // A key the schema refuses is refused later with its own message; as an id its
+    // attributes' JSON is as good.
+    if meta.key_schema.encode_key(key, &mut encoded).is_err() {
+        encoded = serde_json::to_vec(&key.iter().collect::<std::collections::BTreeMap<_, _>>())
+            .unwrap_or_default();
+    }
+    (meta.name.clone(), encoded)
 }
 
 /// Whether two statements address the same item.
@@ -968,9 +969,17 @@ fn statement_texts<'a>(
         .filter(|t| !t.is_empty())
         .ok_or_else(|| ApiError::validation(empty))?;
     for (i, (st, text)) in statements.iter().flatten().zip(&texts).enumerate() {
+        // The limit counts UTF-8 bytes (as DynamoDB Local answers: 2731 three-byte
+        // characters are too long).
+        if text.len() > MAX_STATEMENT_BYTES {
+            v.push(
+                crate::validate::quoted(text),
+                &format!("{path}.{}.member.statement", i + 1),
+                format!("Member must have length less than or equal to {MAX_STATEMENT_BYTES}"),
+            );
+        }
         check_statement(
             v,
-            text,
             &st.parameters,
             &st.return_values_on_condition_check_failure,
             &format!("{path}.{}.member.", i + 1),
@@ -1237,10 +1246,8 @@ pub async fn execute_transaction(engine: &Engine, body: &[u8]) -> Result<Vec<u8>
     let capacity = ReturnCapacity::parse(input.return_consumed_capacity.as_deref());
     let mut seen = std::collections::HashSet::new();
     let mut same_item = false;
-    let mut canonical_key = |table: &str, key: &Item| {
-        let sorted: std::collections::BTreeMap<&String, &AttributeValue> = key.iter().collect();
-        let text = serde_json::to_string(&sorted).unwrap_or_default();
-        if !seen.insert((table.to_owned(), text)) {
+    let mut canonical_key = |meta: &TableMeta, key: &Item| {
+        if !seen.insert(item_id(meta, key)) {
             same_item = true;
         }
     };
@@ -1269,7 +1276,7 @@ pub async fn execute_transaction(engine: &Engine, body: &[u8]) -> Result<Vec<u8>
                 translate::projection(&select.projection)
                     .map_err(|e| in_statement(i, &e.message))?,
             );
-            canonical_key(&meta.name, &key);
+            canonical_key(meta, &key);
             gets.push(TransactGet {
                 table: meta.name.clone(),
                 key,
@@ -1350,7 +1357,7 @@ pub async fn execute_transaction(engine: &Engine, body: &[u8]) -> Result<Vec<u8>
         if matches!(write.kind, WriteKind::Exists) && write.condition.is_none() {
             return Err(in_statement(i, EXISTS_CONDITION));
         }
-        canonical_key(&write.meta.name, &write.key);
+        canonical_key(&write.meta, &write.key);
         exists.push(matches!(write.kind, WriteKind::Exists));
         actions.push(write.into_transact());
     }
